@@ -1,0 +1,52 @@
+"""Finding architectures: built-in names, paths to YAML files, or specs built in Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+from .graph import Network
+from .spec import build_network, load_spec_file
+
+_HERE = Path(__file__).resolve().parent
+
+
+def builtin_dir() -> Path:
+    """The folder of built-in YAML specs: inside the installed package, or the source checkout's."""
+    for candidate in (_HERE / "architectures", _HERE.parent / "architectures"):
+        if candidate.is_dir():
+            return candidate
+    raise SpecError("built-in architectures folder is missing from this installation")
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in architectures, sorted."""
+    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def builtin_path(name: str) -> Path:
+    return builtin_dir() / f"{name}.yaml"
+
+
+def looks_like_path(arch: str) -> bool:
+    return arch.endswith((".yaml", ".yml")) or "/" in arch or "\\" in arch or Path(arch).exists()
+
+
+def resolve(arch: Any) -> Network:
+    """A Network from a built-in name, a path to a YAML spec, a spec dict, or a Network."""
+    if isinstance(arch, Network):
+        return arch
+    if isinstance(arch, dict):
+        return build_network(arch, "<dict>", str(arch.get("name", "network")))
+    if isinstance(arch, Path):
+        return load_spec_file(arch)
+    if not isinstance(arch, str) or not arch:
+        raise SpecError(f"architecture must be a name, a path or a spec mapping, got {arch!r}")
+    names = builtin_names()
+    if arch in names:
+        return load_spec_file(builtin_path(arch))
+    if looks_like_path(arch):
+        return load_spec_file(Path(arch))
+    raise SpecError(f"unknown architecture '{arch}'; built-in: {', '.join(names)} "
+                    "(or give a path to a .yaml spec)")

@@ -1,0 +1,257 @@
+"""Analysis: a network and options in, a typed `Report` of per-layer and total costs out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Union
+
+from .architectures import resolve
+from .costs import CONV_TYPES, Piece, fixed_cost
+from .counting import Convention
+from .errors import OptionError
+from .graph import Conv, Network, path_depth
+
+Part = Union[int, str, None]  # an integer, "M" (each layer's own input depth), or None
+VARIANTS = tuple(CONV_TYPES)
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One layer's cost under one variant."""
+
+    name: str
+    kind: str  # conv | fc | pool | add
+    M: int
+    N: int
+    K: int | None
+    stride: int | None
+    out: tuple[int, int]
+    replaced: bool
+    realization: str  # "standard", "hetconv P=4", "gwc_pwc G=4", "dwc_pwc", "fc", ...
+    flops: int
+    params: int
+    macs: int
+    depth: int
+    ratio: float | None  # this layer's FLOPs / its standard FLOPs
+    closed_form: float | None  # the paper's closed-form ratio (eq. 5, 7 or 11) where replaced
+
+    def to_dict(self) -> dict:
+        data = dict(self.__dict__)
+        data["out"] = list(self.out)
+        return data
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """Totals and layers of one way of building the network."""
+
+    variant: str
+    label: str
+    P: Part
+    G: Part
+    flops: int
+    params: int
+    macs: int
+    latency_depth: int
+    added_latency: int
+    speedup: float
+    flops_reduction: float  # percent
+    params_reduction: float  # percent
+    replaced_layers: int
+    layers: tuple[LayerResult, ...] = field(repr=False)
+
+    def to_dict(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if k != "layers"}
+        data["layers"] = [layer.to_dict() for layer in self.layers]
+        return data
+
+
+@dataclass(frozen=True)
+class Report:
+    """The comparison of a network's variants under one counting convention."""
+
+    architecture: str
+    title: str
+    source: str
+    input: tuple[int, int, int]
+    convention: Convention
+    variants: tuple[VariantResult, ...]
+    network: Network = field(repr=False, compare=False)
+
+    def variant(self, key: str) -> VariantResult:
+        for v in self.variants:
+            if v.variant == key:
+                return v
+        raise KeyError(key)
+
+    @property
+    def standard(self) -> VariantResult:
+        return self.variant("standard")
+
+    def to_dict(self) -> dict:
+        """The JSON object of docs/json.md."""
+        return {"architecture": self.architecture, "title": self.title, "source": self.source,
+                "input": list(self.input), "convention": self.convention.to_dict(),
+                "variants": [v.to_dict() for v in self.variants]}
+
+
+def is_replaced(conv: Conv, first: bool, convention: Convention) -> bool:
+    """The paper's rule: every K x K conv (K > 1) except the first; a spec's `replace:` pin wins."""
+    replaceable = conv.groups == 1 and conv.K > 1
+    if conv.replace is not None:
+        return conv.replace and replaceable
+    return replaceable and (convention.replace_first or not first)
+
+
+def parse_part(value: Any, option: str) -> Part:
+    """An option value for P or G: a positive integer or 'M'."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.upper() == "M":
+            return "M"
+        if not text.lstrip("+-").isdigit():
+            raise OptionError(f"{option} must be a positive integer or M, got {value!r}")
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OptionError(f"{option} must be a positive integer or M, got {value!r}")
+    if value < 1:
+        raise OptionError(f"{option} must be a positive integer or M, got {value}")
+    return value
+
+
+def parse_variants(variants: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Variant keys in canonical order; accepts 'all', 'gwc', 'dwc', 'het', commas."""
+    if variants is None:
+        return VARIANTS
+    if isinstance(variants, str):
+        variants = variants.split(",")
+    aliases = {"std": "standard", "het": "hetconv", "gwc": "gwc_pwc", "dwc": "dwc_pwc",
+               "gwc+pwc": "gwc_pwc", "dwc+pwc": "dwc_pwc", "gwc-pwc": "gwc_pwc", "dwc-pwc": "dwc_pwc"}
+    chosen = set()
+    for raw in variants:
+        key = raw.strip().lower()
+        if not key:
+            continue
+        if key == "all":
+            chosen.update(VARIANTS)
+            continue
+        key = aliases.get(key, key)
+        if key not in CONV_TYPES:
+            raise OptionError(f"unknown variant '{raw.strip()}' (known: {', '.join(VARIANTS)}, all)")
+        chosen.add(key)
+    if not chosen:
+        raise OptionError("no variant chosen (known: " + ", ".join(VARIANTS) + ")")
+    return tuple(v for v in VARIANTS if v in chosen)
+
+
+def _layer_part(part: Part, conv: Conv) -> int:
+    return conv.M if part == "M" else int(part)
+
+
+def check_part(network: Network, replaced: list[Conv], part: Part, option: str, what: str) -> None:
+    """Refuse a P or G that does not divide the input depth M of every layer it applies to."""
+    if part is None or part == "M":
+        return
+    bad = [conv for conv in replaced if conv.M % part]
+    if bad:
+        shown = ", ".join(f"{c.name} (M={c.M})" for c in bad[:6])
+        more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""
+        raise OptionError(f"{option}={part} does not divide the input depth M of {len(bad)} {what} "
+                          f"layer(s) in {network.name}: {shown}{more}; {option} must divide every "
+                          f"replaced layer's M (or use {option}=M)")
+
+
+def _sum(pieces: Iterable[Piece], convention: Convention) -> tuple[int, int, int, int]:
+    flops = params = macs = depth = 0
+    for piece in pieces:
+        flops += convention.flops(piece)
+        params += convention.params(piece)
+        macs += piece.macs
+        depth += piece.depth
+    return flops, params, macs, depth
+
+
+def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
+            convention: Convention | None = None, **convention_options: Any) -> Report:
+    """Cost every variant of `arch` (a built-in name, a YAML path, a spec dict or a Network).
+
+    P: HetConv part, an integer or "M" (each layer's own input depth, the paper's PC).
+    G: GWC+PWC groups; defaults to P. Keyword options not named here build a `Convention`.
+    """
+    network = resolve(arch)
+    convention = convention or Convention(**convention_options)
+    keys = parse_variants(variants)
+    part_p = parse_part(P, "P")
+    part_g = parse_part(G, "G") if G is not None else part_p
+    if part_p is None and "hetconv" in keys:
+        raise OptionError("P is needed for the hetconv variant")
+    if part_g is None and "gwc_pwc" in keys:
+        raise OptionError("G is needed for the gwc_pwc variant")
+
+    convs = network.convs
+    first = convs[0] if convs else None
+    replaced_flags = [isinstance(layer, Conv) and is_replaced(layer, layer is first, convention)
+                      for layer in network.layers]
+    replaced = [layer for layer, flag in zip(network.layers, replaced_flags) if flag]
+    if "hetconv" in keys:
+        check_part(network, replaced, part_p, "P", "HetConv")
+    if "gwc_pwc" in keys:
+        check_part(network, replaced, part_g, "G", "GWC+PWC")
+
+    fixed = [fixed_cost(layer) for layer in network.layers]
+    std_sums = [_sum(pieces, convention) for pieces in fixed]
+    parts = {"standard": None, "hetconv": part_p, "gwc_pwc": part_g, "dwc_pwc": None}
+    results = []
+    std_totals = None
+    for key in ("standard", *[k for k in keys if k != "standard"]):
+        ctype = CONV_TYPES[key]
+        part = parts[key]
+        layer_results = []
+        for layer, flag, pieces, std in zip(network.layers, replaced_flags, fixed, std_sums):
+            if flag and key != "standard":
+                layer_part = None if part is None else _layer_part(part, layer)
+                sums = _sum(ctype.cost(layer, layer_part), convention)
+                closed = ctype.closed_form(layer, layer_part)
+                tag = key + (f" {ctype.part}={layer_part}" if ctype.part else "")
+            else:
+                sums, closed, tag = std, None, "standard" if isinstance(layer, Conv) else layer.kind
+            layer_results.append(_layer_result(layer, flag, tag, sums, std[0], closed))
+        flops = sum(r.flops for r in layer_results)
+        params = sum(r.params for r in layer_results)
+        macs = sum(r.macs for r in layer_results)
+        depths = [r.depth for r in layer_results]
+        depth = path_depth(network.topology, depths.__getitem__)
+        if std_totals is None:
+            std_totals = (flops, params, depth)
+        s_flops, s_params, s_depth = std_totals
+        results.append(VariantResult(
+            variant=key, label=_label(key, part), P=part_p if key == "hetconv" else None,
+            G=part_g if key == "gwc_pwc" else ("M" if key == "dwc_pwc" else None),
+            flops=flops, params=params, macs=macs, latency_depth=depth, added_latency=depth - s_depth,
+            speedup=s_flops / flops if flops else float("inf"),
+            flops_reduction=100.0 * (s_flops - flops) / s_flops if s_flops else 0.0,
+            params_reduction=100.0 * (s_params - params) / s_params if s_params else 0.0,
+            replaced_layers=0 if key == "standard" else len(replaced), layers=tuple(layer_results)))
+    results = [r for r in results if r.variant in keys]
+    return Report(architecture=network.name, title=network.title, source=network.source,
+                  input=network.input, convention=convention, variants=tuple(results), network=network)
+
+
+def _label(key: str, part: Part) -> str:
+    ctype = CONV_TYPES[key]
+    if ctype.part and part is not None:
+        return f"{ctype.label} ({ctype.part}={part})"
+    return ctype.label
+
+
+def _layer_result(layer, replaced: bool, tag: str, sums, std_flops: int, closed) -> LayerResult:
+    flops, params, macs, depth = sums
+    conv = isinstance(layer, Conv)
+    return LayerResult(
+        name=layer.name, kind=layer.kind, M=layer.in_shape[0], N=layer.out_shape[0],
+        K=layer.K if conv else None, stride=layer.stride[0] if conv else None,
+        out=(layer.out_shape[1], layer.out_shape[2]), replaced=replaced, realization=tag,
+        flops=flops, params=params, macs=macs, depth=depth,
+        ratio=(flops / std_flops) if (replaced and std_flops) else None, closed_form=closed)
