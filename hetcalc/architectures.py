@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ def resolve(arch: Any) -> Network:
         raise SpecError(f"architecture must be a name, a path or a spec mapping, got {arch!r}")
     names = builtin_names()
     if arch in names:
-        return load_spec_file(builtin_path(arch))
+        network = load_spec_file(builtin_path(arch))
+        return replace(network, source=f"built-in architectures/{arch}.yaml")
     if looks_like_path(arch):
         return load_spec_file(Path(arch))
     raise SpecError(f"unknown architecture '{arch}'; built-in: {', '.join(names)} "

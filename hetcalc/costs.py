@@ -90,18 +90,19 @@ class ConvType:
     closed_form: Callable[[Conv, int | None], float]
     part: str | None  # which option sets its part: "P", "G" or None
     closed_form_text: str
+    ratio_equation: str  # the paper's equation of the closed-form ratio
 
 
 CONV_TYPES: dict[str, ConvType] = {
     t.key: t
     for t in (
-        ConvType("standard", "standard", "eq. 1", standard_cost, lambda c, p: 1.0, None, "1"),
+        ConvType("standard", "standard", "eq. 1", standard_cost, lambda c, p: 1.0, None, "1", "eq. 1"),
         ConvType("hetconv", "HetConv", "eqs. 2-5", hetconv_cost,
-                 lambda c, p: 1 / p + (1 - 1 / p) / _k2(c), "P", "1/P + (1 - 1/P)/K^2"),
+                 lambda c, p: 1 / p + (1 - 1 / p) / _k2(c), "P", "1/P + (1 - 1/P)/K^2", "eq. 5"),
         ConvType("gwc_pwc", "GWC+PWC", "eqs. 10-11", gwc_pwc_cost,
-                 lambda c, p: 1 / p + 1 / _k2(c), "G", "1/G + 1/K^2"),
+                 lambda c, p: 1 / p + 1 / _k2(c), "G", "1/G + 1/K^2", "eq. 11"),
         ConvType("dwc_pwc", "DWC+PWC", "eqs. 6-7", dwc_pwc_cost,
-                 lambda c, p: 1 / c.N + 1 / _k2(c), None, "1/N + 1/K^2"),
+                 lambda c, p: 1 / c.N + 1 / _k2(c), None, "1/N + 1/K^2", "eq. 7"),
     )
 }
 

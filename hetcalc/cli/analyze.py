@@ -1,0 +1,62 @@
+"""`hetcalc ARCH` / `hetcalc analyze ARCH` and `hetcalc list`."""
+
+from __future__ import annotations
+
+import click
+
+from ..architectures import builtin_names, builtin_path
+from ..export import EXTENSIONS, FORMATS, render
+from ..report import analyze as run_analysis
+from ..spec import load_spec_file
+from ..tables import Column, Grid, render_text, report_renderables, to_rich
+from .options import check_writable, convention_options, make_convention, output_option, show, write_atomic
+
+
+@click.command("analyze")
+@click.argument("arch", metavar="ARCH")
+@click.option("--P", "P", default="4", show_default=True, metavar="N|M",
+              help="HetConv part P for every replaced layer, or M for each layer's own input depth (PC).")
+@click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P].")
+@click.option("--variants", default="all", show_default=True, metavar="LIST",
+              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@click.option("--per-layer/--summary-only", default=True, help="Show the per-layer table [default: shown].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
+              help="Output format [default: table, or from the -o file's extension].")
+@output_option
+@convention_options
+def analyze(arch, P, G, variants, per_layer, fmt, output, flops_per_mac, ops, replace_first):
+    """Compare the cost of ARCH under the four convolution types.
+
+    ARCH is a built-in name (see `hetcalc list`) or a path to a YAML spec.
+
+    Example:  hetcalc vgg16 --P 4 --format json -o vgg16.json
+    """
+    check_writable(output)
+    fmt = (fmt or (EXTENSIONS.get(output.suffix.lower(), "table") if output else "table")).lower()
+    convention = make_convention(flops_per_mac, ops, replace_first)
+    report = run_analysis(arch, P=P, G=G, variants=variants, convention=convention)
+    if fmt == "table":
+        if output is None:
+            show(lambda ascii_only: report_renderables(report, per_layer, ascii_only))
+        else:
+            write_atomic(output, render_text(report_renderables(report, per_layer, ascii_only=True)))
+    else:
+        text = render(report, fmt, per_layer)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomic(output, text)
+
+
+@click.command("list")
+def list_architectures():
+    """List the built-in architectures, one line each.
+
+    Example:  hetcalc list
+    """
+    grid = Grid(title="Built-in architectures", columns=[Column(h, "left") for h in
+                                                         ("name", "network", "input", "description")])
+    for name in builtin_names():
+        net = load_spec_file(builtin_path(name))
+        grid.rows.append([name, net.title, "x".join(map(str, net.input)), net.description])
+    show(lambda ascii_only: [to_rich(grid, ascii_only)])

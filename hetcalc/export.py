@@ -1,0 +1,71 @@
+"""Report -> text for scripts and documents: JSON, CSV (exact integers), Markdown, LaTeX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .report import Report
+from .tables import header_lines, report_grids, to_latex, to_markdown
+
+FORMATS = ("table", "csv", "json", "markdown", "latex")
+EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
+              ".txt": "table"}
+
+LAYER_FIELDS = ("variant", "P", "G", "layer", "kind", "M", "N", "K", "stride", "out_h", "out_w", "replaced",
+                "realization", "flops", "params", "macs", "depth", "ratio", "closed_form")
+SUMMARY_FIELDS = ("variant", "label", "P", "G", "flops", "params", "macs", "flops_reduction", "speedup",
+                  "params_reduction", "latency_depth", "added_latency", "replaced_layers")
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def _cell(value):
+    return "" if value is None else value
+
+
+def to_csv(report: Report, per_layer: bool = True) -> str:
+    """One row per variant and layer (or per variant with per_layer=False); integers written exactly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if per_layer:
+        writer.writerow(LAYER_FIELDS)
+        for v in report.variants:
+            for r in v.layers:
+                writer.writerow([v.variant, _cell(v.P), _cell(v.G), r.name, r.kind, r.M, r.N, _cell(r.K),
+                                 _cell(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
+                                 r.params, r.macs, r.depth, _cell(r.ratio), _cell(r.closed_form)])
+    else:
+        writer.writerow(SUMMARY_FIELDS)
+        for v in report.variants:
+            writer.writerow([_cell(getattr(v, f)) for f in SUMMARY_FIELDS])
+    return buf.getvalue()
+
+
+def to_markdown_doc(report: Report, per_layer: bool = True) -> str:
+    lines = header_lines(report)
+    out = [f"## {lines[0]}", "", *[f"- {line}" for line in lines[1:]], ""]
+    out += [to_markdown(grid) for grid in report_grids(report, per_layer)]
+    return "\n".join(out)
+
+
+def to_latex_doc(report: Report, per_layer: bool = True) -> str:
+    out = [f"% {line}" for line in header_lines(report)]
+    out += [to_latex(grid) for grid in report_grids(report, per_layer)]
+    return "\n".join(out)
+
+
+def render(report: Report, fmt: str, per_layer: bool = True) -> str:
+    """The report as text in one of the export formats (all but 'table')."""
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "csv":
+        return to_csv(report, per_layer)
+    if fmt == "markdown":
+        return to_markdown_doc(report, per_layer)
+    if fmt == "latex":
+        return to_latex_doc(report, per_layer)
+    raise ValueError(fmt)

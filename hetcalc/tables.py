@@ -1,0 +1,177 @@
+"""Report -> table data (`Grid`s) -> rich Table, Markdown or LaTeX. Nothing here prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import formatting as fmt
+from .costs import CONV_TYPES
+from .report import Report
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    justify: str = "right"  # "left" | "right"
+
+
+@dataclass
+class Grid:
+    """A table as plain strings: the one source for every rendered form."""
+
+    title: str
+    columns: list[Column]
+    rows: list[list[str]] = field(default_factory=list)
+    total: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def header_lines(report: Report) -> list[str]:
+    """What was analyzed and the counting rules in force, one line each."""
+    parts = [v for v in report.variants if v.variant in ("hetconv", "gwc_pwc")]
+    settings = ", ".join(f"{'P' if v.variant == 'hetconv' else 'G'}={v.P if v.variant == 'hetconv' else v.G}"
+                         for v in parts)
+    head = f"{report.title} [{report.architecture}]  input {fmt.shape(report.input)}"
+    if settings:
+        head += f"  {settings}"
+    return [head, f"spec: {report.source}", *report.convention.rules()]
+
+
+def _shown(layer_rows) -> bool:
+    """Conv and FC rows always; pooling and additions only where they carry a cost."""
+    return any(r.kind in ("conv", "fc") or r.flops or r.params for r in layer_rows)
+
+
+def layer_grid(report: Report) -> Grid:
+    """Per-layer FLOPs of each variant, with counted and closed-form ratios for replaced layers."""
+    columns = [Column("layer", "left"), Column("M"), Column("N"), Column("K"), Column("s"), Column("out")]
+    for v in report.variants:
+        columns.append(Column(CONV_TYPES[v.variant].label))
+        if v.variant != "standard":
+            columns.append(Column(f"ratio ({CONV_TYPES[v.variant].ratio_equation})"))
+    grid = Grid(title="Per-layer FLOPs", columns=columns)
+    for i, first in enumerate(report.variants[0].layers):
+        rows = [v.layers[i] for v in report.variants]
+        if not _shown(rows):
+            continue
+        cells = [first.name + (" *" if any(r.replaced for r in rows) else ""), str(first.M), str(first.N),
+                 "" if first.K is None else str(first.K), "" if first.stride is None else str(first.stride),
+                 fmt.shape(first.out)]
+        for v, r in zip(report.variants, rows):
+            cells.append(fmt.si(r.flops))
+            if v.variant != "standard":
+                cells.append("" if r.ratio is None else f"{fmt.ratio(r.ratio)} ({fmt.ratio(r.closed_form)})")
+        grid.rows.append(cells)
+    grid.total = ["total", "", "", "", "", ""]
+    for v in report.variants:
+        grid.total.append(fmt.si(v.flops))
+        if v.variant != "standard":
+            grid.total.append(fmt.ratio(v.flops / report.standard.flops) if report.standard.flops else "")
+    grid.notes = ["* replaced layer. ratio: the layer's FLOPs over its standard FLOPs as counted; in "
+                  "parentheses the paper's closed form (eq. 5, 11 or 7)."]
+    return grid
+
+
+def summary_grid(report: Report) -> Grid:
+    """One row per variant: totals, reductions, speedup (eq. 9) and latency."""
+    grid = Grid(title="Summary", columns=[
+        Column("variant", "left"), Column("FLOPs"), Column("FLOPs red."), Column("speedup"), Column("params"),
+        Column("params red."), Column("latency depth"), Column("added latency")])
+    for v in report.variants:
+        grid.rows.append([v.label, fmt.si(v.flops), fmt.percent(v.flops_reduction), fmt.speedup(v.speedup),
+                          fmt.si(v.params), fmt.percent(v.params_reduction), str(v.latency_depth),
+                          f"+{v.added_latency}"])
+    grid.notes = ["speedup = standard FLOPs / variant FLOPs (eq. 9); latency depth = conv and FC layers on "
+                  "the longest path; added latency = extra sequential layers against standard."]
+    return grid
+
+
+def report_grids(report: Report, per_layer: bool = True) -> list[Grid]:
+    return [layer_grid(report), summary_grid(report)] if per_layer else [summary_grid(report)]
+
+
+def _plain_box():
+    from rich.box import Box
+
+    return Box("    \n    \n -- \n    \n    \n -- \n    \n    \n", ascii=True)
+
+
+def to_rich(grid: Grid, ascii_only: bool = False):
+    """A rich Table for a Grid (ASCII rules only with ascii_only, for plain text)."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=grid.title, box=_plain_box() if ascii_only else box.SIMPLE_HEAD, title_justify="left",
+                  show_footer=grid.total is not None, pad_edge=False, padding=(0, 1))
+    for i, col in enumerate(grid.columns):
+        footer = grid.total[i] if grid.total else ""
+        table.add_column(col.header, justify=col.justify, footer=footer, no_wrap=True)
+    for row in grid.rows:
+        table.add_row(*row)
+    return table
+
+
+def report_renderables(report: Report, per_layer: bool = True, ascii_only: bool = False) -> list:
+    """Header lines, tables and notes of a report, ready for a rich Console."""
+    from rich.text import Text
+
+    lines = header_lines(report)
+    items: list = [Text(lines[0], style="bold"), *[Text(line, style="dim") for line in lines[1:]]]
+    for grid in report_grids(report, per_layer):
+        items += [Text(""), to_rich(grid, ascii_only), *[Text(note, style="dim") for note in grid.notes]]
+    return items
+
+
+def render_text(renderables, width: int = 400) -> str:
+    """Renderables as plain text (no colour, no trailing spaces): for pipes, files and golden tests."""
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    con = Console(file=buf, width=width, color_system=None, highlight=False, emoji=False, soft_wrap=False,
+                  force_terminal=False)
+    for item in renderables:
+        con.print(item)
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def to_markdown(grid: Grid) -> str:
+    """A GitHub-flavoured Markdown table, with the title as a heading."""
+    def line(cells):
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    out = [f"### {grid.title}", "", line([c.header for c in grid.columns]),
+           "|" + "|".join("---:" if c.justify == "right" else ":---" for c in grid.columns) + "|"]
+    out += [line(row) for row in grid.rows]
+    if grid.total:
+        out.append(line([f"**{c}**" if c else "" for c in grid.total]))
+    if grid.notes:
+        out += ["", *grid.notes]
+    return "\n".join(out) + "\n"
+
+
+_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def to_latex(grid: Grid) -> str:
+    """A booktabs tabular inside a table environment."""
+    spec = "".join("r" if c.justify == "right" else "l" for c in grid.columns)
+
+    def line(cells):
+        return " & ".join(latex_escape(c) for c in cells) + r" \\"
+
+    out = [r"\begin{table}[t]", r"\centering", f"\\caption{{{latex_escape(grid.title)}}}",
+           f"\\begin{{tabular}}{{{spec}}}", r"\toprule", line([c.header for c in grid.columns]), r"\midrule"]
+    out += [line(row) for row in grid.rows]
+    if grid.total:
+        out += [r"\midrule", line(grid.total)]
+    out += [r"\bottomrule", r"\end{tabular}"]
+    out += [f"% {note}" for note in grid.notes]
+    out.append(r"\end{table}")
+    return "\n".join(out) + "\n"
