@@ -16,6 +16,9 @@ from ..errors import HetcalcError, OptionError
 COMMANDS = {
     "analyze": ("hetcalc.cli.analyze", "analyze"),
     "list": ("hetcalc.cli.analyze", "list_architectures"),
+    "plot": ("hetcalc.cli.plot", "plot"),
+    "sweep": ("hetcalc.cli.sweep", "sweep"),
+    "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 
