@@ -25,13 +25,15 @@ class Piece:
     act_elements: int = 0
     pool_ops: int = 0
     add_ops: int = 0
+    se_ops: int = 0  # Squeeze-and-Excitation squeeze and scale
+    conv_outputs: int = 0  # output elements of a convolution
     depth: int = 0  # sequential conv/fc layers on the path (latency)
 
 
 def _conv_piece(*, macs: int, weights: int, out_channels: int, out_area: int, bias: bool, bn: bool,
                 act: str | None) -> Piece:
     elements = out_channels * out_area
-    return Piece(macs=macs, weights=weights, biases=out_channels if bias else 0,
+    return Piece(macs=macs, weights=weights, biases=out_channels if bias else 0, conv_outputs=elements,
                  bias_adds=elements if bias else 0, bn_channels=out_channels if bn else 0,
                  bn_elements=elements if bn else 0, act_elements=elements if act else 0, depth=1)
 

@@ -7,13 +7,17 @@ from dataclasses import asdict, dataclass
 from .costs import Piece
 from .errors import OptionError
 
-OPS = ("bias", "bn", "act", "pool", "add")
+OPS = ("bias", "output", "bn", "act", "pool", "add", "se")
+PARAM_STYLES = ("pytorch", "keras")
+HETCONV_ACCOUNTING = ("exact", "ratio")
 OP_RULES = {
     "bias": "one add per output element of a convolution or FC layer that has a bias",
+    "output": "one add per convolution output element, bias or not (Li et al.'s CIFAR accounting)",
     "bn": "two operations (scale, shift) per BatchNorm output element",
     "act": "one operation per activation output element",
     "pool": "one operation per pooling window element read (kernel area x output elements)",
     "add": "one add per element of each residual addition",
+    "se": "one operation per element for a Squeeze-and-Excitation block's squeeze and one for its scaling",
 }
 
 
@@ -24,10 +28,21 @@ class Convention:
     flops_per_mac: int = 1
     ops: tuple[str, ...] = ()  # extra operations counted on top of the MACs, from OPS
     replace_first: bool = False
+    params: str = "pytorch"  # "pytorch": BatchNorm scale+shift; "keras": also its moving mean and variance
+    hetconv: str = "exact"  # "exact": eqs. 2-4 as built; "ratio": standard count x eq. 5
+    ratio_1x1: bool = False  # with hetconv="ratio": 1x1 convolutions take the network's K x K ratio too
+    pointwise_bias: bool = True  # GWC/DWC+PWC: the pointwise conv has a bias when the network's convs do
 
     def __post_init__(self) -> None:
         if self.flops_per_mac not in (1, 2):
             raise OptionError(f"flops per MAC must be 1 or 2, got {self.flops_per_mac!r}")
+        if self.params not in PARAM_STYLES:
+            raise OptionError(f"parameter counting must be one of {', '.join(PARAM_STYLES)}, got {self.params!r}")
+        if self.hetconv not in HETCONV_ACCOUNTING:
+            raise OptionError(f"HetConv accounting must be one of {', '.join(HETCONV_ACCOUNTING)}, "
+                              f"got {self.hetconv!r}")
+        if self.ratio_1x1 and self.hetconv != "ratio":
+            raise OptionError("ratio_1x1 applies only with ratio accounting for HetConv (hetconv='ratio')")
         bad = [op for op in self.ops if op not in OPS]
         if bad:
             raise OptionError(f"unknown operation '{bad[0]}' to count (known: {', '.join(OPS)}, all)")
@@ -38,15 +53,17 @@ class Convention:
         ops = set(self.ops)
         return (piece.macs * self.flops_per_mac
                 + (piece.bias_adds if "bias" in ops else 0)
+                + (piece.conv_outputs if "output" in ops else 0)
                 + (2 * piece.bn_elements if "bn" in ops else 0)
                 + (piece.act_elements if "act" in ops else 0)
                 + (piece.pool_ops if "pool" in ops else 0)
-                + (piece.add_ops if "add" in ops else 0))
+                + (piece.add_ops if "add" in ops else 0)
+                + (piece.se_ops if "se" in ops else 0))
 
-    @staticmethod
-    def params(piece: Piece) -> int:
-        """Learnable parameters of one piece: weights, biases, BatchNorm scale and shift (as PyTorch)."""
-        return piece.weights + piece.biases + 2 * piece.bn_channels
+    def param_count(self, piece: Piece) -> int:
+        """Parameters of one piece: weights, biases and BatchNorm's 2 (PyTorch) or 4 (Keras) per channel."""
+        per_bn = 2 if self.params == "pytorch" else 4
+        return piece.weights + piece.biases + per_bn * piece.bn_channels
 
     def rules(self) -> list[str]:
         """The counting rules in force, one sentence each."""
@@ -54,11 +71,25 @@ class Convention:
                else "1 multiply-accumulate (MAC) = 2 FLOPs (a multiply and an add)")
         rules = [f"FLOPs: MACs of convolution and fully connected layers; {mac}."]
         rules += [f"Plus {OP_RULES[op]}." for op in self.ops]
-        rules.append("Parameters: every learnable weight, bias and BatchNorm scale and shift "
-                     "(PyTorch's sum of numel()).")
+        if self.params == "pytorch":
+            rules.append("Parameters: every learnable weight, bias and BatchNorm scale and shift "
+                         "(PyTorch's sum of numel()).")
+        else:
+            rules.append("Parameters as Keras counts them: weights, biases and four BatchNorm values per "
+                         "channel (scale, shift, moving mean, moving variance).")
         first = "including" if self.replace_first else "except"
         rules.append(f"Replaced: every K x K convolution with K > 1 {first} the network's first; "
                      "1 x 1 convolutions, grouped convolutions and FC layers stay standard.")
+        if self.hetconv == "ratio":
+            scope = ("replaced layer, and every 1 x 1 convolution but the first (with the K of the replaced "
+                     "layers)" if self.ratio_1x1 else "replaced layer")
+            rules.append(f"HetConv by ratio accounting: each {scope} costs its standard FLOPs and parameters "
+                         "times eq. 5, 1/P + (1 - 1/P)/K^2, rounded to the nearest integer.")
+        else:
+            rules.append("HetConv counted exactly as built (eqs. 2-4): M/P kernels K x K and M - M/P "
+                         "kernels 1 x 1 per filter.")
+        if not self.pointwise_bias:
+            rules.append("GWC+PWC and DWC+PWC: only the groupwise/depthwise convolution carries a bias.")
         rules.append("Latency depth: conv and FC layers on the longest input-to-output path "
                      "(a residual shortcut is a parallel branch).")
         return rules
@@ -66,11 +97,19 @@ class Convention:
     def summary(self) -> str:
         """A short tag: 'MACs', '2xMACs + bias + bn'."""
         base = "MACs" if self.flops_per_mac == 1 else "2xMACs"
-        return " + ".join([base, *self.ops])
+        tags = [" + ".join([base, *self.ops])]
+        if self.params != "pytorch":
+            tags.append(f"{self.params} params")
+        if self.hetconv == "ratio":
+            tags.append("ratio accounting" + (" incl. 1x1" if self.ratio_1x1 else ""))
+        if not self.pointwise_bias:
+            tags.append("no PWC bias")
+        if self.replace_first:
+            tags.append("first replaced")
+        return "; ".join(tags)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["ops"] = list(self.ops)
-        data["params"] = "pytorch"
         data["rules"] = self.rules()
         return data

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any, Iterable, Union
 
 from .architectures import resolve
 from .costs import CONV_TYPES, Piece, fixed_cost
 from .counting import Convention
 from .errors import OptionError
-from .graph import Conv, Network, path_depth
+from .graph import Add, Conv, Network, Parallel, path_depth
 
-Part = Union[int, str, None]  # an integer, "M" (each layer's own input depth), or None
+Part = Union[int, str, None]  # an integer, "M" / "N" (each layer's own input / output depth), or None
 VARIANTS = tuple(CONV_TYPES)
 
 
@@ -77,6 +78,7 @@ class Report:
     convention: Convention
     variants: tuple[VariantResult, ...]
     network: Network = field(repr=False, compare=False)
+    se: int | None = None  # Squeeze-and-Excitation reduction ratio, if SE blocks were added
 
     def variant(self, key: str) -> VariantResult:
         for v in self.variants:
@@ -91,7 +93,7 @@ class Report:
     def to_dict(self) -> dict:
         """The JSON object of docs/json.md."""
         return {"architecture": self.architecture, "title": self.title, "source": self.source,
-                "input": list(self.input), "convention": self.convention.to_dict(),
+                "input": list(self.input), "convention": self.convention.to_dict(), "se": self.se,
                 "variants": [v.to_dict() for v in self.variants]}
 
 
@@ -104,20 +106,20 @@ def is_replaced(conv: Conv, first: bool, convention: Convention) -> bool:
 
 
 def parse_part(value: Any, option: str) -> Part:
-    """An option value for P or G: a positive integer or 'M'."""
+    """An option value for P or G: a positive integer, 'M' (each layer's input depth) or 'N' (output depth)."""
     if value is None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        if text.upper() == "M":
-            return "M"
+        if text.upper() in ("M", "N"):
+            return text.upper()
         if not text.lstrip("+-").isdigit():
-            raise OptionError(f"{option} must be a positive integer or M, got {value!r}")
+            raise OptionError(f"{option} must be a positive integer, M or N, got {value!r}")
         value = int(text)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise OptionError(f"{option} must be a positive integer or M, got {value!r}")
+        raise OptionError(f"{option} must be a positive integer, M or N, got {value!r}")
     if value < 1:
-        raise OptionError(f"{option} must be a positive integer or M, got {value}")
+        raise OptionError(f"{option} must be a positive integer, M or N, got {value}")
     return value
 
 
@@ -146,39 +148,91 @@ def parse_variants(variants: Iterable[str] | str | None) -> tuple[str, ...]:
     return tuple(v for v in VARIANTS if v in chosen)
 
 
-def _layer_part(part: Part, conv: Conv) -> int:
-    return conv.M if part == "M" else int(part)
+def layer_part(part: Part, conv: Conv) -> int:
+    """The integer part a layer gets: P itself, or the layer's M or N."""
+    if part == "M":
+        return conv.M
+    if part == "N":
+        return conv.N
+    return int(part)
 
 
 def check_part(network: Network, replaced: list[Conv], part: Part, option: str, what: str) -> None:
     """Refuse a P or G that does not divide the input depth M of every layer it applies to."""
     if part is None or part == "M":
         return
-    bad = [conv for conv in replaced if conv.M % part]
+    bad = [conv for conv in replaced if conv.M % layer_part(part, conv)]
     if bad:
-        shown = ", ".join(f"{c.name} (M={c.M})" for c in bad[:6])
+        value = part if part != "N" else "N (each layer's output depth)"
+        shown = ", ".join(f"{c.name} (M={c.M}" + (f", N={c.N})" if part == "N" else ")") for c in bad[:6])
         more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""
-        raise OptionError(f"{option}={part} does not divide the input depth M of {len(bad)} {what} "
+        raise OptionError(f"{option}={value} does not divide the input depth M of {len(bad)} {what} "
                           f"layer(s) in {network.name}: {shown}{more}; {option} must divide every "
                           f"replaced layer's M (or use {option}=M)")
 
 
-def _sum(pieces: Iterable[Piece], convention: Convention) -> tuple[int, int, int, int]:
+Sums = tuple[int, int, int, int]  # flops, params, macs, depth
+
+
+def _sum(pieces: Iterable[Piece], convention: Convention) -> Sums:
     flops = params = macs = depth = 0
     for piece in pieces:
         flops += convention.flops(piece)
-        params += convention.params(piece)
+        params += convention.param_count(piece)
         macs += piece.macs
         depth += piece.depth
     return flops, params, macs, depth
 
 
+def _add(a: Sums, b: Sums) -> Sums:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]
+
+
+def _scaled(sums: Sums, ratio: Fraction) -> Sums:
+    """Ratio accounting: counts times a closed-form ratio, rounded to the nearest integer."""
+    flops, params, macs, depth = sums
+    return round(flops * ratio), round(params * ratio), round(macs * ratio), depth
+
+
+def hetconv_ratio(P: int, k2: int) -> Fraction:
+    """Eq. 5 exactly: 1/P + (1 - 1/P)/K^2."""
+    return Fraction(1, P) + Fraction(P - 1, P * k2)
+
+
+def se_cost(channels: int, area: int, reduction: int) -> tuple[Piece, ...]:
+    """Squeeze-and-Excitation on C channels (Hu et al.'s s = sigmoid(W2 relu(W1 z)), no biases):
+    squeeze, FC C -> C/r, FC C/r -> C, scale."""
+    hidden = max(channels // reduction, 1)
+    return (Piece(macs=channels * hidden, weights=channels * hidden, act_elements=hidden,
+                  se_ops=channels * area, depth=1),
+            Piece(macs=channels * hidden, weights=channels * hidden, act_elements=channels,
+                  se_ops=channels * area, depth=1))
+
+
+def _in_branches(topology) -> set[int]:
+    """Indices of layers that sit inside a residual block's branches."""
+    inside: set[int] = set()
+
+    def walk(seq, nested: bool) -> None:
+        for step in seq.steps:
+            if isinstance(step, Parallel):
+                for branch in step.branches:
+                    walk(branch, True)
+            elif nested:
+                inside.add(step)
+
+    walk(topology, False)
+    return inside
+
+
 def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
-            convention: Convention | None = None, **convention_options: Any) -> Report:
+            convention: Convention | None = None, se: int | None = None, **convention_options: Any) -> Report:
     """Cost every variant of `arch` (a built-in name, a YAML path, a spec dict or a Network).
 
-    P: HetConv part, an integer or "M" (each layer's own input depth, the paper's PC).
-    G: GWC+PWC groups; defaults to P. Keyword options not named here build a `Convention`.
+    P: HetConv part, an integer, "M" (each layer's input depth, the paper's PC) or "N" (its output depth).
+    G: GWC+PWC groups; defaults to P. se: add Squeeze-and-Excitation with this reduction ratio after every
+    convolution outside residual blocks and once per residual block. Other keyword options build a
+    `Convention`.
     """
     network = resolve(arch)
     convention = convention or Convention(**convention_options)
@@ -189,35 +243,55 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
         raise OptionError("P is needed for the hetconv variant")
     if part_g is None and "gwc_pwc" in keys:
         raise OptionError("G is needed for the gwc_pwc variant")
+    if se is not None and (isinstance(se, bool) or not isinstance(se, int) or se < 1):
+        raise OptionError(f"SE reduction ratio must be a positive integer, got {se!r}")
 
+    layers = network.layers
     convs = network.convs
     first = convs[0] if convs else None
     replaced_flags = [isinstance(layer, Conv) and is_replaced(layer, layer is first, convention)
-                      for layer in network.layers]
-    replaced = [layer for layer, flag in zip(network.layers, replaced_flags) if flag]
-    if "hetconv" in keys:
+                      for layer in layers]
+    replaced = [layer for layer, flag in zip(layers, replaced_flags) if flag]
+    ratio_k2 = max((c.kernel[0] * c.kernel[1] for c in replaced), default=9)
+    ratio_flags = [flag or (convention.ratio_1x1 and isinstance(layer, Conv) and layer.K == 1
+                            and layer.groups == 1 and layer.replace is not False
+                            and (layer is not first or convention.replace_first))
+                   for layer, flag in zip(layers, replaced_flags)]
+    if "hetconv" in keys and convention.hetconv == "exact":
         check_part(network, replaced, part_p, "P", "HetConv")
     if "gwc_pwc" in keys:
         check_part(network, replaced, part_g, "G", "GWC+PWC")
 
-    fixed = [fixed_cost(layer) for layer in network.layers]
-    std_sums = [_sum(pieces, convention) for pieces in fixed]
+    base = [fixed_cost(layer) for layer in layers]
+    std_sums = [_sum(pieces, convention) for pieces in base]
+    inside = _in_branches(network.topology)
+    se_sums = [_sum(se_cost(layer.out_shape[0], layer.out_shape[1] * layer.out_shape[2], se), convention)
+               if se and ((isinstance(layer, Conv) and i not in inside) or isinstance(layer, Add))
+               else (0, 0, 0, 0) for i, layer in enumerate(layers)]
     parts = {"standard": None, "hetconv": part_p, "gwc_pwc": part_g, "dwc_pwc": None}
     results = []
     std_totals = None
     for key in ("standard", *[k for k in keys if k != "standard"]):
         ctype = CONV_TYPES[key]
         part = parts[key]
+        flags = ratio_flags if key == "hetconv" and convention.hetconv == "ratio" else replaced_flags
         layer_results = []
-        for layer, flag, pieces, std in zip(network.layers, replaced_flags, fixed, std_sums):
+        for layer, flag, std, extra in zip(layers, flags, std_sums, se_sums):
             if flag and key != "standard":
-                layer_part = None if part is None else _layer_part(part, layer)
-                sums = _sum(ctype.cost(layer, layer_part), convention)
-                closed = ctype.closed_form(layer, layer_part)
-                tag = key + (f" {ctype.part}={layer_part}" if ctype.part else "")
+                p = None if part is None else layer_part(part, layer)
+                if key == "hetconv" and convention.hetconv == "ratio":
+                    ratio = hetconv_ratio(p, ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
+                    sums, closed = _scaled(std, ratio), float(ratio)
+                else:
+                    pieces = ctype.cost(layer, p)
+                    if key != "hetconv" and not convention.pointwise_bias:
+                        pieces = (*pieces[:-1], replace(pieces[-1], biases=0, bias_adds=0))
+                    sums, closed = _sum(pieces, convention), ctype.closed_form(layer, p)
+                tag = key + (f" {ctype.part}={p}" if ctype.part else "")
             else:
                 sums, closed, tag = std, None, "standard" if isinstance(layer, Conv) else layer.kind
-            layer_results.append(_layer_result(layer, flag, tag, sums, std[0], closed))
+            layer_results.append(_layer_result(layer, flag and key != "standard", tag, _add(sums, extra),
+                                               _add(std, extra)[0], closed))
         flops = sum(r.flops for r in layer_results)
         params = sum(r.params for r in layer_results)
         macs = sum(r.macs for r in layer_results)
@@ -233,10 +307,10 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             speedup=s_flops / flops if flops else float("inf"),
             flops_reduction=100.0 * (s_flops - flops) / s_flops if s_flops else 0.0,
             params_reduction=100.0 * (s_params - params) / s_params if s_params else 0.0,
-            replaced_layers=0 if key == "standard" else len(replaced), layers=tuple(layer_results)))
+            replaced_layers=sum(r.replaced for r in layer_results), layers=tuple(layer_results)))
     results = [r for r in results if r.variant in keys]
     return Report(architecture=network.name, title=network.title, source=network.source,
-                  input=network.input, convention=convention, variants=tuple(results), network=network)
+                  input=network.input, convention=convention, variants=tuple(results), network=network, se=se)
 
 
 def _label(key: str, part: Part) -> str:

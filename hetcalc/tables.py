@@ -175,3 +175,30 @@ def to_latex(grid: Grid) -> str:
     out += [f"% {note}" for note in grid.notes]
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"
+
+
+def checks_grids(checks) -> list[Grid]:
+    """`hetcalc reproduce`: one grid per paper table, its convention in the title."""
+    from .reproduce import SETUPS
+
+    grids: dict[str, Grid] = {}
+    for c in checks:
+        if c.table not in grids:
+            setup = SETUPS[c.table]
+            label = f"Section {c.table}" if "." in c.table else f"Table {c.table}"
+            grids[c.table] = Grid(
+                title=f"{label}: {setup.title} [{setup.architecture}]",
+                columns=[Column("row", "left"), Column("quantity", "left"), Column("paper"), Column("hetcalc"),
+                         Column("computed"), Column("match", "left"), Column("reason", "left")],
+                notes=[f"convention: {setup.note}"])
+        exact = f"{c.computed:,}" if isinstance(c.computed, int) else f"{c.computed:.4f}"
+        grids[c.table].rows.append([c.row, c.quantity, c.reported, c.shown, exact,
+                                    "yes" if c.match else "NO", c.reason])
+    return list(grids.values())
+
+
+def checks_summary(checks) -> str:
+    matched = sum(c.match for c in checks)
+    return (f"{matched} of {len(checks)} printed figures reproduce at the paper's precision "
+            f"(truncated or rounded); {len(checks) - matched} do not. Percentages beside printed totals "
+            "are taken from totals at two decimals of the printed unit, as the paper computed them.")
