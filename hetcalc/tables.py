@@ -90,18 +90,31 @@ def report_grids(report: Report, per_layer: bool = True) -> list[Grid]:
     return [layer_grid(report), summary_grid(report)] if per_layer else [summary_grid(report)]
 
 
-def _plain_box():
-    from rich.box import Box
+def to_text(grid: Grid) -> str:
+    """A Grid as plain aligned text: title, header, rule, rows, rule, total (no trailing spaces)."""
+    lines = [[c.header for c in grid.columns], *grid.rows, *([grid.total] if grid.total else [])]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(grid.columns))]
 
-    return Box("    \n    \n -- \n    \n    \n -- \n    \n    \n", ascii=True)
+    def fmt_line(cells) -> str:
+        return "  ".join(cell.ljust(w) if col.justify == "left" else cell.rjust(w)
+                        for cell, w, col in zip(cells, widths, grid.columns)).rstrip()
+
+    rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
+    out = [grid.title, "", fmt_line(lines[0]), rule, *[fmt_line(row) for row in grid.rows]]
+    if grid.total:
+        out += [rule, fmt_line(grid.total)]
+    return "\n".join(out)
 
 
 def to_rich(grid: Grid, ascii_only: bool = False):
-    """A rich Table for a Grid (ASCII rules only with ascii_only, for plain text)."""
+    """A rich renderable for a Grid: a Table, or with ascii_only the plain text of `to_text`."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=grid.title, box=_plain_box() if ascii_only else box.SIMPLE_HEAD, title_justify="left",
+    if ascii_only:
+        return Text(to_text(grid), no_wrap=True, overflow="ignore")
+    table = Table(title=grid.title, box=box.SIMPLE_HEAD, title_justify="left",
                   show_footer=grid.total is not None, pad_edge=False, padding=(0, 1))
     for i, col in enumerate(grid.columns):
         footer = grid.total[i] if grid.total else ""
@@ -127,13 +140,23 @@ def render_text(renderables, width: int = 400) -> str:
     import io
 
     from rich.console import Console
+    from rich.text import Text
 
-    buf = io.StringIO()
-    con = Console(file=buf, width=width, color_system=None, highlight=False, emoji=False, soft_wrap=False,
-                  force_terminal=False)
+    lines: list[str] = []
+    con = None
     for item in renderables:
+        if isinstance(item, Text):  # the common case, rendered directly: it is much faster
+            lines += item.plain.split("\n")
+            continue
+        if con is None:
+            buf = io.StringIO()
+            con = Console(file=buf, width=width, color_system=None, highlight=False, emoji=False,
+                          soft_wrap=False, force_terminal=False)
         con.print(item)
-    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+        lines += buf.getvalue().splitlines()
+        buf.seek(0)
+        buf.truncate()
+    return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
 def to_markdown(grid: Grid) -> str:
