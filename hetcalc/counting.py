@@ -12,7 +12,8 @@ PARAM_STYLES = ("pytorch", "keras")
 HETCONV_ACCOUNTING = ("exact", "ratio")
 OP_RULES = {
     "bias": "one add per output element of a convolution or FC layer that has a bias",
-    "output": "one add per convolution output element, bias or not (Li et al.'s CIFAR accounting)",
+    "output": "one add per convolution output element, bias or not (Li et al.'s CIFAR accounting; "
+              "with bias, a convolution's bias adds are these same adds, counted once)",
     "bn": "two operations (scale, shift) per BatchNorm output element",
     "act": "one operation per activation output element",
     "pool": "one operation per pooling window element read (kernel area x output elements)",
@@ -52,8 +53,9 @@ class Convention:
         """FLOPs of one piece under this convention."""
         ops = set(self.ops)
         return (piece.macs * self.flops_per_mac
-                + (piece.bias_adds if "bias" in ops else 0)
                 + (piece.conv_outputs if "output" in ops else 0)
+                # with "output" a convolution's bias add is already its per-output add: count it once
+                + (piece.bias_adds if "bias" in ops and not ("output" in ops and piece.conv_outputs) else 0)
                 + (2 * piece.bn_elements if "bn" in ops else 0)
                 + (piece.act_elements if "act" in ops else 0)
                 + (piece.pool_ops if "pool" in ops else 0)

@@ -10,7 +10,7 @@ from .architectures import resolve
 from .costs import CONV_TYPES, Piece, fixed_cost
 from .counting import Convention
 from .errors import OptionError
-from .graph import Add, Conv, Network, Parallel, path_depth
+from .graph import Add, Conv, Linear, Network, Parallel, path_depth
 
 Part = Union[int, str, None]  # an integer, "M" / "N" (each layer's own input / output depth), or None
 VARIANTS = tuple(CONV_TYPES)
@@ -76,18 +76,22 @@ class Report:
     source: str
     input: tuple[int, int, int]
     convention: Convention
-    variants: tuple[VariantResult, ...]
+    variants: tuple[VariantResult, ...]  # the chosen variants, in canonical order
     network: Network = field(repr=False, compare=False)
     se: int | None = None  # Squeeze-and-Excitation reduction ratio, if SE blocks were added
+    baseline: VariantResult | None = field(default=None, repr=False)  # standard, even when not chosen
 
     def variant(self, key: str) -> VariantResult:
         for v in self.variants:
             if v.variant == key:
                 return v
+        if key == "standard" and self.baseline is not None:
+            return self.baseline
         raise KeyError(key)
 
     @property
     def standard(self) -> VariantResult:
+        """The standard variant: the baseline of every reduction and speedup."""
         return self.variant("standard")
 
     def to_dict(self) -> dict:
@@ -166,9 +170,10 @@ def check_part(network: Network, replaced: list[Conv], part: Part, option: str, 
         value = part if part != "N" else "N (each layer's output depth)"
         shown = ", ".join(f"{c.name} (M={c.M}" + (f", N={c.N})" if part == "N" else ")") for c in bad[:6])
         more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""
+        hint = f"use {option}=M" if part == "N" else f"use a divisor of every M, or {option}=M"
         raise OptionError(f"{option}={value} does not divide the input depth M of {len(bad)} {what} "
                           f"layer(s) in {network.name}: {shown}{more}; {option} must divide every "
-                          f"replaced layer's M (or use {option}=M)")
+                          f"replaced layer's M ({hint})")
 
 
 Sums = tuple[int, int, int, int]  # flops, params, macs, depth
@@ -308,9 +313,10 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             flops_reduction=100.0 * (s_flops - flops) / s_flops if s_flops else 0.0,
             params_reduction=100.0 * (s_params - params) / s_params if s_params else 0.0,
             replaced_layers=sum(r.replaced for r in layer_results), layers=tuple(layer_results)))
-    results = [r for r in results if r.variant in keys]
+    chosen = tuple(r for r in results if r.variant in keys)
     return Report(architecture=network.name, title=network.title, source=network.source,
-                  input=network.input, convention=convention, variants=tuple(results), network=network, se=se)
+                  input=network.input, convention=convention, variants=chosen, network=network, se=se,
+                  baseline=results[0])
 
 
 def _label(key: str, part: Part) -> str:
@@ -324,7 +330,8 @@ def _layer_result(layer, replaced: bool, tag: str, sums, std_flops: int, closed)
     flops, params, macs, depth = sums
     conv = isinstance(layer, Conv)
     return LayerResult(
-        name=layer.name, kind=layer.kind, M=layer.in_shape[0], N=layer.out_shape[0],
+        name=layer.name, kind=layer.kind, M=layer.in_features if isinstance(layer, Linear) else layer.in_shape[0],
+        N=layer.out_shape[0],
         K=layer.K if conv else None, stride=layer.stride[0] if conv else None,
         out=(layer.out_shape[1], layer.out_shape[2]), replaced=replaced, realization=tag,
         flops=flops, params=params, macs=macs, depth=depth,

@@ -67,8 +67,8 @@ def layer_grid(report: Report) -> Grid:
         grid.total.append(fmt.si(v.flops))
         if v.variant != "standard":
             grid.total.append(fmt.ratio(v.flops / report.standard.flops) if report.standard.flops else "")
-    grid.notes = ["* replaced layer. ratio: the layer's FLOPs over its standard FLOPs as counted; in "
-                  "parentheses the paper's closed form (eq. 5, 11 or 7)."]
+    grid.notes = ["Replaced layers are marked with *. ratio: the layer's FLOPs over its standard FLOPs as "
+                  "counted; in parentheses the paper's closed form (eq. 5, 11 or 7)."]
     return grid
 
 
@@ -118,7 +118,7 @@ def to_rich(grid: Grid, ascii_only: bool = False):
                   show_footer=grid.total is not None, pad_edge=False, padding=(0, 1))
     for i, col in enumerate(grid.columns):
         footer = grid.total[i] if grid.total else ""
-        table.add_column(col.header, justify=col.justify, footer=footer, no_wrap=True)
+        table.add_column(col.header, justify=col.justify, footer=footer, overflow="fold")
     for row in grid.rows:
         table.add_row(*row)
     return table
@@ -131,7 +131,7 @@ def report_renderables(report: Report, per_layer: bool = True, ascii_only: bool 
     lines = header_lines(report)
     items: list = [Text(lines[0], style="bold"), *[Text(line, style="dim") for line in lines[1:]]]
     for grid in report_grids(report, per_layer):
-        items += [Text(""), to_rich(grid, ascii_only), *[Text(note, style="dim") for note in grid.notes]]
+        items += [Text(""), to_rich(grid, ascii_only), Text(""), *[Text(note, style="dim") for note in grid.notes]]
     return items
 
 

@@ -48,6 +48,9 @@ class HetcalcGroup(click.Group):
             _fail(str(exc), 2)
         except HetcalcError as exc:
             _fail(str(exc), 1)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
         except click.UsageError as exc:
             hint = f" (see 'hetcalc {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else \
                 " (see 'hetcalc --help')"

@@ -14,9 +14,10 @@ from .options import check_writable, convention_options, make_convention, output
 
 @click.command("analyze")
 @click.argument("arch", metavar="ARCH")
-@click.option("--P", "P", default="4", show_default=True, metavar="N|M",
-              help="HetConv part P for every replaced layer, or M for each layer's own input depth (PC).")
-@click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P].")
+@click.option("--P", "P", default="4", show_default=True, metavar="INT|M|N",
+              help="HetConv part P for every replaced layer; M: each layer's own input depth (the paper's "
+                   "PC); N: each layer's output depth.")
+@click.option("--G", "G", default=None, metavar="INT|M|N", help="GWC+PWC groups [default: P].")
 @click.option("--variants", default="all", show_default=True, metavar="LIST",
               help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
 @click.option("--per-layer/--summary-only", default=True, help="Show the per-layer table [default: shown].")
