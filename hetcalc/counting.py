@@ -35,7 +35,7 @@ class Convention:
     pointwise_bias: bool = True  # GWC/DWC+PWC: the pointwise conv has a bias when the network's convs do
 
     def __post_init__(self) -> None:
-        if self.flops_per_mac not in (1, 2):
+        if type(self.flops_per_mac) is not int or self.flops_per_mac not in (1, 2):
             raise OptionError(f"flops per MAC must be 1 or 2, got {self.flops_per_mac!r}")
         if self.params not in PARAM_STYLES:
             raise OptionError(f"parameter counting must be one of {', '.join(PARAM_STYLES)}, got {self.params!r}")

@@ -117,7 +117,8 @@ def parse_part(value: Any, option: str) -> Part:
         text = value.strip()
         if text.upper() in ("M", "N"):
             return text.upper()
-        if not text.lstrip("+-").isdigit():
+        digits = text[1:] if text[:1] in "+-" else text
+        if not (digits.isascii() and digits.isdigit()):
             raise OptionError(f"{option} must be a positive integer, M or N, got {value!r}")
         value = int(text)
     if isinstance(value, bool) or not isinstance(value, int):
