@@ -52,8 +52,7 @@ class HetcalcGroup(click.Group):
             click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
             sys.exit(0)
         except click.UsageError as exc:
-            hint = f" (see 'hetcalc {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else \
-                " (see 'hetcalc --help')"
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else " (see 'hetcalc --help')"
             _fail(exc.format_message() + hint, exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)

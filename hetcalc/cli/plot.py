@@ -1,9 +1,174 @@
-"""`hetcalc plot` (being written)."""
+"""`hetcalc plot`: figures (the paper's Figure 5, per-layer bars, totals against P) written atomically.
+
+hetcalc.plots, and with it matplotlib, is imported inside the commands, never when the CLI loads.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
 
 import click
 
+from ..errors import OptionError
+from ..report import analyze as run_analysis
+from .options import check_writable, convention_options, make_convention, write_atomic
 
-@click.command("plot")
+class PlotGroup(click.Group):
+    """`hetcalc plot speedup|sweep ...`; anything else (an architecture, an option) runs `layers`."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["layers", *args]
+        return super().parse_args(ctx, args)
+
+
+def parse_size(text: str | None) -> tuple[float, float] | None:
+    """'W,H' in inches -> (W, H); both positive."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.lower().replace("x", ",").split(",")]
+    try:
+        width, height = (float(p) for p in parts)
+    except ValueError:
+        raise OptionError(f"--size must be two numbers W,H in inches, got {text!r}") from None
+    if not all(math.isfinite(v) and v > 0 for v in (width, height)):
+        raise OptionError(f"--size must be two positive numbers W,H in inches, got {text!r}")
+    return width, height
+
+
+def figure_options(func):
+    """-o, --data, --dpi, --size, --title: where and how a figure is written."""
+    func = click.option("--title", default=None, metavar="TEXT",
+                        help="Figure title [default: one naming the network or equation; '' for none].")(func)
+    func = click.option("--size", default=None, metavar="W,H",
+                        help="Figure width and height in inches, e.g. 6.4,4.6 [default: per figure].")(func)
+    func = click.option("--dpi", type=click.FloatRange(min=0, min_open=True), default=200, show_default=True,
+                        help="Resolution of a PNG (pixels = inches x dpi); SVG and PDF are vector.")(func)
+    func = click.option("--data", "data_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        metavar="FILE.csv",
+                        help="Also write the plotted numbers as CSV (exact integer counts).")(func)
+    func = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                        metavar="FILE",
+                        help="The figure file; its extension sets the format: .png, .svg, .pdf.")(func)
+    return func
+
+
+def _check_outputs(output: Path, data_path: Path | None, arch: str | None = None) -> None:
+    """Refuse bad output paths (or ones that would overwrite the ARCH spec) before any work is done."""
+    from .. import plots
+
+    plots.figure_format(output)
+    check_writable(output, inputs=(arch,))
+    check_writable(data_path, inputs=(arch,))
+    if data_path is not None and data_path.resolve() == output.resolve():
+        raise OptionError(f"--data {data_path} is the figure's own file; give the CSV another name")
+
+
+def _write(fig, data, output: Path, data_path: Path | None, dpi: float) -> None:
+    """Render the figure, then write it and its data, each atomically."""
+    from .. import plots
+
+    image = plots.render_figure(fig, plots.figure_format(output), dpi)
+    for problem in plots.layout_problems(fig):
+        click.echo(f"hetcalc: warning: {problem}; give a larger --size", err=True)
+    write_atomic(output, image)
+    if data_path is not None:
+        write_atomic(data_path, data.to_csv())
+
+
+@click.group("plot", cls=PlotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def plot():
-    """Not available yet."""
-    raise click.ClickException("'hetcalc plot' is not available yet")
+    """Figures for papers and slides: PNG, SVG or PDF, chosen by the -o file's extension.
+
+    \b
+    hetcalc plot speedup -o FILE        the paper's Figure 5: speedup against P
+    hetcalc plot ARCH -o FILE           per-layer FLOPs and parameters of each variant
+    hetcalc plot sweep ARCH -o FILE     total FLOPs and parameters against P
+
+    Every figure takes --dpi, --size W,H, --title and --data FILE.csv (the plotted numbers).
+    Files are written atomically: a failed plot never leaves a partial file.
+
+    Example:  hetcalc plot vgg16 --P 4 -o layers.svg
+    """
+
+
+@plot.command("speedup")
+@click.option("--K", "K", type=int, default=3, show_default=True, help="Kernel size K of the K x K kernels.")
+@click.option("--P-max", "P_max", type=int, default=256, show_default=True,
+              help="Largest P plotted (a power of two); P = 1, 2, 4, ... up to it.")
+@click.option("--N", "N", type=int, default=256, show_default=True,
+              help="Output depth N for DWC+PWC (eq. 7 depends on it).")
+@figure_options
+def speedup(K, P_max, N, output, data_path, dpi, size, title):
+    """The paper's Figure 5: speedup of HetConv over standard against P (eqs. 5, 9).
+
+    GWC+PWC with G = P (eq. 11) and DWC+PWC (eq. 7) are drawn for comparison, and the
+    K^2 asymptote that HetConv approaches as P grows.
+
+    Example:  hetcalc plot speedup --K 3 --P-max 256 -o fig5.png --data fig5.csv
+    """
+    size = parse_size(size)
+    _check_outputs(output, data_path)
+    from .. import plots
+
+    data = plots.speedup_data(K, P_max, N)
+    fig = plots.speedup_figure(K, P_max, N, title=title, size=size)
+    _write(fig, data, output, data_path, dpi)
+
+
+@plot.command("layers")
+@click.argument("arch", metavar="ARCH")
+@click.option("--P", "P", default="4", show_default=True, metavar="N|M",
+              help="HetConv part P for every replaced layer, or M for each layer's own input depth (PC).")
+@click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P].")
+@click.option("--variants", default="all", show_default=True, metavar="LIST",
+              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@click.option("--scale", type=click.Choice(["auto", "log", "linear"]), default="auto", show_default=True,
+              help="Value axes: log, linear, or auto (log when the largest bar exceeds 20x the smallest).")
+@figure_options
+@convention_options
+def layers(arch, P, G, variants, scale, output, data_path, dpi, size, title, **convention):
+    """Per-layer FLOPs and parameters of ARCH under each variant, as grouped bars.
+
+    ARCH is a built-in name (see `hetcalc list`) or a path to a YAML spec; `hetcalc plot ARCH`
+    is short for `hetcalc plot layers ARCH`. The legend gives each variant's total speedup.
+
+    Example:  hetcalc plot vgg16 --P 4 -o layers.svg --data layers.csv
+    """
+    size = parse_size(size)
+    _check_outputs(output, data_path, arch)
+    from .. import plots
+
+    report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention))
+    fig = plots.layers_figure(report, title=title, size=size, scale=scale)
+    _write(fig, plots.layers_data(report), output, data_path, dpi)
+
+
+@plot.command("sweep")
+@click.argument("arch", metavar="ARCH")
+@click.option("--P-max", "P_max", type=int, default=None, metavar="N",
+              help="Largest P (a power of two) [default: the largest power of two dividing every "
+                   "replaced layer's M].")
+@click.option("--variants", default="all", show_default=True, metavar="LIST",
+              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@click.option("--reduction", is_flag=True, help="Plot the reduction against standard (%) instead of counts.")
+@figure_options
+@convention_options
+def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title, **convention):
+    """Total FLOPs and parameters of ARCH against P = 1, 2, 4, ... for HetConv and GWC+PWC (G = P).
+
+    DWC+PWC, which has no part, is a reference line. A P that does not divide every replaced
+    layer's M is left out, and the figure and a note say so.
+
+    Example:  hetcalc plot sweep resnet56 -o sweep.pdf --data sweep.csv
+    """
+    size = parse_size(size)
+    _check_outputs(output, data_path, arch)
+    from .. import plots
+
+    totals = plots.sweep_totals(arch, P_max, variants=variants, convention=make_convention(**convention))
+    if totals.skipped:
+        click.echo(f"hetcalc: note: {totals.skipped_note}", err=True)
+    fig = plots.sweep_figure(totals, reduction=reduction, title=title, size=size)
+    _write(fig, plots.sweep_data(totals), output, data_path, dpi)
