@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
+from .errors import OptionError, SpecError
 from .graph import Network
 from .spec import build_network, load_spec_file
 
@@ -50,5 +50,5 @@ def resolve(arch: Any) -> Network:
         return replace(network, source=f"built-in architectures/{arch}.yaml")
     if looks_like_path(arch):
         return load_spec_file(Path(arch))
-    raise SpecError(f"unknown architecture '{arch}'; built-in: {', '.join(names)} "
+    raise OptionError(f"unknown architecture '{arch}'; built-in: {', '.join(names)} "
                     "(or give a path to a .yaml spec)")

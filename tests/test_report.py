@@ -580,8 +580,8 @@ def test_analyze_accepts_network_and_path():
     assert by_path.standard.flops == by_str.standard.flops == by_net.standard.flops == 125_485_696
 
 
-def test_unknown_architecture_is_spec_error():
-    with pytest.raises(hetcalc.SpecError, match="unknown architecture"):
+def test_unknown_architecture_is_an_option_error():
+    with pytest.raises(hetcalc.OptionError, match="unknown architecture"):
         analyze("not-a-network")
     with pytest.raises(hetcalc.SpecError):
         analyze(42)
