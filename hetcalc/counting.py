@@ -43,7 +43,8 @@ class Convention:
             raise OptionError(f"HetConv accounting must be one of {', '.join(HETCONV_ACCOUNTING)}, "
                               f"got {self.hetconv!r}")
         if self.ratio_1x1 and self.hetconv != "ratio":
-            raise OptionError("ratio_1x1 applies only with ratio accounting for HetConv (hetconv='ratio')")
+            raise OptionError("ratio_1x1 (--ratio-1x1) needs ratio accounting for HetConv "
+                              "(hetconv='ratio', --hetconv ratio)")
         bad = [op for op in self.ops if op not in OPS]
         if bad:
             raise OptionError(f"unknown operation '{bad[0]}' to count (known: {', '.join(OPS)}, all)")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 
 from .report import Report
 from .tables import header_lines, report_grids, to_latex, to_markdown
@@ -20,6 +18,8 @@ SUMMARY_FIELDS = ("variant", "label", "P", "G", "flops", "params", "macs", "flop
 
 
 def to_json(report: Report) -> str:
+    import json
+
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
@@ -29,6 +29,8 @@ def _cell(value):
 
 def to_csv(report: Report, per_layer: bool = True) -> str:
     """One row per variant and layer (or per variant with per_layer=False); integers written exactly."""
+    import csv
+
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     if per_layer:

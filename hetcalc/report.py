@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Iterable, Union
@@ -120,7 +121,11 @@ def parse_part(value: Any, option: str) -> Part:
         digits = text[1:] if text[:1] in "+-" else text
         if not (digits.isascii() and digits.isdigit()):
             raise OptionError(f"{option} must be a positive integer, M or N, got {value!r}")
-        value = int(text)
+        try:
+            value = int(text)
+        except ValueError:  # more digits than Python will read
+            raise OptionError(f"{option} must be a positive integer, M or N, got a number of "
+                              f"{len(text):,} digits") from None
     if isinstance(value, bool) or not isinstance(value, int):
         raise OptionError(f"{option} must be a positive integer, M or N, got {value!r}")
     if value < 1:
@@ -168,6 +173,13 @@ def check_part(network: Network, replaced: list[Conv], part: Part, option: str, 
         return
     bad = [conv for conv in replaced if conv.M % layer_part(part, conv)]
     if bad:
+        big = [c for c in bad if isinstance(part, int) and part > c.M]
+        if big:
+            shown = ", ".join(f"{c.name} (M={c.M})" for c in big[:6])
+            more = f" and {len(big) - 6} more" if len(big) > 6 else ""
+            raise OptionError(f"{option}={part} is larger than the input depth M of {len(big)} {what} "
+                              f"layer(s) in {network.name}: {shown}{more}; {option} must divide every "
+                              f"replaced layer's M (or use {option}=M)")
         value = part if part != "N" else "N (each layer's output depth)"
         shown = ", ".join(f"{c.name} (M={c.M}" + (f", N={c.N})" if part == "N" else ")") for c in bad[:6])
         more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""
@@ -240,11 +252,22 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     convolution outside residual blocks and once per residual block. Other keyword options build a
     `Convention`.
     """
+    enabled = gc.isenabled()
+    gc.disable()  # it builds many small acyclic objects: collector passes over the growing heap are superlinear
+    try:
+        return _analyze(arch, P, G, variants, convention, se, convention_options)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report:
     network = resolve(arch)
     convention = convention or Convention(**convention_options)
     keys = parse_variants(variants)
     part_p = parse_part(P, "P")
-    part_g = parse_part(G, "G") if G is not None else part_p
+    # G defaults to P; a per-layer P = N cannot be a group count (it need not divide M), so G = M then
+    part_g = parse_part(G, "G") if G is not None else ("M" if part_p == "N" else part_p)
     if part_p is None and "hetconv" in keys:
         raise OptionError("P is needed for the hetconv variant")
     if part_g is None and "gwc_pwc" in keys:
@@ -268,8 +291,17 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     if "gwc_pwc" in keys:
         check_part(network, replaced, part_g, "G", "GWC+PWC")
 
-    base = [fixed_cost(layer) for layer in layers]
-    std_sums = [_sum(pieces, convention) for pieces in base]
+    memo: dict = {}  # layers of the same kind and shapes cost the same: count each kind once
+
+    def std_of(layer):
+        kind = (type(layer), layer.in_shape, layer.out_shape, getattr(layer, "kernel", None),
+                getattr(layer, "stride", None), getattr(layer, "groups", None), getattr(layer, "bias", None),
+                getattr(layer, "bn", None), getattr(layer, "act", None))
+        if kind not in memo:
+            memo[kind] = _sum(fixed_cost(layer), convention)
+        return memo[kind]
+
+    std_sums = [std_of(layer) for layer in layers]
     inside = _in_branches(network.topology)
     se_sums = [_sum(se_cost(layer.out_shape[0], layer.out_shape[1] * layer.out_shape[2], se), convention)
                if se and ((isinstance(layer, Conv) and i not in inside) or isinstance(layer, Add))
@@ -289,10 +321,14 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
                     ratio = hetconv_ratio(p, ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
                     sums, closed = _scaled(std, ratio), float(ratio)
                 else:
-                    pieces = ctype.cost(layer, p)
-                    if key != "hetconv" and not convention.pointwise_bias:
-                        pieces = (*pieces[:-1], replace(pieces[-1], biases=0, bias_adds=0))
-                    sums, closed = _sum(pieces, convention), ctype.closed_form(layer, p)
+                    kind = (key, p, layer.in_shape, layer.out_shape, layer.kernel, layer.groups, layer.bias,
+                            layer.bn, layer.act)
+                    if kind not in memo:
+                        pieces = ctype.cost(layer, p)
+                        if key != "hetconv" and not convention.pointwise_bias:
+                            pieces = (*pieces[:-1], replace(pieces[-1], biases=0, bias_adds=0))
+                        memo[kind] = _sum(pieces, convention), ctype.closed_form(layer, p)
+                    sums, closed = memo[kind]
                 tag = key + (f" {ctype.part}={p}" if ctype.part else "")
             else:
                 sums, closed, tag = std, None, "standard" if isinstance(layer, Conv) else layer.kind

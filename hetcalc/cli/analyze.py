@@ -23,19 +23,22 @@ from .options import check_writable, convention_options, make_convention, output
 @click.option("--per-layer/--summary-only", default=True, help="Show the per-layer table [default: shown].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
               help="Output format [default: table, or from the -o file's extension].")
+@click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
+              help="Add Squeeze-and-Excitation blocks with reduction ratio R after every convolution "
+                   "outside residual blocks and once per residual block.")
 @output_option
 @convention_options
-def analyze(arch, P, G, variants, per_layer, fmt, output, flops_per_mac, ops, replace_first):
+def analyze(arch, P, G, variants, per_layer, fmt, output, se, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
     ARCH is a built-in name (see `hetcalc list`) or a path to a YAML spec.
 
     Example:  hetcalc vgg16 --P 4 --format json -o vgg16.json
     """
-    check_writable(output)
+    check_writable(output, inputs=(arch,))
     fmt = (fmt or (EXTENSIONS.get(output.suffix.lower(), "table") if output else "table")).lower()
-    convention = make_convention(flops_per_mac, ops, replace_first)
-    report = run_analysis(arch, P=P, G=G, variants=variants, convention=convention)
+    convention = make_convention(**convention_options)
+    report = run_analysis(arch, P=P, G=G, variants=variants, convention=convention, se=se)
     if fmt == "table":
         if output is None:
             show(lambda ascii_only: report_renderables(report, per_layer, ascii_only))

@@ -2,35 +2,58 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 import click
 
-from ..counting import OPS, Convention
-from ..errors import OptionError
+from ..counting import HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
+from ..errors import OptionError, OutputError
 
 
 def convention_options(func):
-    """--flops-per-mac, --ops, --replace-first: how FLOPs are counted and which layers replaced."""
-    func = click.option("--replace-first", is_flag=True,
-                        help="Replace the network's first K x K convolution too (the paper keeps it).")(func)
-    func = click.option("--ops", "ops", default="", metavar="LIST",
-                        help=f"Extra operations to count as FLOPs, comma-separated: {', '.join(OPS)}, all "
-                             "(default: none, MACs only).")(func)
-    func = click.option("--flops-per-mac", type=click.IntRange(1, 2), default=1, show_default=True,
-                        help="FLOPs per multiply-accumulate: 1 (paper, fvcore, ptflops) or 2 "
-                             "(PyTorch FlopCounterMode, TensorFlow).")(func)
+    """How FLOPs and parameters are counted and which layers are replaced: one option per rule."""
+    options = [
+        click.option("--flops-per-mac", type=click.IntRange(1, 2), default=1, show_default=True,
+                     help="FLOPs per multiply-accumulate: 1 (paper, fvcore, ptflops) or 2 "
+                          "(PyTorch FlopCounterMode, TensorFlow)."),
+        click.option("--ops", "ops", default="", metavar="LIST",
+                     help=f"Extra operations to count as FLOPs, comma-separated: {', '.join(OPS)}, all "
+                          "(default: none, MACs only)."),
+        click.option("--replace-first", is_flag=True,
+                     help="Replace the network's first K x K convolution too (the paper keeps it)."),
+        click.option("--params", "params", type=click.Choice(PARAM_STYLES), default="pytorch",
+                     show_default=True,
+                     help="Parameter counting: pytorch (BatchNorm scale and shift) or keras (also its "
+                          "moving mean and variance)."),
+        click.option("--hetconv", "hetconv", type=click.Choice(HETCONV_ACCOUNTING), default="exact",
+                     show_default=True,
+                     help="HetConv accounting: exact (eqs. 2-4 as built) or ratio (each replaced layer's "
+                          "standard count times eq. 5, as some of the paper's tables do)."),
+        click.option("--ratio-1x1", is_flag=True,
+                     help="With --hetconv ratio: 1x1 convolutions take the ratio too (Table 6)."),
+        click.option("--pointwise-bias/--no-pointwise-bias", default=True, show_default=True,
+                     help="GWC+PWC and DWC+PWC: whether the pointwise conv has a bias when the network's "
+                          "convolutions do."),
+    ]
+    for option in reversed(options):
+        func = option(func)
     return func
 
 
-def make_convention(flops_per_mac: int, ops: str, replace_first: bool) -> Convention:
+def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool = False, params: str = "pytorch",
+                    hetconv: str = "exact", ratio_1x1: bool = False, pointwise_bias: bool = True) -> Convention:
+    """A Convention from the values of `convention_options`."""
     names = [o.strip().lower() for o in ops.split(",") if o.strip()]
     if "all" in names:
         names = list(OPS)
-    return Convention(flops_per_mac=flops_per_mac, ops=tuple(names), replace_first=replace_first)
+    return Convention(flops_per_mac=flops_per_mac, ops=tuple(names), replace_first=replace_first,
+                      params=params, hetconv=hetconv, ratio_1x1=ratio_1x1, pointwise_bias=pointwise_bias)
 
 
 def output_option(func):
@@ -38,34 +61,88 @@ def output_option(func):
                         help="Write to FILE (atomically) instead of standard output.")(func)
 
 
-def check_writable(path: Path | None) -> None:
-    """Refuse an output path whose folder is missing or not writable, before any work is done."""
+def check_writable(path: Path | None, inputs: Iterable[str | Path | None] = ()) -> None:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    The folder must exist and accept a new file (tried for real: permission bits say nothing to root or
+    on a read-only file system); the path must not be a folder, nor one of the run's `inputs`.
+    """
     if path is None:
         return
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
+    path = Path(path)
+    folder = path.parent
+    if not folder.exists():
         raise OptionError(f"cannot write {path}: folder {folder} does not exist")
+    if not folder.is_dir():
+        raise OptionError(f"cannot write {path}: {folder} is not a folder")
     if path.is_dir():
         raise OptionError(f"cannot write {path}: it is a directory")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    for source in inputs:
+        if source is not None and path.exists() and Path(source).exists() and path.samefile(source):
+            raise OptionError(f"cannot write {path}: it is an input of this run")
+    if path.exists() and not path.is_file():
+        return  # a device or a pipe (/dev/null, /dev/stdout): written in place
+    if path.exists() and not os.access(path, os.W_OK):
         raise OptionError(f"cannot write {path}: permission denied")
+    try:
+        with tempfile.TemporaryFile(dir=_real(path).parent):
+            pass
+    except OSError as exc:
+        raise OptionError(f"cannot write {path}: folder {folder} is not writable "
+                          f"({exc.strerror or exc})") from None
+
+
+def _real(path: Path) -> Path:
+    """The file a symlink points to, so that writing replaces the target and keeps the link."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename: never a partial file."""
+    """Write `data` to `path` through a temporary file and a rename: never a partial file.
+
+    An existing file is replaced only once the new content is complete, and keeps its permissions; a new
+    file gets the usual ones (0666 less the umask). Devices and pipes are written in place.
+    """
+    path = Path(path)
     check_writable(path)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
+    payload = data if isinstance(data, bytes) else data.encode("utf-8")
+    if path.exists() and not path.is_file():
         try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+            with path.open("wb") as fh:
+                fh.write(payload)
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
+        return
+    target = _real(path)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    tmp = None
+    try:
+        for _ in range(100):
+            tmp = target.parent / f".{target.name}.{os.urandom(4).hex()}.tmp"
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise OSError(errno.EEXIST, "no free temporary file name")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}; the file was left as it was",
+                          source=str(path)) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def is_terminal(file=None) -> bool:
@@ -74,13 +151,13 @@ def is_terminal(file=None) -> bool:
 
 
 def show(renderables_for) -> None:
-    """Print renderables: rich colour on a terminal, plain ASCII text when piped.
+    """Print renderables: rich styles on a terminal, plain text when piped or when NO_COLOR is set.
 
-    `renderables_for(ascii_only)` builds them, so piped output gets ASCII rules.
+    `renderables_for(ascii_only)` builds them, so plain output gets plain-text tables.
     """
     from ..tables import render_text
 
-    if is_terminal():
+    if is_terminal() and not os.environ.get("NO_COLOR"):
         from rich.console import Console
 
         con = Console()
