@@ -114,13 +114,14 @@ def to_rich(grid: Grid, ascii_only: bool = False):
 
     if ascii_only:
         return Text(to_text(grid), no_wrap=True, overflow="ignore")
-    table = Table(title=grid.title, box=box.SIMPLE_HEAD, title_justify="left",
+    # Text objects, not strings: names like "[resnet50]" are data, never rich markup
+    table = Table(title=Text(grid.title), box=box.SIMPLE_HEAD, title_justify="left",
                   show_footer=grid.total is not None, pad_edge=False, padding=(0, 1))
     for i, col in enumerate(grid.columns):
-        footer = grid.total[i] if grid.total else ""
-        table.add_column(col.header, justify=col.justify, footer=footer, overflow="fold")
+        footer = Text(grid.total[i]) if grid.total else ""
+        table.add_column(Text(col.header), justify=col.justify, footer=footer, overflow="fold")
     for row in grid.rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 
