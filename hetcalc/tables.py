@@ -116,7 +116,7 @@ def to_rich(grid: Grid, ascii_only: bool = False):
         return Text(to_text(grid), no_wrap=True, overflow="ignore")
     # Text objects, not strings: names like "[resnet50]" are data, never rich markup
     table = Table(title=Text(grid.title), box=box.SIMPLE_HEAD, title_justify="left",
-                  show_footer=grid.total is not None, pad_edge=False, padding=(0, 1))
+                  show_footer=grid.total is not None, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
     for i, col in enumerate(grid.columns):
         footer = Text(grid.total[i]) if grid.total else ""
         table.add_column(Text(col.header), justify=col.justify, footer=footer, overflow="fold")
