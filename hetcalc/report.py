@@ -15,6 +15,7 @@ from .graph import Add, Conv, Linear, Network, Parallel, path_depth
 
 Part = Union[int, str, None]  # an integer, "M" / "N" (each layer's own input / output depth), or None
 VARIANTS = tuple(CONV_TYPES)
+SHOWN_LAYERS = 20  # an error names at most this many layers, then counts the rest
 
 
 @dataclass(frozen=True)
@@ -175,14 +176,14 @@ def check_part(network: Network, replaced: list[Conv], part: Part, option: str, 
     if bad:
         big = [c for c in bad if isinstance(part, int) and part > c.M]
         if big:
-            shown = ", ".join(f"{c.name} (M={c.M})" for c in big[:6])
-            more = f" and {len(big) - 6} more" if len(big) > 6 else ""
+            shown = ", ".join(f"{c.name} (M={c.M})" for c in big[:SHOWN_LAYERS])
+            more = f" and {len(big) - SHOWN_LAYERS} more" if len(big) > SHOWN_LAYERS else ""
             raise OptionError(f"{option}={part} is larger than the input depth M of {len(big)} {what} "
                               f"layer(s) in {network.name}: {shown}{more}; {option} must divide every "
                               f"replaced layer's M (or use {option}=M)")
         value = part if part != "N" else "N (each layer's output depth)"
-        shown = ", ".join(f"{c.name} (M={c.M}" + (f", N={c.N})" if part == "N" else ")") for c in bad[:6])
-        more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""
+        shown = ", ".join(f"{c.name} (M={c.M}" + (f", N={c.N})" if part == "N" else ")") for c in bad[:SHOWN_LAYERS])
+        more = f" and {len(bad) - SHOWN_LAYERS} more" if len(bad) > SHOWN_LAYERS else ""
         hint = f"use {option}=M" if part == "N" else f"use a divisor of every M, or {option}=M"
         raise OptionError(f"{option}={value} does not divide the input depth M of {len(bad)} {what} "
                           f"layer(s) in {network.name}: {shown}{more}; {option} must divide every "
