@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from .report import Report
-from .tables import header_lines, report_grids, to_latex, to_markdown
+from .tables import document_latex, document_markdown, header_lines, report_grids
 
 FORMATS = ("table", "csv", "json", "markdown", "latex")
 EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
@@ -48,16 +48,32 @@ def to_csv(report: Report, per_layer: bool = True) -> str:
 
 
 def to_markdown_doc(report: Report, per_layer: bool = True) -> str:
-    lines = header_lines(report)
-    out = [f"## {lines[0]}", "", *[f"- {line}" for line in lines[1:]], ""]
-    out += [to_markdown(grid) for grid in report_grids(report, per_layer)]
-    return "\n".join(out)
+    return document_markdown(header_lines(report), report_grids(report, per_layer))
 
 
 def to_latex_doc(report: Report, per_layer: bool = True) -> str:
-    out = [f"% {line}" for line in header_lines(report)]
-    out += [to_latex(grid) for grid in report_grids(report, per_layer)]
-    return "\n".join(out)
+    return document_latex(header_lines(report), report_grids(report, per_layer))
+
+
+def checks_json(checks) -> str:
+    """`hetcalc reproduce --format json`: a list of the checks' dicts."""
+    import json
+
+    return json.dumps([c.to_dict() for c in checks], indent=2) + "\n"
+
+
+def checks_csv(checks) -> str:
+    """`hetcalc reproduce --format csv`: one row per printed figure."""
+    import csv
+    import dataclasses
+
+    from .reproduce import Check
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[f.name for f in dataclasses.fields(Check)], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(c.to_dict() for c in checks)
+    return buf.getvalue()
 
 
 def render(report: Report, fmt: str, per_layer: bool = True) -> str:

@@ -28,13 +28,16 @@ class Grid:
 
 def header_lines(report: Report) -> list[str]:
     """What was analyzed and the counting rules in force, one line each."""
-    parts = [v for v in report.variants if v.variant in ("hetconv", "gwc_pwc")]
-    settings = ", ".join(f"{'P' if v.variant == 'hetconv' else 'G'}={v.P if v.variant == 'hetconv' else v.G}"
-                         for v in parts)
+    parts = [(CONV_TYPES[v.variant].part, v) for v in report.variants if CONV_TYPES[v.variant].part]
+    settings = ", ".join(f"{option}={getattr(v, option)}" for option, v in parts)
     head = f"{report.title} [{report.architecture}]  input {fmt.shape(report.input)}"
     if settings:
         head += f"  {settings}"
-    return [head, f"spec: {report.source}", *report.convention.rules()]
+    lines = [head, f"spec: {report.source}", *report.convention.rules()]
+    if report.se:
+        lines.append(f"Squeeze-and-Excitation (reduction {report.se}) after every convolution outside "
+                     "residual blocks and once per residual block: FC C -> C/R -> C, no biases.")
+    return lines
 
 
 def _shown(layer_rows) -> bool:
@@ -125,15 +128,37 @@ def to_rich(grid: Grid, ascii_only: bool = False):
     return table
 
 
-def report_renderables(report: Report, per_layer: bool = True, ascii_only: bool = False) -> list:
-    """Header lines, tables and notes of a report, ready for a rich Console."""
+def document_renderables(lines: list[str], grids: list[Grid], ascii_only: bool = False,
+                         footer: list[str] = ()) -> list:
+    """Header lines (the first in bold), each grid with its notes, then footer lines: for a rich Console."""
     from rich.text import Text
 
-    lines = header_lines(report)
-    items: list = [Text(lines[0], style="bold"), *[Text(line, style="dim") for line in lines[1:]]]
-    for grid in report_grids(report, per_layer):
-        items += [Text(""), to_rich(grid, ascii_only), Text(""), *[Text(note, style="dim") for note in grid.notes]]
+    items: list = [Text(lines[0], style="bold"), *[Text(line, style="dim") for line in lines[1:]]] if lines else []
+    for grid in grids:
+        if items:
+            items.append(Text(""))
+        items += [to_rich(grid, ascii_only), Text(""), *[Text(note, style="dim") for note in grid.notes]]
+    if footer:
+        items += [Text(""), *[Text(line, style="bold") for line in footer]]
     return items
+
+
+def document_markdown(lines: list[str], grids: list[Grid], footer: list[str] = ()) -> str:
+    """The same document in Markdown: the first header line as a heading, the others as a list."""
+    out = [f"## {lines[0]}", "", *[f"- {line}" for line in lines[1:]], ""] if lines else []
+    out += [to_markdown(grid) for grid in grids]
+    return "\n".join([*out, *footer]) + ("\n" if footer else "")
+
+
+def document_latex(lines: list[str], grids: list[Grid], footer: list[str] = ()) -> str:
+    """The same document in LaTeX: header and footer lines as comments, one table per grid."""
+    out = [f"% {line}" for line in lines] + [to_latex(grid) for grid in grids] + [f"% {line}" for line in footer]
+    return "\n".join(out) + ("\n" if footer else "")
+
+
+def report_renderables(report: Report, per_layer: bool = True, ascii_only: bool = False) -> list:
+    """Header lines, tables and notes of a report, ready for a rich Console."""
+    return document_renderables(header_lines(report), report_grids(report, per_layer), ascii_only)
 
 
 def render_text(renderables, width: int = 400) -> str:

@@ -121,7 +121,12 @@ def test_output_file_format_follows_extension(run, tmp_path, suffix, fmt):
 def test_output_json_file_parses(run, tmp_path):
     out = tmp_path / "out.json"
     ok(run("vgg16", "--P", "4", "-o", str(out)))
-    assert json.loads(out.read_text())["variants"][1]["flops"] == 105845760
+    # By hand: conv1 stays standard; every other conv M -> N at D x D costs D^2 * N * (M/4 * 9 + M - M/4).
+    convs = [(64, 64, 32), (64, 128, 16), (128, 128, 16), (128, 256, 8), (256, 256, 8), (256, 256, 8),
+             (256, 512, 4), (512, 512, 4), (512, 512, 4), (512, 512, 2), (512, 512, 2), (512, 512, 2)]
+    expected = 32 * 32 * 3 * 64 * 9 + sum(d * d * n * (m // 4 * 9 + m - m // 4) for m, n, d in convs)
+    expected += 512 * 512 + 512 * 10
+    assert json.loads(out.read_text())["variants"][1]["flops"] == expected
 
 
 def test_explicit_format_beats_extension(run, tmp_path):

@@ -278,7 +278,7 @@ def test_cli_table_lists_valid_values_and_summarizes_the_rest():
 
 def test_cli_table_shortens_long_valid_lists():
     spec = {"name": "pw", "input": [8, 4, 4], "layers": [{"conv": {"out": 8, "kernel": 1}}]}
-    from hetcalc.cli.sweep import arch_grid
+    from hetcalc.sweep_views import arch_grid
 
     arch = sweep(spec, P="1..100").architectures[0]
     grid = arch_grid(arch)

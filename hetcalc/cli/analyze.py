@@ -8,8 +8,9 @@ from ..architectures import builtin_names, builtin_path
 from ..export import EXTENSIONS, FORMATS, render
 from ..report import analyze as run_analysis
 from ..spec import load_spec_file
-from ..tables import Column, Grid, render_text, report_renderables, to_rich
-from .options import check_writable, convention_options, make_convention, output_option, show, write_atomic
+from ..tables import Column, Grid, report_renderables, to_rich
+from .options import (check_writable, convention_options, emit, make_convention, output_format, output_option,
+                      show)
 
 
 @click.command("analyze")
@@ -36,20 +37,13 @@ def analyze(arch, P, G, variants, per_layer, fmt, output, se, **convention_optio
     Example:  hetcalc vgg16 --P 4 --format json -o vgg16.json
     """
     check_writable(output, inputs=(arch,))
-    fmt = (fmt or (EXTENSIONS.get(output.suffix.lower(), "table") if output else "table")).lower()
-    convention = make_convention(**convention_options)
-    report = run_analysis(arch, P=P, G=G, variants=variants, convention=convention, se=se)
+    fmt = output_format(fmt, output, EXTENSIONS)
+    report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
+                          se=se)
     if fmt == "table":
-        if output is None:
-            show(lambda ascii_only: report_renderables(report, per_layer, ascii_only))
-        else:
-            write_atomic(output, render_text(report_renderables(report, per_layer, ascii_only=True)))
+        emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only))
     else:
-        text = render(report, fmt, per_layer)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            write_atomic(output, text)
+        emit(output, render(report, fmt, per_layer))
 
 
 @click.command("list")

@@ -165,3 +165,26 @@ def show(renderables_for) -> None:
             con.print(item)
     else:
         click.echo(render_text(renderables_for(True)), nl=False)
+
+
+def output_format(fmt: str | None, output: Path | None, extensions: dict[str, str]) -> str:
+    """The format asked for, else the one the -o file's extension names, else 'table'."""
+    if fmt:
+        return fmt.lower()
+    return extensions.get(output.suffix.lower(), "table") if output is not None else "table"
+
+
+def emit(output: Path | None, text: str | None = None, renderables_for=None) -> None:
+    """Send a result where it goes: text as it is, or renderables (`show`'s argument) as a table;
+    to standard output, or atomically to `output`."""
+    if renderables_for is not None:
+        if output is None:
+            show(renderables_for)
+            return
+        from ..tables import render_text
+
+        text = render_text(renderables_for(True))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)

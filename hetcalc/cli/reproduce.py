@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 
 import click
 
-from .options import check_writable, output_option, show, write_atomic
+from .options import check_writable, emit, output_option
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -29,41 +26,19 @@ def reproduce(tables, fmt, output: Path | None):
 
     Example:  hetcalc reproduce 1 --format csv -o table1.csv
     """
+    from ..export import checks_csv, checks_json
     from ..reproduce import check_rows
-    from ..tables import checks_grids, checks_summary, render_text, to_markdown, to_rich
+    from ..tables import checks_grids, checks_summary, document_markdown, document_renderables
 
     check_writable(output)
     checks = check_rows(tables)
+    grids, summary = checks_grids(checks), [checks_summary(checks)]
     fmt = fmt.lower()
     if fmt == "table":
-        def items(ascii_only: bool) -> list:
-            from rich.text import Text
-
-            out: list = []
-            for grid in checks_grids(checks):
-                out += [to_rich(grid, ascii_only), *[Text(n, style="dim") for n in grid.notes], Text("")]
-            return [*out, Text(checks_summary(checks), style="bold")]
-
-        if output is None:
-            show(items)
-            return
-        text = render_text(items(True))
+        emit(output, renderables_for=lambda ascii_only: document_renderables([], grids, ascii_only, summary))
     elif fmt == "json":
-        text = json.dumps([c.to_dict() for c in checks], indent=2) + "\n"
+        emit(output, checks_json(checks))
     elif fmt == "csv":
-        buf = io.StringIO()
-        fields = list(checks[0].to_dict()) if checks else []
-        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for c in checks:
-            writer.writerow(c.to_dict())
-        text = buf.getvalue()
+        emit(output, checks_csv(checks))
     else:
-        parts = []
-        for grid in checks_grids(checks):
-            parts.append(to_markdown(grid))
-        text = "\n".join(parts) + "\n" + checks_summary(checks) + "\n"
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
+        emit(output, document_markdown([], grids, summary))
