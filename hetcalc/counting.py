@@ -80,8 +80,9 @@ class Convention:
         else:
             rules.append("Parameters as Keras counts them: weights, biases and four BatchNorm values per "
                          "channel (scale, shift, moving mean, moving variance).")
-        first = "including" if self.replace_first else "except"
-        rules.append(f"Replaced: every K x K convolution with K > 1 {first} the network's first; "
+        first = ("the network's first convolution included (--replace-first)" if self.replace_first else
+                 "except the network's first convolution (first in layer order, whatever its kernel)")
+        rules.append(f"Replaced: every K x K convolution with K > 1, {first}; "
                      "1 x 1 convolutions, grouped convolutions and FC layers stay standard.")
         if self.hetconv == "ratio":
             scope = ("replaced layer, and every 1 x 1 convolution but the first (with the K of the replaced "

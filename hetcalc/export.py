@@ -12,7 +12,8 @@ EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "m
               ".txt": "table"}
 
 LAYER_FIELDS = ("variant", "P", "G", "layer", "kind", "M", "N", "K", "stride", "out_h", "out_w", "replaced",
-                "realization", "flops", "params", "macs", "depth", "ratio", "closed_form")
+                "realization", "flops", "params", "macs", "depth", "ratio", "closed_form", "kernel", "strides",
+                "groups", "layers")
 SUMMARY_FIELDS = ("variant", "label", "P", "G", "flops", "params", "macs", "flops_reduction", "speedup",
                   "params_reduction", "latency_depth", "added_latency", "replaced_layers")
 
@@ -24,7 +25,9 @@ def to_json(report: Report) -> str:
 
 
 def _cell(value):
-    return "" if value is None else value
+    from .formatting import csv_value
+
+    return csv_value(value)
 
 
 def to_csv(report: Report, per_layer: bool = True) -> str:
@@ -39,7 +42,10 @@ def to_csv(report: Report, per_layer: bool = True) -> str:
             for r in v.layers:
                 writer.writerow([v.variant, _cell(v.P), _cell(v.G), r.name, r.kind, r.M, r.N, _cell(r.K),
                                  _cell(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
-                                 r.params, r.macs, r.depth, _cell(r.ratio), _cell(r.closed_form)])
+                                 r.params, r.macs, r.depth, _cell(r.ratio), _cell(r.closed_form),
+                                 "" if r.kernel is None else "x".join(map(str, r.kernel)),
+                                 "" if r.strides is None else "x".join(map(str, r.strides)), _cell(r.groups),
+                                 r.count])
     else:
         writer.writerow(SUMMARY_FIELDS)
         for v in report.variants:

@@ -29,3 +29,12 @@ def speedup(value: float) -> str:
 
 def shape(values) -> str:
     return "x".join(str(v) for v in values)
+
+
+def csv_value(value):
+    """A CSV cell: None empty; a float at 15 significant digits (0.9, not 0.8999999999999999); else as is."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(float(format(value, ".15g")))
+    return value

@@ -21,7 +21,7 @@ from .architectures import resolve
 from .costs import CONV_TYPES
 from .counting import Convention
 from .errors import OptionError
-from .formatting import si
+from .formatting import csv_value, si
 from .graph import Conv, Network
 from .report import Report, analyze, is_replaced, parse_variants
 
@@ -63,7 +63,7 @@ class PlotData:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(self.columns)
-        writer.writerows(["" if v is None else v for v in row] for row in self.rows)
+        writer.writerows([csv_value(v) for v in row] for row in self.rows)
         return buf.getvalue()
 
 

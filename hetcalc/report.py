@@ -37,10 +37,17 @@ class LayerResult:
     depth: int
     ratio: float | None  # this layer's FLOPs / its standard FLOPs
     closed_form: float | None  # the paper's closed-form ratio (eq. 5, 7 or 11) where replaced
+    kernel: tuple[int, int] | None = None  # (kh, kw) of a convolution
+    strides: tuple[int, int] | None = None  # (sh, sw) of a convolution
+    groups: int | None = None  # a convolution's groups (M for depthwise)
+    count: int = 1  # layers aggregated in this row (more than 1 in a per-stage view)
 
     def to_dict(self) -> dict:
         data = dict(self.__dict__)
         data["out"] = list(self.out)
+        for key in ("kernel", "strides"):
+            if data[key] is not None:
+                data[key] = list(data[key])
         return data
 
 
@@ -82,6 +89,7 @@ class Report:
     network: Network = field(repr=False, compare=False)
     se: int | None = None  # Squeeze-and-Excitation reduction ratio, if SE blocks were added
     baseline: VariantResult | None = field(default=None, repr=False)  # standard, even when not chosen
+    by: str = "layer"  # "layer", or "stage" when each row aggregates a stage (see `by_stage`)
 
     def variant(self, key: str) -> VariantResult:
         for v in self.variants:
@@ -96,11 +104,17 @@ class Report:
         """The standard variant: the baseline of every reduction and speedup."""
         return self.variant("standard")
 
+    def by_stage(self) -> "Report":
+        """The same report with one row per stage or block instead of one per layer (see hetcalc.stages)."""
+        from .stages import stage_report
+
+        return stage_report(self)
+
     def to_dict(self) -> dict:
         """The JSON object of docs/json.md."""
         return {"architecture": self.architecture, "title": self.title, "source": self.source,
                 "input": list(self.input), "convention": self.convention.to_dict(), "se": self.se,
-                "variants": [v.to_dict() for v in self.variants]}
+                "by": self.by, "variants": [v.to_dict() for v in self.variants]}
 
 
 def is_replaced(conv: Conv, first: bool, convention: Convention) -> bool:
@@ -184,7 +198,9 @@ def check_part(network: Network, replaced: list[Conv], part: Part, option: str, 
         value = part if part != "N" else "N (each layer's output depth)"
         shown = ", ".join(f"{c.name} (M={c.M}" + (f", N={c.N})" if part == "N" else ")") for c in bad[:SHOWN_LAYERS])
         more = f" and {len(bad) - SHOWN_LAYERS} more" if len(bad) > SHOWN_LAYERS else ""
-        hint = f"use {option}=M" if part == "N" else f"use a divisor of every M, or {option}=M"
+        hint = (f"use {option}=M" + (", or --hetconv ratio, which scales each layer's standard count by eq. 5 "
+                                     "and needs no divisor" if option == "P" else "")
+                if part == "N" else f"use a divisor of every M, or {option}=M")
         raise OptionError(f"{option}={value} does not divide the input depth M of {len(bad)} {what} "
                           f"layer(s) in {network.name}: {shown}{more}; {option} must divide every "
                           f"replaced layer's M ({hint})")
@@ -245,18 +261,22 @@ def _in_branches(topology) -> set[int]:
 
 
 def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
-            convention: Convention | None = None, se: int | None = None, **convention_options: Any) -> Report:
+            convention: Convention | None = None, se: int | None = None, by: str = "layer",
+            **convention_options: Any) -> Report:
     """Cost every variant of `arch` (a built-in name, a YAML path, a spec dict or a Network).
 
     P: HetConv part, an integer, "M" (each layer's input depth, the paper's PC) or "N" (its output depth).
     G: GWC+PWC groups; defaults to P. se: add Squeeze-and-Excitation with this reduction ratio after every
     convolution outside residual blocks and once per residual block. Other keyword options build a
-    `Convention`.
+    `Convention`. by: "layer" (one row per layer) or "stage" (one per stage or block, `Report.by_stage`).
     """
+    if by not in ("layer", "stage"):
+        raise OptionError(f"by must be 'layer' or 'stage', got {by!r}")
     enabled = gc.isenabled()
     gc.disable()  # it builds many small acyclic objects: collector passes over the growing heap are superlinear
     try:
-        return _analyze(arch, P, G, variants, convention, se, convention_options)
+        report = _analyze(arch, P, G, variants, convention, se, convention_options)
+        return report.by_stage() if by == "stage" else report
     finally:
         if enabled:
             gc.enable()
@@ -373,4 +393,6 @@ def _layer_result(layer, replaced: bool, tag: str, sums, std_flops: int, closed)
         K=layer.K if conv else None, stride=layer.stride[0] if conv else None,
         out=(layer.out_shape[1], layer.out_shape[2]), replaced=replaced, realization=tag,
         flops=flops, params=params, macs=macs, depth=depth,
-        ratio=(flops / std_flops) if (replaced and std_flops) else None, closed_form=closed)
+        ratio=(flops / std_flops) if (replaced and std_flops) else None, closed_form=closed,
+        kernel=layer.kernel if conv else None, strides=layer.stride if conv else None,
+        groups=layer.groups if conv else None)

@@ -104,6 +104,10 @@ def parse_target(value: Any) -> Fraction:
         raise OptionError(f"target reduction must be a percentage like 80% or 80, got {value!r}") from None
     if not 0 < target < 100:
         raise OptionError(f"target reduction must be above 0% and below 100%, got {value!r}")
+    if target < 1 and not text.endswith("%"):  # 0.8 is far likelier a fraction (80%) than 0.8 percent
+        percent = f"{float(target * 100):g}%"
+        raise OptionError(f"target reduction {text} would be {text}%: the value is a percentage; write {percent} "
+                          f"for the fraction {text}, or {text}% if {text} percent is meant")
     return target
 
 

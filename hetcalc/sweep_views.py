@@ -160,10 +160,10 @@ def sweep_csv(result, goal=None) -> str:
         writer.writerow(TARGET_FIELDS)
         for t in result.smallest_part_for(goal):
             values = [getattr(t.point, f) for f in TARGET_FIELDS[4:]] if t.point else [None] * (len(TARGET_FIELDS) - 4)
-            writer.writerow([t.architecture, t.variant, float(goal), t.reached, *values])
+            writer.writerow([fmt.csv_value(v) for v in (t.architecture, t.variant, float(goal), t.reached, *values)])
         return buf.getvalue()
     writer.writerow(SWEEP_FIELDS)
     for arch in result.architectures:
         for variant in ("standard", "hetconv", "gwc_pwc", "dwc_pwc"):
-            writer.writerows([getattr(p, f) for f in SWEEP_FIELDS] for p in arch.points(variant))
+            writer.writerows([fmt.csv_value(getattr(p, f)) for f in SWEEP_FIELDS] for p in arch.points(variant))
     return buf.getvalue()

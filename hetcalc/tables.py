@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from . import formatting as fmt
@@ -13,6 +14,9 @@ from .report import Report
 class Column:
     header: str
     justify: str = "right"  # "left" | "right"
+    short: str | None = None  # the header abbreviated, for a narrow terminal
+    drop: int = 0  # 0: always shown; 1, 2, ...: hidden in this order when the terminal is too narrow
+    shrink: bool = False  # cells may be shortened with "…" when nothing else is left to hide
 
 
 @dataclass
@@ -24,12 +28,13 @@ class Grid:
     rows: list[list[str]] = field(default_factory=list)
     total: list[str] | None = None
     notes: list[str] = field(default_factory=list)
+    caption: str | None = None  # LaTeX: the caption (default: the title)
+    label: str | None = None  # LaTeX: the \label key
 
 
 def header_lines(report: Report) -> list[str]:
     """What was analyzed and the counting rules in force, one line each."""
-    parts = [(CONV_TYPES[v.variant].part, v) for v in report.variants if CONV_TYPES[v.variant].part]
-    settings = ", ".join(f"{option}={getattr(v, option)}" for option, v in parts)
+    settings = _settings(report)
     head = f"{report.title} [{report.architecture}]  input {fmt.shape(report.input)}"
     if settings:
         head += f"  {settings}"
@@ -45,52 +50,114 @@ def _shown(layer_rows) -> bool:
     return any(r.kind in ("conv", "fc") or r.flops or r.params for r in layer_rows)
 
 
+def _pair(values) -> str:
+    """(3, 3) -> '3'; (1, 3) -> '1x3': a kernel or stride, both sides only when they differ."""
+    if values is None:
+        return ""
+    return str(values[0]) if len(set(values)) == 1 else fmt.shape(values)
+
+
+# Columns hidden first on a narrow terminal (see `fit`): the ratios (also in the summary and with --wide),
+# then, after the headers are abbreviated, the output size, FLOPs share, groups, parameters, K and s, M and N.
+RATIO, OUT, SHARE, GROUPS, PARAMS, KERNEL, DEPTHS = range(1, 8)
+SHORT = {"standard": "std", "hetconv": "Het", "gwc_pwc": "GWC", "dwc_pwc": "DWC"}
+
+
 def layer_grid(report: Report) -> Grid:
-    """Per-layer FLOPs of each variant, with counted and closed-form ratios for replaced layers."""
-    columns = [Column("layer", "left"), Column("M"), Column("N"), Column("K"), Column("s"), Column("out")]
+    """Per-layer (or per-stage) FLOPs of each variant, with counted and closed-form ratios for replaced layers;
+    the layer's kernel, stride, groups, standard parameters and share of the standard FLOPs."""
+    stages = report.by == "stage"
+    base = report.standard
+    if stages:  # a stage has no single kernel, stride or group count
+        columns = [Column("stage", "left", shrink=True), Column("layers", short="n", drop=KERNEL),
+                   Column("M", drop=DEPTHS), Column("N", drop=DEPTHS)]
+    else:
+        columns = [Column("layer", "left", shrink=True), Column("M", drop=DEPTHS), Column("N", drop=DEPTHS),
+                   Column("K", drop=KERNEL), Column("s", drop=KERNEL), Column("g", drop=GROUPS)]
+    columns += [Column("out", drop=OUT), Column("params", short="par", drop=PARAMS),
+                Column("share", short="%", drop=SHARE)]
+    fixed = len(columns)
     for v in report.variants:
-        columns.append(Column(CONV_TYPES[v.variant].label))
+        columns.append(Column(CONV_TYPES[v.variant].label, short=SHORT.get(v.variant)))
         if v.variant != "standard":
-            columns.append(Column(f"ratio ({CONV_TYPES[v.variant].ratio_equation})"))
-    grid = Grid(title="Per-layer FLOPs", columns=columns)
+            columns.append(Column(f"ratio ({CONV_TYPES[v.variant].ratio_equation})", short="ratio", drop=RATIO))
+    grid = Grid(title="Per-stage FLOPs" if stages else "Per-layer FLOPs", columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
         if not _shown(rows):
             continue
-        cells = [first.name + (" *" if any(r.replaced for r in rows) else ""), str(first.M), str(first.N),
-                 "" if first.K is None else str(first.K), "" if first.stride is None else str(first.stride),
-                 fmt.shape(first.out)]
+        std = base.layers[i]
+        cells = [first.name + (" *" if any(r.replaced for r in rows) else "")]
+        if stages:
+            cells += [str(first.count), str(first.M), str(first.N)]
+        else:
+            cells += [str(first.M), str(first.N), _pair(first.kernel), _pair(first.strides),
+                      "" if first.groups is None else str(first.groups)]
+        cells += [fmt.shape(first.out), fmt.si(std.params),
+                  fmt.percent(100 * std.flops / base.flops) if base.flops else ""]
         for v, r in zip(report.variants, rows):
             cells.append(fmt.si(r.flops))
             if v.variant != "standard":
-                cells.append("" if r.ratio is None else f"{fmt.ratio(r.ratio)} ({fmt.ratio(r.closed_form)})")
+                closed = "" if r.closed_form is None else f" ({fmt.ratio(r.closed_form)})"
+                cells.append("" if r.ratio is None else fmt.ratio(r.ratio) + closed)
         grid.rows.append(cells)
-    grid.total = ["total", "", "", "", "", ""]
+    grid.total = ["total", *[""] * (fixed - 3), fmt.si(base.params), fmt.percent(100.0) if base.flops else ""]
     for v in report.variants:
         grid.total.append(fmt.si(v.flops))
         if v.variant != "standard":
-            grid.total.append(fmt.ratio(v.flops / report.standard.flops) if report.standard.flops else "")
-    grid.notes = ["Replaced layers are marked with *. ratio: the layer's FLOPs over its standard FLOPs as "
-                  "counted; in parentheses the paper's closed form (eq. 5, 11 or 7)."]
+            grid.total.append(fmt.ratio(v.flops / base.flops) if base.flops else "")
+    what = ("Stages with a replaced layer are marked with *." if stages else
+            "Replaced layers are marked with *. K, s: kernel and stride (h x w when they differ); g: groups.")
+    grid.notes = [f"{what} params, share: the standard network's parameters and share of its FLOPs. ratio: FLOPs "
+                  "over standard FLOPs as counted; in parentheses the paper's closed form (eq. 5, 11 or 7)."]
+    if stages:
+        grid.notes.append("A stage is the part of a layer's name before its first dot; layers without one are "
+                          "grouped while their input resolution stays the same; layers: how many it holds.")
     return grid
+
+
+def _closed_forms(v) -> str:
+    """A variant's closed-form ratios (eq. 5, 11 or 7) over its replaced layers: one value or a range."""
+    values = sorted({r.closed_form for r in v.layers if r.replaced and r.closed_form is not None})
+    if not values:
+        return ""
+    low, high = fmt.ratio(values[0]), fmt.ratio(values[-1])
+    return low if low == high else f"{low}-{high}"
 
 
 def summary_grid(report: Report) -> Grid:
-    """One row per variant: totals, reductions, speedup (eq. 9) and latency."""
+    """One row per variant: totals, reductions, speedup (eq. 9), latency and the closed-form ratio."""
     grid = Grid(title="Summary", columns=[
-        Column("variant", "left"), Column("FLOPs"), Column("FLOPs red."), Column("speedup"), Column("params"),
-        Column("params red."), Column("latency depth"), Column("added latency")])
+        Column("variant", "left", shrink=True), Column("FLOPs"), Column("FLOPs red.", short="red."),
+        Column("speedup"), Column("params"), Column("params red.", short="red.", drop=3),
+        Column("latency depth", short="depth"), Column("added latency", short="added", drop=2),
+        Column("closed form", drop=1)])
     for v in report.variants:
+        equation = CONV_TYPES[v.variant].ratio_equation
+        closed = _closed_forms(v)
         grid.rows.append([v.label, fmt.si(v.flops), fmt.percent(v.flops_reduction), fmt.speedup(v.speedup),
                           fmt.si(v.params), fmt.percent(v.params_reduction), str(v.latency_depth),
-                          f"+{v.added_latency}"])
+                          f"+{v.added_latency}", f"{closed} ({equation})" if closed and equation else closed])
     grid.notes = ["speedup = standard FLOPs / variant FLOPs (eq. 9); latency depth = conv and FC layers on "
-                  "the longest path; added latency = extra sequential layers against standard."]
+                  "the longest path; added latency = extra sequential layers against standard; closed form: "
+                  "the paper's FLOPs ratio of the replaced layers (one value, or the range over them)."]
     return grid
 
 
+def _settings(report: Report) -> str:
+    """'P=4, G=4': the parts of the variants shown."""
+    parts = [(CONV_TYPES[v.variant].part, v) for v in report.variants if CONV_TYPES[v.variant].part]
+    return ", ".join(f"{option}={getattr(v, option)}" for option, v in parts)
+
+
 def report_grids(report: Report, per_layer: bool = True) -> list[Grid]:
-    return [layer_grid(report), summary_grid(report)] if per_layer else [summary_grid(report)]
+    """The per-layer (or per-stage) table and the summary, captioned with the network and its P and G."""
+    grids = [layer_grid(report), summary_grid(report)] if per_layer else [summary_grid(report)]
+    settings = _settings(report)
+    for grid in grids:
+        grid.caption = f"{report.title}{', ' + settings if settings else ''}: {grid.title}"
+        grid.label = latex_label(f"{report.architecture} {settings} {grid.title}")
+    return grids
 
 
 def to_text(grid: Grid) -> str:
@@ -109,27 +176,120 @@ def to_text(grid: Grid) -> str:
     return "\n".join(out)
 
 
-def to_rich(grid: Grid, ascii_only: bool = False):
-    """A rich renderable for a Grid: a Table, or with ascii_only the plain text of `to_text`."""
+GAP = 2  # spaces between columns, in plain text and on a terminal
+MIN_SHRUNK = 8  # a shortened cell keeps at least this many characters, "…" included
+
+
+def natural_width(grid: Grid) -> int:
+    """The width of a grid's widest line, every cell whole (title and notes aside)."""
+    lines = [[c.header for c in grid.columns], *grid.rows, *([grid.total] if grid.total else [])]
+    return sum(max(len(line[i]) for line in lines) for i in range(len(grid.columns))) + GAP * (len(grid.columns) - 1)
+
+
+def _without(grid: Grid, keep: list[bool]) -> Grid:
+    pick = lambda cells: [c for c, k in zip(cells, keep) if k]  # noqa: E731
+    return Grid(title=grid.title, columns=pick(grid.columns), rows=[pick(r) for r in grid.rows],
+                total=pick(grid.total) if grid.total else None, notes=grid.notes)
+
+
+def _shorten(cell: str, width: int) -> str:
+    """Shorten a cell to `width` with "…", keeping a trailing replaced mark " *"."""
+    if len(cell) <= width:
+        return cell
+    mark = " *" if cell.endswith(" *") else ""
+    return cell[:width - 1 - len(mark)] + "…" + mark
+
+
+def fit(grid: Grid, width: int) -> tuple[Grid, list[str]]:
+    """The grid narrowed to `width` columns, and the headers of the columns it hid.
+
+    In order: hide the ratio columns (drop 1); abbreviate headers; hide the other optional columns (drop 2,
+    3, ...); shorten the shrinkable cells (layer names) with "…". Cells never wrap; if even that is too
+    wide, the grid is returned as narrow as it could be made.
+    """
+    hidden: list[str] = []
+    levels = sorted({c.drop for c in grid.columns if c.drop})
+    grid = Grid(grid.title, list(grid.columns), [list(r) for r in grid.rows],
+                list(grid.total) if grid.total else None, grid.notes)  # a copy: cells are shortened in place
+
+    def drop(level: int) -> None:
+        nonlocal grid
+        keep = [c.drop != level for c in grid.columns]
+        hidden.extend(c.header for c in grid.columns if c.drop == level)
+        grid = _without(grid, keep)
+
+    if natural_width(grid) <= width:
+        return grid, hidden
+    if levels and levels[0] == 1:
+        drop(levels.pop(0))
+    if natural_width(grid) > width:
+        grid = Grid(title=grid.title, columns=[Column(c.short or c.header, c.justify, c.short, c.drop, c.shrink)
+                                               for c in grid.columns],
+                    rows=grid.rows, total=grid.total, notes=grid.notes)
+    while levels and natural_width(grid) > width:
+        drop(levels.pop(0))
+    excess = natural_width(grid) - width
+    for i, col in enumerate(grid.columns):
+        if excess <= 0 or not col.shrink:
+            continue
+        cells = [r[i] for r in grid.rows] + ([grid.total[i]] if grid.total else [])
+        current = max(len(c) for c in [col.header, *cells])
+        target = max(MIN_SHRUNK, len(col.header), current - excess)
+        if target < current:
+            for row in grid.rows:
+                row[i] = _shorten(row[i], target)
+            excess -= current - target
+    return grid, hidden
+
+
+class FittedTable:
+    """A Grid as a rich Table that fits the console it is printed on: one line per row, no cell wrapped."""
+
+    def __init__(self, grid: Grid, wide: bool = False):
+        self.grid = grid
+        self.wide = wide
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        grid = self.grid
+        hidden: list[str] = []
+        if not self.wide:
+            grid, hidden = fit(grid, options.max_width)
+        yield _rich_table(grid)
+        if hidden:
+            yield Text(f"({', '.join(hidden)} hidden to fit {options.max_width} columns; --wide shows "
+                       "every column)", style="dim")
+
+
+def _rich_table(grid: Grid):
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    if ascii_only:
-        return Text(to_text(grid), no_wrap=True, overflow="ignore")
     # Text objects, not strings: names like "[resnet50]" are data, never rich markup
     table = Table(title=Text(grid.title), box=box.SIMPLE_HEAD, title_justify="left",
                   show_footer=grid.total is not None, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
     for i, col in enumerate(grid.columns):
         footer = Text(grid.total[i]) if grid.total else ""
-        table.add_column(Text(col.header), justify=col.justify, footer=footer, overflow="fold")
+        table.add_column(Text(col.header), justify=col.justify, footer=footer, no_wrap=True, overflow="ellipsis")
     for row in grid.rows:
         table.add_row(*(Text(cell) for cell in row))
     return table
 
 
+def to_rich(grid: Grid, ascii_only: bool = False, wide: bool = False):
+    """A rich renderable for a Grid: a table fitted to the console (every column with `wide`), or with
+    ascii_only the plain text of `to_text`."""
+    from rich.text import Text
+
+    if ascii_only:
+        return Text(to_text(grid), no_wrap=True, overflow="ignore")
+    return FittedTable(grid, wide)
+
+
 def document_renderables(lines: list[str], grids: list[Grid], ascii_only: bool = False,
-                         footer: list[str] = ()) -> list:
+                         footer: list[str] = (), wide: bool = False) -> list:
     """Header lines (the first in bold), each grid with its notes, then footer lines: for a rich Console."""
     from rich.text import Text
 
@@ -137,7 +297,7 @@ def document_renderables(lines: list[str], grids: list[Grid], ascii_only: bool =
     for grid in grids:
         if items:
             items.append(Text(""))
-        items += [to_rich(grid, ascii_only), Text(""), *[Text(note, style="dim") for note in grid.notes]]
+        items += [to_rich(grid, ascii_only, wide), Text(""), *[Text(note, style="dim") for note in grid.notes]]
     if footer:
         items += [Text(""), *[Text(line, style="bold") for line in footer]]
     return items
@@ -151,14 +311,17 @@ def document_markdown(lines: list[str], grids: list[Grid], footer: list[str] = (
 
 
 def document_latex(lines: list[str], grids: list[Grid], footer: list[str] = ()) -> str:
-    """The same document in LaTeX: header and footer lines as comments, one table per grid."""
-    out = [f"% {line}" for line in lines] + [to_latex(grid) for grid in grids] + [f"% {line}" for line in footer]
+    r"""The same document in LaTeX: header and footer lines as comments, one table per grid
+    (needs \usepackage{booktabs,graphicx})."""
+    out = ["% needs \\usepackage{booktabs,graphicx}", *[f"% {line}" for line in lines],
+           *[to_latex(grid) for grid in grids], *[f"% {line}" for line in footer]]
     return "\n".join(out) + ("\n" if footer else "")
 
 
-def report_renderables(report: Report, per_layer: bool = True, ascii_only: bool = False) -> list:
+def report_renderables(report: Report, per_layer: bool = True, ascii_only: bool = False,
+                       wide: bool = False) -> list:
     """Header lines, tables and notes of a report, ready for a rich Console."""
-    return document_renderables(header_lines(report), report_grids(report, per_layer), ascii_only)
+    return document_renderables(header_lines(report), report_grids(report, per_layer), ascii_only, wide=wide)
 
 
 def render_text(renderables, width: int = 400) -> str:
@@ -208,19 +371,40 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
+_TIMES = re.compile(r"^(\d+(?:\.\d+)?)x$|^\d+(?:x\d+)+$")
+
+
+def latex_cell(cell: str) -> str:
+    r"""A cell in LaTeX: escaped, with a speedup '2.96x' as 2.96$\times$ and a shape '32x32' as 32$\times$32."""
+    match = _TIMES.match(cell)
+    if match:
+        return (match.group(1) + r"$\times$") if match.group(1) else cell.replace("x", r"$\times$")
+    return latex_escape(cell)
+
+
+def latex_label(text: str) -> str:
+    r"""A \label key from free text: lower case letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def to_latex(grid: Grid) -> str:
-    """A booktabs tabular inside a table environment."""
+    r"""A booktabs tabular inside a table environment, with caption and label, scaled down to the text
+    width only when it is wider (graphicx's \resizebox)."""
     spec = "".join("r" if c.justify == "right" else "l" for c in grid.columns)
 
     def line(cells):
-        return " & ".join(latex_escape(c) for c in cells) + r" \\"
+        return " & ".join(latex_cell(c) for c in cells) + r" \\"
 
-    out = [r"\begin{table}[t]", r"\centering", f"\\caption{{{latex_escape(grid.title)}}}",
-           f"\\begin{{tabular}}{{{spec}}}", r"\toprule", line([c.header for c in grid.columns]), r"\midrule"]
+    label = grid.label or latex_label(grid.title)
+    out = [r"\begin{table}[t]", r"\centering", f"\\caption{{{latex_escape(grid.caption or grid.title)}}}",
+           f"\\label{{tab:{label}}}",
+           r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
+           f"\\begin{{tabular}}{{{spec}}}", r"\toprule", " & ".join(latex_escape(c.header) for c in grid.columns)
+           + r" \\", r"\midrule"]
     out += [line(row) for row in grid.rows]
     if grid.total:
         out += [r"\midrule", line(grid.total)]
-    out += [r"\bottomrule", r"\end{tabular}"]
+    out += [r"\bottomrule", r"\end{tabular}}"]
     out += [f"% {note}" for note in grid.notes]
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"
@@ -247,7 +431,9 @@ def checks_grids(checks) -> list[Grid]:
 
 
 def checks_summary(checks) -> str:
-    matched = sum(c.match for c in checks)
-    return (f"{matched} of {len(checks)} printed figures reproduce at the paper's precision "
-            f"(truncated or rounded); {len(checks) - matched} do not. Percentages beside printed totals "
+    matched, total = sum(c.match for c in checks), len(checks)
+    missed = total - matched
+    return (f"{matched} of {total} printed figure{'' if total == 1 else 's'} "
+            f"reproduce{'s' if matched == 1 else ''} at the paper's precision "
+            f"(truncated or rounded); {missed} {'does' if missed == 1 else 'do'} not. Percentages beside printed totals "
             "are taken from totals at two decimals of the printed unit, as the paper computed them.")

@@ -158,7 +158,8 @@ def test_variants_hetconv_shows_only_hetconv(run):
     """--variants hetconv: the HetConv row alone, its reductions still against standard."""
     out = ok(run(*VGG, "--variants", "hetconv", "--summary-only"))
     rows = [[cell.strip() for cell in row if cell.strip()] for row in _summary_rows(out)]
-    assert rows == [["HetConv (P=4)", "105.85M", "66.23%", "2.96x", "5.19M", "65.41%", "15", "+0"]]
+    closed = f"{1 / 4 + (3 / 4) / 9:.4f} (eq. 5)"  # eq. 5 with P = 4, K = 3: the summary's closed form
+    assert rows == [["HetConv (P=4)", "105.85M", "66.23%", "2.96x", "5.19M", "65.41%", "15", "+0", closed]]
     assert out.splitlines()[0].endswith("P=4")  # no G: GWC+PWC was not asked for
     data = json.loads(ok(run(*VGG, "--variants", "hetconv", "--format", "json")))
     assert [v["variant"] for v in data["variants"]] == ["hetconv"]

@@ -18,10 +18,16 @@ from .options import (check_writable, convention_options, emit, make_convention,
 @click.option("--P", "P", default="4", show_default=True, metavar="INT|M|N",
               help="HetConv part P for every replaced layer; M: each layer's own input depth (the paper's "
                    "PC); N: each layer's output depth.")
-@click.option("--G", "G", default=None, metavar="INT|M|N", help="GWC+PWC groups [default: P].")
+@click.option("--G", "G", default=None, metavar="INT|M|N", help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
 @click.option("--variants", default="all", show_default=True, metavar="LIST",
               help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
 @click.option("--per-layer/--summary-only", default=True, help="Show the per-layer table [default: shown].")
+@click.option("--by", "by", type=click.Choice(["layer", "stage"], case_sensitive=False), default="layer",
+              show_default=True, help="Rows of the per-layer table and exports: one per layer, or one per stage "
+                                      "or block (a layer name's part before its first dot).")
+@click.option("--wide", is_flag=True,
+              help="On a terminal, show every column even when the table is wider than the terminal "
+                   "(by default columns are hidden, ratios first, so that every row fits on one line).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
               help="Output format [default: table, or from the -o file's extension].")
 @click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
@@ -29,19 +35,22 @@ from .options import (check_writable, convention_options, emit, make_convention,
                    "outside residual blocks and once per residual block.")
 @output_option
 @convention_options
-def analyze(arch, P, G, variants, per_layer, fmt, output, se, **convention_options):
+def analyze(arch, P, G, variants, per_layer, by, wide, fmt, output, se, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
     ARCH is a built-in name (see `hetcalc list`) or a path to a YAML spec.
+
+    On a terminal, tables fit its width: the ratio columns are hidden first (the summary gives the
+    closed forms), then headers are abbreviated and other columns hidden; --wide shows them all.
 
     Example:  hetcalc vgg16 --P 4 --format json -o vgg16.json
     """
     check_writable(output, inputs=(arch,))
     fmt = output_format(fmt, output, EXTENSIONS)
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
-                          se=se)
+                          se=se, by=by.lower())
     if fmt == "table":
-        emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only))
+        emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only, wide))
     else:
         emit(output, render(report, fmt, per_layer))
 

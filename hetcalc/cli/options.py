@@ -26,7 +26,9 @@ def convention_options(func):
                      help=f"Extra operations to count as FLOPs, comma-separated: {', '.join(OPS)}, all "
                           "(default: none, MACs only)."),
         click.option("--replace-first", is_flag=True,
-                     help="Replace the network's first K x K convolution too (the paper keeps it)."),
+                     help="Also replace the network's first convolution when it is K x K (K > 1); by default "
+                          "the first convolution in layer order, whatever its kernel, stays standard, as in "
+                          "the paper."),
         click.option("--params", "params", type=click.Choice(PARAM_STYLES), default="pytorch",
                      show_default=True,
                      help="Parameter counting: pytorch (BatchNorm scale and shift) or keras (also its "
@@ -162,7 +164,7 @@ def show(renderables_for) -> None:
 
         con = Console()
         for item in renderables_for(False):
-            con.print(item)
+            con.print(item, crop=False)  # a --wide table runs past the edge rather than being cut
     else:
         click.echo(render_text(renderables_for(True)), nl=False)
 

@@ -121,7 +121,7 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
 @click.argument("arch", metavar="ARCH")
 @click.option("--P", "P", default="4", show_default=True, metavar="N|M",
               help="HetConv part P for every replaced layer, or M for each layer's own input depth (PC).")
-@click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P].")
+@click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
 @click.option("--variants", default="all", show_default=True, metavar="LIST",
               help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
 @click.option("--scale", type=click.Choice(["auto", "log", "linear"]), default="auto", show_default=True,

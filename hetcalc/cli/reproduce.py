@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from .options import check_writable, emit, output_option
-
-FORMATS = ("table", "json", "csv", "markdown")
+from ..export import EXTENSIONS, FORMATS
+from .options import check_writable, emit, output_format, output_option
 
 
 @click.command("reproduce")
 @click.argument("tables", nargs=-1, metavar="[TABLE ...]")
-@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default="table",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
+              help="Output format [default: table, or from the -o file's extension].")
 @output_option
 def reproduce(tables, fmt, output: Path | None):
     """Check every FLOPs and parameter figure of the HetConv paper's tables.
@@ -28,17 +27,19 @@ def reproduce(tables, fmt, output: Path | None):
     """
     from ..export import checks_csv, checks_json
     from ..reproduce import check_rows
-    from ..tables import checks_grids, checks_summary, document_markdown, document_renderables
+    from ..tables import checks_grids, checks_summary, document_latex, document_markdown, document_renderables
 
     check_writable(output)
     checks = check_rows(tables)
     grids, summary = checks_grids(checks), [checks_summary(checks)]
-    fmt = fmt.lower()
+    fmt = output_format(fmt, output, EXTENSIONS)
     if fmt == "table":
         emit(output, renderables_for=lambda ascii_only: document_renderables([], grids, ascii_only, summary))
     elif fmt == "json":
         emit(output, checks_json(checks))
     elif fmt == "csv":
         emit(output, checks_csv(checks))
-    else:
+    elif fmt == "markdown":
         emit(output, document_markdown([], grids, summary))
+    else:
+        emit(output, document_latex([], grids, summary))
