@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import formatting as fmt
 from .costs import CONV_TYPES
@@ -186,12 +186,6 @@ def natural_width(grid: Grid) -> int:
     return sum(max(len(line[i]) for line in lines) for i in range(len(grid.columns))) + GAP * (len(grid.columns) - 1)
 
 
-def _without(grid: Grid, keep: list[bool]) -> Grid:
-    pick = lambda cells: [c for c, k in zip(cells, keep) if k]  # noqa: E731
-    return Grid(title=grid.title, columns=pick(grid.columns), rows=[pick(r) for r in grid.rows],
-                total=pick(grid.total) if grid.total else None, notes=grid.notes)
-
-
 def _shorten(cell: str, width: int) -> str:
     """Shorten a cell to `width` with "…", keeping a trailing replaced mark " *"."""
     if len(cell) <= width:
@@ -200,46 +194,51 @@ def _shorten(cell: str, width: int) -> str:
     return cell[:width - 1 - len(mark)] + "…" + mark
 
 
+def _view(grid: Grid, keep: list[bool], short: bool) -> Grid:
+    """The grid's kept columns (a copy), with abbreviated headers if `short`."""
+    pick = lambda cells: [c for c, k in zip(cells, keep) if k]  # noqa: E731
+    columns = [replace(c, header=c.short or c.header) if short else c for c in pick(grid.columns)]
+    return Grid(grid.title, columns, [pick(r) for r in grid.rows], pick(grid.total) if grid.total else None,
+                grid.notes, grid.caption, grid.label)
+
+
 def fit(grid: Grid, width: int) -> tuple[Grid, list[str]]:
-    """The grid narrowed to `width` columns, and the headers of the columns it hid.
+    """The grid narrowed to `width` columns (a copy), and the headers of the columns it hid.
 
     In order: hide the ratio columns (drop 1); abbreviate headers; hide the other optional columns (drop 2,
     3, ...); shorten the shrinkable cells (layer names) with "…". Cells never wrap; if even that is too
     wide, the grid is returned as narrow as it could be made.
     """
-    hidden: list[str] = []
+    keep = [True] * len(grid.columns)
     levels = sorted({c.drop for c in grid.columns if c.drop})
-    grid = Grid(grid.title, list(grid.columns), [list(r) for r in grid.rows],
-                list(grid.total) if grid.total else None, grid.notes)  # a copy: cells are shortened in place
-
-    def drop(level: int) -> None:
-        nonlocal grid
-        keep = [c.drop != level for c in grid.columns]
-        hidden.extend(c.header for c in grid.columns if c.drop == level)
-        grid = _without(grid, keep)
-
-    if natural_width(grid) <= width:
-        return grid, hidden
-    if levels and levels[0] == 1:
-        drop(levels.pop(0))
-    if natural_width(grid) > width:
-        grid = Grid(title=grid.title, columns=[Column(c.short or c.header, c.justify, c.short, c.drop, c.shrink)
-                                               for c in grid.columns],
-                    rows=grid.rows, total=grid.total, notes=grid.notes)
-    while levels and natural_width(grid) > width:
-        drop(levels.pop(0))
-    excess = natural_width(grid) - width
-    for i, col in enumerate(grid.columns):
+    short = False
+    view = _view(grid, keep, short)
+    while natural_width(view) > width and (levels or not short):
+        if levels and (levels[0] == 1 or short):
+            level = levels.pop(0)
+            keep = [k and c.drop != level for k, c in zip(keep, grid.columns)]
+        else:
+            short = True
+        view = _view(grid, keep, short)
+    excess = natural_width(view) - width
+    for i, col in enumerate(view.columns):
         if excess <= 0 or not col.shrink:
             continue
-        cells = [r[i] for r in grid.rows] + ([grid.total[i]] if grid.total else [])
+        cells = [r[i] for r in view.rows] + ([view.total[i]] if view.total else [])
         current = max(len(c) for c in [col.header, *cells])
         target = max(MIN_SHRUNK, len(col.header), current - excess)
         if target < current:
-            for row in grid.rows:
+            for row in view.rows:
                 row[i] = _shorten(row[i], target)
             excess -= current - target
-    return grid, hidden
+    hidden = [c.header for c, k in zip(grid.columns, keep) if not k]
+    return view, hidden
+
+
+def hidden_note(hidden: list[str], width: int) -> str:
+    """'(ratios, out hidden to fit 80 columns; --wide shows every column)'."""
+    names = list(dict.fromkeys("ratios" if h.startswith("ratio (") else h for h in hidden))
+    return f"({', '.join(names)} hidden to fit {width} columns; --wide shows every column)"
 
 
 class FittedTable:
@@ -256,10 +255,13 @@ class FittedTable:
         hidden: list[str] = []
         if not self.wide:
             grid, hidden = fit(grid, options.max_width)
-        yield _rich_table(grid)
+        if self.wide:  # rendered at its natural width: lines run past the window's edge, never wrap
+            yield from console.render(_rich_table(grid), options.update(width=max(options.max_width,
+                                                                                  natural_width(grid))))
+        else:
+            yield _rich_table(grid)
         if hidden:
-            yield Text(f"({', '.join(hidden)} hidden to fit {options.max_width} columns; --wide shows "
-                       "every column)", style="dim")
+            yield Text(hidden_note(hidden, options.max_width), style="dim")
 
 
 def _rich_table(grid: Grid):
