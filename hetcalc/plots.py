@@ -36,7 +36,7 @@ FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DEFAULT_DPI = 200
 PNG_MAX_PIXELS = 2**16 - 1  # Agg's limit on each side of a raster image
 LOG_SPREAD = 20  # "auto" scale: log when the largest bar exceeds the smallest non-zero one this many times
-SCALES = ("auto", "log", "linear")
+SCALES = ("linear", "log", "auto", "ratio")  # ratio: each variant's cost over standard's, per layer
 
 # Sizes for a figure that will be printed at about its own size in a paper or on a slide.
 _STYLE = {
@@ -45,6 +45,7 @@ _STYLE = {
     "axes.spines.right": False, "axes.grid": True, "grid.color": "#d9d9d9", "grid.linewidth": 0.6,
     "axes.axisbelow": True, "lines.linewidth": 1.8, "lines.markersize": 5, "legend.frameon": False,
     "pdf.fonttype": 42, "ps.fonttype": 42, "svg.hashsalt": "hetcalc",
+    "svg.fonttype": "none",  # SVG text stays text: searchable, selectable, editable in a paper's figure
 }
 
 
@@ -357,8 +358,8 @@ def layers_data(report: Report) -> PlotData:
     return PlotData(columns, tuple(rows))
 
 
-def use_log(values: Iterable[float], scale: str = "auto") -> bool:
-    """Whether a panel of bars is drawn on a log axis: 'auto' when their spread exceeds LOG_SPREAD."""
+def use_log(values: Iterable[float], scale: str = "linear") -> bool:
+    """Whether a panel of bars is drawn on a log axis: 'log', or 'auto' when their spread exceeds LOG_SPREAD."""
     if scale not in SCALES:
         raise OptionError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     if scale != "auto":
@@ -374,36 +375,56 @@ def default_layers_size(report: Report) -> tuple[float, float]:
 
 
 @_styled
-def layers_figure(report: Report, *, title: str | None = None, size=None, scale: str = "auto"):
-    """Per-layer FLOPs (top) and parameters (bottom) of each variant as grouped bars.
+def layers_figure(report: Report, *, title: str | None = None, size=None, scale: str = "linear"):
+    """Per-layer (or, for `report.by_stage()`, per-stage) FLOPs (top) and parameters (bottom) of each
+    variant as grouped bars.
 
-    The legend gives each variant's total speedup (eq. 9). `scale`: auto, log or linear. `size`:
-    (width, height) in inches, default `default_layers_size(report)`.
+    The legend gives each variant's total speedup (eq. 9). `scale`: linear (the default: a 3x cut looks
+    like one), log, auto (log when the bars span more than LOG_SPREAD times), or ratio (each variant's
+    cost over the standard layer's, the standard a line at 1). `size`: (width, height) in inches, default
+    `default_layers_size(report)`.
     """
     use_log([], scale)  # validate early
     index = _costed_layers(report)
     layers = report.variants[0].layers
+    base = report.standard
+    ratio = scale == "ratio"
+    shown = [v for v in report.variants if not (ratio and v.variant == "standard")] or list(report.variants)
     fig, (ax_flops, ax_params) = _figure(size or default_layers_size(report), 2)
-    count = len(report.variants)
+    count = len(shown)
     width = 0.8 / count
     x = range(len(index))
     for ax, attr in ((ax_flops, "flops"), (ax_params, "params")):
-        heights = {v.variant: [getattr(v.layers[i], attr) for i in index] for v in report.variants}
-        for j, v in enumerate(report.variants):
+        if ratio:
+            heights = {v.variant: [getattr(v.layers[i], attr) / getattr(base.layers[i], attr)
+                                   if getattr(base.layers[i], attr) else 0 for i in index] for v in shown}
+        else:
+            heights = {v.variant: [getattr(v.layers[i], attr) for i in index] for v in shown}
+        for j, v in enumerate(shown):
             label = f"{v.label}: {v.speedup:.2f}× ({si(v.flops)} FLOPs)"
             ax.bar([i + (j - (count - 1) / 2) * width for i in x], heights[v.variant], width,
                    color=COLOURS[v.variant], label=label, gid=v.variant)
         values = [h for hs in heights.values() for h in hs]
-        _count_axis(ax, use_log(values, scale), values)
+        if ratio:
+            line = ax.axhline(1, color=COLOURS["standard"], linestyle=LINESTYLES["standard"], linewidth=1.4,
+                              label="standard = 1")
+            line.set_gid("standard")
+            ax.set_ylim(0, max([1.0, *values]) * 1.08)
+        else:
+            _count_axis(ax, use_log(values, scale), values)
         ax.grid(axis="x", visible=False)
         ax.set_xlim(-0.6, len(index) - 0.4)
-    ax_flops.set_ylabel(_flops_label(report.convention))
-    ax_params.set_ylabel("parameters")
+    what = "over standard" if ratio else ""
+    ax_flops.set_ylabel(f"FLOPs {what}" if ratio else _flops_label(report.convention))
+    ax_params.set_ylabel(f"parameters {what}".strip())
     names = [layers[i].name + ("*" if _replaced(report, i) else "") for i in index]
-    ax_params.set_xticks(list(x), names, rotation=90, fontsize=9 if len(index) <= 30 else 8)
-    ax_params.set_xlabel("layer (* replaced; the variants differ only there)")
+    ax_params.set_xticks(list(x), names, rotation=90 if len(index) > 8 else 30,
+                         ha="center" if len(index) > 8 else "right", fontsize=9 if len(index) <= 30 else 8)
+    unit = "stage" if report.by == "stage" else "layer"
+    ax_params.set_xlabel(f"{unit} (* replaced; the variants differ only there)" if unit == "layer" else
+                         "stage (* holds a replaced layer)")
     if title is None:
-        title = f"{report.title}: cost per layer"
+        title = f"{report.title}: cost per {unit}" + (", as a ratio to standard" if ratio else "")
     if title:
         fig.suptitle(title)
     _legend(fig, [ax_flops], ncols=min(count, 2), title="variant: total speedup over standard (eq. 9)")
@@ -515,7 +536,8 @@ def sweep_figure(sweep: SweepTotals, *, reduction: bool = False, title: str | No
         label += "\n" + sweep.skipped_note
     _part_axis(ax_params, sweep.parts, label)
     if title is None:
-        title = f"{sweep.title}: total cost against P"
+        title = (f"{sweep.title}: FLOPs and parameter reduction against P" if reduction else
+                 f"{sweep.title}: total cost against P")
     if title:
         fig.suptitle(title)
     _legend(fig, [ax_flops], ncols=min(len(sweep.variants), 4))
@@ -579,3 +601,41 @@ def layout_problems(fig) -> list[str]:
             if box_a.overlaps(box_b):
                 problems.append(f"the texts {text_a!r} and {text_b!r} overlap")
     return problems
+
+
+# --------------------------------------------------------------------------- latency depth
+
+def depth_data(report: Report) -> PlotData:
+    """Each variant's latency depth (conv and FC layers on the longest path), added depth and speedup."""
+    rows = tuple((v.variant, v.label, v.latency_depth, v.added_latency, v.flops, v.speedup)
+                 for v in report.variants)
+    return PlotData(("variant", "label", "latency_depth", "added_latency", "flops", "speedup"), rows)
+
+
+@_styled
+def depth_figure(report: Report, *, title: str | None = None, size=None):
+    """Latency depth of each variant (the paper's section 3.3 argument: HetConv adds no sequential layer,
+    GWC+PWC and DWC+PWC add one per replaced layer), beside its FLOPs speedup (eq. 9).
+
+    Horizontal bars, one per variant, labelled with the added depth and the speedup. `size`: (width,
+    height) in inches, default 6.4 x (1.6 + 0.45 per variant).
+    """
+    variants = list(report.variants)
+    fig, (ax,) = _figure(size or (6.4, round(1.6 + 0.45 * len(variants), 2)))
+    y = list(range(len(variants)))[::-1]
+    for pos, v in zip(y, variants):
+        ax.barh(pos, v.latency_depth, 0.6, color=COLOURS[v.variant], gid=v.variant)
+        ax.annotate(f"{v.latency_depth} (+{v.added_latency}); FLOPs speedup {v.speedup:.2f}×",
+                    xy=(v.latency_depth, pos), xytext=(4, 0), textcoords="offset points", va="center",
+                    ha="left", fontsize=9, gid=f"{v.variant}-label")
+    ax.set_yticks(y, [v.label for v in variants])
+    ax.grid(axis="y", visible=False)
+    longest = max((v.latency_depth for v in variants), default=1)
+    ax.set_xlim(0, longest * 1.75)
+    ax.set_xlabel("latency depth: conv and FC layers on the longest path (+ added against standard)")
+    if title is None:
+        title = f"{report.title}: latency depth against FLOPs speedup"
+    if title:
+        fig.suptitle(title)
+    _fit_texts(fig, [ax])
+    return fig

@@ -48,10 +48,21 @@ def figure_options(func):
     func = click.option("--data", "data_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                         metavar="FILE.csv",
                         help="Also write the plotted numbers as CSV (exact integer counts).")(func)
-    func = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    func = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
                         metavar="FILE",
-                        help="The figure file; its extension sets the format: .png, .svg, .pdf.")(func)
+                        help="The figure file; its extension sets the format: .png, .svg, .pdf "
+                             "[default: a PNG named for the network and figure, e.g. vgg16-layers.png, "
+                             "in the current folder; its name is printed].")(func)
     return func
+
+
+def default_output(output: Path | None, arch: str | None, figure: str) -> Path:
+    """-o, or `<network>-<figure>.png` in the current folder (the network's name: a built-in's, or a spec
+    file's stem)."""
+    if output is not None:
+        return output
+    stem = Path(arch).stem if arch else ""
+    return Path(f"{stem}-{figure}.png" if stem else f"{figure}.png")
 
 
 def _check_outputs(output: Path, data_path: Path | None, arch: str | None = None) -> None:
@@ -75,6 +86,7 @@ def _write(fig, data, output: Path, data_path: Path | None, dpi: float) -> None:
     write_atomic(output, image)
     if data_path is not None:
         write_atomic(data_path, data.to_csv())
+    click.echo(f"hetcalc: wrote {output}" + (f" and {data_path}" if data_path is not None else ""), err=True)
 
 
 @click.group("plot", cls=PlotGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,9 +97,11 @@ def plot():
     hetcalc plot speedup -o FILE        the paper's Figure 5: speedup against P
     hetcalc plot ARCH -o FILE           per-layer FLOPs and parameters of each variant
     hetcalc plot sweep ARCH -o FILE     total FLOPs and parameters against P
+    hetcalc plot depth ARCH -o FILE     latency depth of each variant beside its speedup
 
     Every figure takes --dpi, --size W,H, --title and --data FILE.csv (the plotted numbers).
-    Files are written atomically: a failed plot never leaves a partial file.
+    Without -o, a PNG named for the network and figure (vgg16-layers.png) is written in the current
+    folder, and its name printed. Files are written atomically: a failed plot never leaves a partial file.
 
     Example:  hetcalc plot vgg16 --P 4 -o layers.svg
     """
@@ -109,6 +123,7 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
     Example:  hetcalc plot speedup --K 3 --P-max 256 -o fig5.png --data fig5.csv
     """
     size = parse_size(size)
+    output = default_output(output, None, f"speedup-K{K}")
     _check_outputs(output, data_path)
     from .. import plots
 
@@ -124,11 +139,15 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
 @click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
 @click.option("--variants", default="all", show_default=True, metavar="LIST",
               help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
-@click.option("--scale", type=click.Choice(["auto", "log", "linear"]), default="auto", show_default=True,
-              help="Value axes: log, linear, or auto (log when the largest bar exceeds 20x the smallest).")
+@click.option("--scale", type=click.Choice(["linear", "log", "auto", "ratio"]), default="linear",
+              show_default=True,
+              help="Value axes: linear, log, auto (log when the largest bar exceeds 20x the smallest), or "
+                   "ratio (each variant's cost over the standard layer's).")
+@click.option("--by", "by", type=click.Choice(["layer", "stage"], case_sensitive=False), default="layer",
+              show_default=True, help="One group of bars per layer, or per stage or block (paper-sized).")
 @figure_options
 @convention_options
-def layers(arch, P, G, variants, scale, output, data_path, dpi, size, title, **convention):
+def layers(arch, P, G, variants, scale, by, output, data_path, dpi, size, title, **convention):
     """Per-layer FLOPs and parameters of ARCH under each variant, as grouped bars.
 
     ARCH is a built-in name (see `hetcalc list`) or a path to a YAML spec; `hetcalc plot ARCH`
@@ -137,10 +156,12 @@ def layers(arch, P, G, variants, scale, output, data_path, dpi, size, title, **c
     Example:  hetcalc plot vgg16 --P 4 -o layers.svg --data layers.csv
     """
     size = parse_size(size)
+    output = default_output(output, arch, "stages" if by.lower() == "stage" else "layers")
     _check_outputs(output, data_path, arch)
     from .. import plots
 
-    report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention))
+    report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention),
+                          by=by.lower())
     fig = plots.layers_figure(report, title=title, size=size, scale=scale)
     _write(fig, plots.layers_data(report), output, data_path, dpi)
 
@@ -164,6 +185,7 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
     Example:  hetcalc plot sweep resnet56 -o sweep.pdf --data sweep.csv
     """
     size = parse_size(size)
+    output = default_output(output, arch, "sweep")
     _check_outputs(output, data_path, arch)
     from .. import plots
 
@@ -172,3 +194,31 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
         click.echo(f"hetcalc: note: {totals.skipped_note}", err=True)
     fig = plots.sweep_figure(totals, reduction=reduction, title=title, size=size)
     _write(fig, plots.sweep_data(totals), output, data_path, dpi)
+
+
+@plot.command("depth")
+@click.argument("arch", metavar="ARCH")
+@click.option("--P", "P", default="4", show_default=True, metavar="N|M",
+              help="HetConv part P for every replaced layer, or M for each layer's own input depth (PC).")
+@click.option("--G", "G", default=None, metavar="N|M",
+              help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
+@click.option("--variants", default="all", show_default=True, metavar="LIST",
+              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@figure_options
+@convention_options
+def depth(arch, P, G, variants, output, data_path, dpi, size, title, **convention):
+    """Latency depth of each variant of ARCH (conv and FC layers on the longest path) beside its speedup.
+
+    The paper's argument for HetConv (section 3.3): it cuts FLOPs without adding sequential layers,
+    where GWC+PWC and DWC+PWC add one per replaced layer.
+
+    Example:  hetcalc plot depth resnet56 --P 4 -o depth.svg --data depth.csv
+    """
+    size = parse_size(size)
+    output = default_output(output, arch, "depth")
+    _check_outputs(output, data_path, arch)
+    from .. import plots
+
+    report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention))
+    fig = plots.depth_figure(report, title=title, size=size)
+    _write(fig, plots.depth_data(report), output, data_path, dpi)
