@@ -19,6 +19,7 @@ COMMANDS = {
     "plot": ("hetcalc.cli.plot", "plot"),
     "sweep": ("hetcalc.cli.sweep", "sweep"),
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
+    "report": ("hetcalc.cli.report", "report"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 

@@ -1,0 +1,127 @@
+"""`hetcalc report`: one self-contained HTML page, checked as text and in a real headless browser.
+
+The browser test runs Debian's chromium (installed by .ci/run; skipped locally when it is absent, unless
+HETCALC_REQUIRE_BROWSER is set, as CI sets it): the page loads without a console error or an uncaught
+exception, and its screenshot is not blank.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import hetcalc
+from hetcalc.html_report import report_figures, report_html
+from hetcalc.tables import layer_grid
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--hide-scrollbars"]
+# Written by the test into a copy of the page, before anything else: errors end up in the DOM.
+PROBE = ("<script>window.__errors=[];window.addEventListener('error',function(e){"
+         "document.documentElement.setAttribute('data-errors',(document.documentElement.getAttribute("
+         "'data-errors')||'')+'|'+(e.message||(e.target&&(e.target.src||e.target.href))||'error'))},true);"
+         "['error','warn'].forEach(function(k){var f=console[k];console[k]=function(){"
+         "document.documentElement.setAttribute('data-console',(document.documentElement.getAttribute("
+         "'data-console')||'')+'|'+Array.from(arguments).join(' '));f.apply(console,arguments)}});</script>")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    """`hetcalc report resnet56 --P 4 -o report.html`, run as a user would."""
+    from click.testing import CliRunner
+
+    from hetcalc.cli import main
+
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = CliRunner().invoke(main, ["report", "resnet56", "--P", "4", "-o", str(out)], prog_name="hetcalc")
+    assert result.exit_code == 0, result.output
+    assert f"hetcalc: wrote {out}" in result.stderr
+    return out
+
+
+def test_the_page_is_self_contained(page):
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "<script" not in text and "<link" not in text and "@import" not in text
+    assert not re.search(r"""(?:src|href)\s*=\s*["'](?!#)""", text)  # nothing fetched: only #fragment links
+    assert not re.search(r"url\((?!#)", text)
+    assert text.count("<svg") == 2 and "<text" in text  # two inline figures, their text kept as text
+    assert "@media print" in text
+
+
+def test_the_page_holds_rules_summary_and_the_per_layer_table(page):
+    text = page.read_text(encoding="utf-8")
+    report = hetcalc.analyze("resnet56", P=4)
+    import html
+
+    for rule in report.convention.rules():
+        assert f"<li>{html.escape(rule)}</li>" in text
+    assert text.count('<tr class="replaced">') == 54  # 27 blocks x 2 replaced 3x3 convs
+    body = text.split("id=\"layer-table\"", 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("<tr") == len(layer_grid(report).rows)
+    assert "<td>42.12M</td>" in text  # HetConv total in the summary (42,118,... FLOPs)
+
+
+def test_per_stage_report(tmp_path):
+    report = hetcalc.analyze("resnet56", P=4, by="stage")
+    text = report_html(report)
+    assert 'id="stage-table"' in text and "stage2 *" in text
+
+
+def test_report_refuses_a_non_html_name(run, tmp_path):
+    result = run("report", "vgg16", "-o", str(tmp_path / "r.pdf"))
+    assert result.exit_code == 2 and ".html" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _chromium(args: list[str], timeout: int = 90) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
+                              text=True, timeout=timeout)
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("HETCALC_REQUIRE_BROWSER"),
+                    reason="chromium is not installed (.ci/run installs it)")
+def test_the_page_loads_in_chromium_without_errors_and_shows_its_content(page, tmp_path):
+    assert CHROMIUM, "HETCALC_REQUIRE_BROWSER is set but chromium is missing"
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")
+    dom = _chromium(["--enable-logging=stderr", "--v=0", "--virtual-time-budget=3000", "--dump-dom",
+                     probed.as_uri()])
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html_tag = re.search(r"<html[^>]*>", dom.stdout).group(0)
+    assert "data-errors" not in html_tag and "data-console" not in html_tag, html_tag
+    assert not re.search(r"Uncaught|CONSOLE\(\d+\).*(error|Error)", dom.stderr), dom.stderr[-2000:]
+    assert dom.stdout.count("<svg") == 2 and 'id="layer-table"' in dom.stdout
+    shot = tmp_path / "shot.png"
+    result = _chromium(["--window-size=1366,900", f"--screenshot={shot}", page.as_uri()])
+    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
+    from matplotlib.image import imread
+
+    pixels = imread(str(shot))[..., :3]
+    assert pixels.shape[:2] == (900, 1366)
+    ink = (pixels.min(axis=2) < 0.6).mean()  # dark pixels: text, rules, bars
+    colour = ((pixels.max(axis=2) - pixels.min(axis=2)) > 0.3).mean()  # the figures' coloured bars
+    assert ink > 0.01 and colour > 0.002, (ink, colour)
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("HETCALC_REQUIRE_BROWSER"),
+                    reason="chromium is not installed (.ci/run installs it)")
+def test_the_error_probe_catches_errors(tmp_path):
+    """The check above can fail: a page with a script error and a console error is caught."""
+    assert CHROMIUM
+    bad = tmp_path / "bad.html"
+    bad.write_text(f"<!DOCTYPE html><html><head>{PROBE}</head><body><script>console.error('boom');"
+                   "no_such_function();</script></body></html>", encoding="utf-8")
+    dom = _chromium(["--virtual-time-budget=2000", "--dump-dom", bad.as_uri()])
+    html_tag = re.search(r"<html[^>]*>", dom.stdout).group(0)
+    assert "data-errors" in html_tag and "no_such_function" in html_tag
+    assert "data-console" in html_tag and "boom" in html_tag
