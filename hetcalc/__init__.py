@@ -6,7 +6,19 @@ from .counting import Convention
 from .errors import HetcalcError, OptionError, OutputError, SpecError
 from .graph import Network
 from .report import LayerResult, Report, VariantResult, analyze
-from .spec import load_spec_file, load_spec_text
+
+_LAZY = {"load_spec_file": "spec", "load_spec_text": "spec"}  # the spec machinery loads when first used
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hetcalc' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .errors import OptionError, SpecError
 from .graph import Network
-from .spec import build_network, load_spec_file
 
 _HERE = Path(__file__).resolve().parent
 
@@ -38,17 +36,25 @@ def resolve(arch: Any) -> Network:
     """A Network from a built-in name, a path to a YAML spec, a spec dict, or a Network."""
     if isinstance(arch, Network):
         return arch
+    # the spec machinery loads only when a spec is parsed: a built-in usually comes from the cache
     if isinstance(arch, dict):
+        from .spec import build_network
+
         return build_network(arch, "<dict>", str(arch.get("name", "network")))
     if isinstance(arch, Path):
+        from .spec import load_spec_file
+
         return load_spec_file(arch)
     if not isinstance(arch, str) or not arch:
         raise SpecError(f"architecture must be a name, a path or a spec mapping, got {arch!r}")
     names = builtin_names()
     if arch in names:
-        network = load_spec_file(builtin_path(arch))
-        return replace(network, source=f"built-in architectures/{arch}.yaml")
+        from .builtin_cache import load_builtin
+
+        return load_builtin(builtin_path(arch), f"built-in architectures/{arch}.yaml")
     if looks_like_path(arch):
+        from .spec import load_spec_file
+
         return load_spec_file(Path(arch))
     raise OptionError(f"unknown architecture '{arch}'; built-in: {', '.join(names)} "
                     "(or give a path to a .yaml spec)")

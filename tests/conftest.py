@@ -13,6 +13,14 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 DOCS = ROOT / "docs"
 
 
+def pytest_configure(config):
+    """Parsed built-ins are cached in a folder of this session, never in the user's ~/.cache."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("HETCALC_CACHE_DIR", tempfile.mkdtemp(prefix="hetcalc-test-cache-"))
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="Rewrite the files in tests/golden/ from the current output instead of comparing.")

@@ -7,7 +7,6 @@ import click
 from ..architectures import builtin_names, builtin_path
 from ..export import EXTENSIONS, FORMATS, render
 from ..report import analyze as run_analysis
-from ..spec import load_spec_file
 from ..tables import Column, Grid, report_renderables, to_rich
 from .options import (check_writable, convention_options, emit, make_convention, output_format, output_option,
                       show)
@@ -61,6 +60,8 @@ def list_architectures():
 
     Example:  hetcalc list
     """
+    from ..spec import load_spec_file
+
     grid = Grid(title="Built-in architectures", columns=[Column(h, "left") for h in
                                                          ("name", "network", "input", "description")])
     for name in builtin_names():

@@ -6,7 +6,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
@@ -86,6 +85,8 @@ def check_writable(path: Path | None, inputs: Iterable[str | Path | None] = ()) 
         return  # a device or a pipe (/dev/null, /dev/stdout): written in place
     if path.exists() and not os.access(path, os.W_OK):
         raise OptionError(f"cannot write {path}: permission denied")
+    import tempfile  # here, not at the top: it pulls in shutil, bz2 and lzma, and only -o needs it
+
     try:
         with tempfile.TemporaryFile(dir=_real(path).parent):
             pass
