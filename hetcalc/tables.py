@@ -211,11 +211,13 @@ def fit(grid: Grid, width: int) -> tuple[Grid, list[str]]:
     """
     keep = [True] * len(grid.columns)
     levels = sorted({c.drop for c in grid.columns if c.drop})
+    hidden: list[str] = []  # in the order they were hidden
     short = False
     view = _view(grid, keep, short)
     while natural_width(view) > width and (levels or not short):
         if levels and (levels[0] == 1 or short):
             level = levels.pop(0)
+            hidden += [c.header for c in grid.columns if c.drop == level]
             keep = [k and c.drop != level for k, c in zip(keep, grid.columns)]
         else:
             short = True
@@ -231,7 +233,6 @@ def fit(grid: Grid, width: int) -> tuple[Grid, list[str]]:
             for row in view.rows:
                 row[i] = _shorten(row[i], target)
             excess -= current - target
-    hidden = [c.header for c, k in zip(grid.columns, keep) if not k]
     return view, hidden
 
 
