@@ -37,7 +37,7 @@ p.note { color: var(--muted); font-size: .85rem; margin: .3rem 0 0; max-width: 6
 figure { margin: 1rem 0 1.5rem; }
 figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
-.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: 1rem 2rem; }
+.figures { display: block; }  /* each figure at its own size, at most the page width */
 footer { margin-top: 2.5rem; color: var(--muted); font-size: .8rem; }
 @media print {
   @page { size: A4 landscape; margin: 12mm; }
