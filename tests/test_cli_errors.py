@@ -151,7 +151,9 @@ def test_check_writable_tries_for_real(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(options.tempfile, "TemporaryFile", refuse)
+    import tempfile  # options imports it inside check_writable (start-up time), so patch the module itself
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
     with pytest.raises(OptionError, match="not writable"):
         check_writable(tmp_path / "report.json")
 
