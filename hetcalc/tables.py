@@ -259,13 +259,13 @@ class FittedTable:
         if self.wide:  # rendered at its natural width: lines run past the window's edge, never wrap
             yield from console.render(_rich_table(grid), options.update(width=max(options.max_width,
                                                                                   natural_width(grid))))
-        else:
-            yield _rich_table(grid)
+        else:  # a table with nothing left to hide (a reason, a description) wraps its text cells
+            yield _rich_table(grid, wrap=natural_width(grid) > options.max_width)
         if hidden:
             yield Text(hidden_note(hidden, options.max_width), style="dim")
 
 
-def _rich_table(grid: Grid):
+def _rich_table(grid: Grid, wrap: bool = False):
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -275,7 +275,9 @@ def _rich_table(grid: Grid):
                   show_footer=grid.total is not None, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
     for i, col in enumerate(grid.columns):
         footer = Text(grid.total[i]) if grid.total else ""
-        table.add_column(Text(col.header), justify=col.justify, footer=footer, no_wrap=True, overflow="ellipsis")
+        words = wrap and col.justify == "left" and not col.shrink
+        table.add_column(Text(col.header), justify=col.justify, footer=footer, no_wrap=not words,
+                         overflow="fold" if words else "ellipsis")
     for row in grid.rows:
         table.add_row(*(Text(cell) for cell in row))
     return table

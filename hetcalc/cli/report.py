@@ -36,7 +36,7 @@ def report(arch, P, G, variants, by, output, **convention_options):
     from ..html_report import report_figures, report_html
 
     output = output if output is not None else Path(f"{Path(arch).stem}-report.html")
-    if output.suffix.lower() not in (".html", ".htm"):
+    if output.suffix.lower() not in (".html", ".htm") and not (output.exists() and not output.is_file()):
         raise click.UsageError(f"the report is HTML: give -o a .html file name, got {str(output)!r}")
     check_writable(output, inputs=(arch,))
     result = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
