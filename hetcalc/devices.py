@@ -40,7 +40,7 @@ class Value:
     source: str
 
     def to_dict(self) -> dict:
-        return {"value": self.value, "source": self.source}
+        return {"value": float(f"{float(self.value):.4g}"), "source": self.source}
 
 
 @dataclass(frozen=True)
