@@ -98,7 +98,12 @@ class Device:
 
     def summary(self) -> str:
         """One line for report headers."""
-        state = "validated by measurement here" if self.validated else "from spec sheets, not validated here"
+        if self.validated:
+            state = "validated by measurement"
+        elif self.measured:
+            state = "calibrated by micro-benchmarks on this machine, not validated end to end"
+        else:
+            state = "from spec sheets and estimates, not validated by measurement"
         return f"device: {self.title} [{self.name}], {state}"
 
 
