@@ -112,3 +112,15 @@ def test_bound_of():
     assert bound_of(1.0, 0.5, 0.2) == "overhead"
     assert bound_of(0.1, 0.5, 0.2) == "compute"
     assert bound_of(0.1, 0.2, 0.5) == "memory"
+
+
+def test_json_time_keys_are_documented(run, documented_keys):
+    data = json.loads(run("resnet56", "--device", "t4", "--format", "json").stdout)
+    base = documented_keys["top"]
+    assert list(data) == [*base[:-1], *documented_keys["time-top"], base[-1]]
+    for variant in data["variants"]:
+        assert list(variant) == [*documented_keys["variants[]"][:-1], *documented_keys["time-variants[]"],
+                                 "layers"] or set(variant) == {*documented_keys["variants[]"],
+                                                               *documented_keys["time-variants[]"]}
+        for layer in variant["layers"]:
+            assert set(layer) == {*documented_keys["variants[].layers[]"], *documented_keys["time-layers[]"]}
