@@ -124,3 +124,21 @@ def test_json_time_keys_are_documented(run, documented_keys):
                                                                *documented_keys["time-variants[]"]}
         for layer in variant["layers"]:
             assert set(layer) == {*documented_keys["variants[].layers[]"], *documented_keys["time-layers[]"]}
+
+
+def test_roofline_plot_and_its_data(run, tmp_path):
+    out, data = tmp_path / "roof.png", tmp_path / "roof.csv"
+    result = run("plot", "roofline", "resnet56", "--device", "t4", "--P", "4", "-o", str(out), "--data", str(data))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import csv
+
+    rows = list(csv.DictReader(data.open()))
+    report = hetcalc.analyze("resnet56", P=4, device="t4")
+    layers = [layer for v in report.variants for layer in v.layers if layer.bytes and layer.time_s]
+    assert len(rows) == len(layers)
+    for row, layer in zip(rows, layers):
+        assert int(row["bytes"]) == layer.bytes
+        assert float(row["attained_flops_per_s"]) == pytest.approx(layer.intensity * layer.bytes / layer.time_s)
+    bad = run("plot", "roofline", "resnet56", "--device", "nope", "-o", str(tmp_path / "x.png"))
+    assert bad.exit_code == 2 and "unknown device" in bad.stderr and not (tmp_path / "x.png").exists()
