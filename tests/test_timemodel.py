@@ -142,3 +142,19 @@ def test_roofline_plot_and_its_data(run, tmp_path):
         assert float(row["attained_flops_per_s"]) == pytest.approx(layer.intensity * layer.bytes / layer.time_s)
     bad = run("plot", "roofline", "resnet56", "--device", "nope", "-o", str(tmp_path / "x.png"))
     assert bad.exit_code == 2 and "unknown device" in bad.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_device_table_matches_golden(run, golden):
+    result = run("vgg16", "--P", "4", "--device", "a100", "--hetconv-impl", "split")
+    assert result.exit_code == 0, result.output
+    golden("vgg16_P4_a100_split.txt", result.stdout)
+
+
+def test_device_table_adds_up(run):
+    report = hetcalc.analyze("vgg16", P=4, device="a100", hetconv_impl="split")
+    out = run("vgg16", "--P", "4", "--device", "a100", "--hetconv-impl", "split", "--summary-only").stdout
+    summary = out.split("Time on NVIDIA A100 SXM4 80GB", 1)[1]
+    for v in report.variants:
+        line = next(line for line in summary.splitlines() if line.startswith(v.label))
+        shown = f"{v.time_s * 1e3:.2f} ms" if v.time_s >= 1e-3 else f"{v.time_s * 1e6:.1f} us"
+        assert shown in line and f"{v.time_speedup:.2f}x" in line
