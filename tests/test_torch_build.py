@@ -223,3 +223,18 @@ def test_build_module_is_exported_lazily():
     assert model.architecture == "resnet56" and model.variant == "dwc_pwc"
     with torch.inference_mode():
         assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 10)
+
+
+def test_api_doc_torch_examples_run():
+    """docs/api.md's ```pycon-torch block (kept out of test_docs.py's doctests, which run without torch)."""
+    import doctest
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```pycon-torch\n(.*?)```", text, re.S)
+    assert blocks
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for block in blocks:
+        runner.run(doctest.DocTestParser().get_doctest(block, {}, "docs/api.md", "docs/api.md", 0))
+    assert runner.failures == 0 and runner.tries >= 6

@@ -19,6 +19,7 @@ COMMANDS = {
     "plot": ("hetcalc.cli.plot", "plot"),
     "sweep": ("hetcalc.cli.sweep", "sweep"),
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
+    "measure": ("hetcalc.cli.measure", "measure"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 
