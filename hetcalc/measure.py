@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from .errors import OptionError
+from .errors import HetcalcError, OptionError
 from .optional import require_torch
 from .report import analyze, parse_part, parse_variants
 
@@ -159,8 +159,11 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
                                   reports[0].variant(key)))
     for entry in entries:
         v = entry.result
-        entry.model = build(reports[0].network, v.variant, P=v.P if v.variant == "hetconv" else parts[0],
-                            G=v.G if v.variant == "gwc_pwc" else None, hetconv_impl=hetconv_impl)
+        try:
+            entry.model = build(reports[0].network, v.variant, P=v.P if v.variant == "hetconv" else parts[0],
+                                G=v.G if v.variant == "gwc_pwc" else None, hetconv_impl=hetconv_impl)
+        except (RuntimeError, MemoryError) as exc:
+            raise _torch_failure("build", v.label, reports[0].architecture, batch, exc) from None
 
     previous_threads = torch.get_num_threads()
     torch.set_flush_denormal(True)  # denormal activations would time the FPU's slow path, not the model
@@ -171,19 +174,22 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
         used_threads = torch.get_num_threads()
         generator = torch.Generator().manual_seed(seed)
         x = torch.randn(batch, *reports[0].input, generator=generator)
+        current = entries[0]
         with torch.inference_mode():
-            for i, entry in enumerate(entries):
+            for i, current in enumerate(entries):
                 if progress:
-                    progress(f"warm-up {entry.result.label} ({i + 1}/{len(entries)})")
-                entry.passes = _passes(entry.model, x, warmup)
+                    progress(f"warm-up {current.result.label} ({i + 1}/{len(entries)})")
+                current.passes = _passes(current.model, x, warmup)
             gc.collect()
             gc.disable()
             for r in range(rounds):
                 if progress:
                     progress(f"round {r + 1}/{rounds}")
                 for k in range(len(entries)):  # a rotating order: no variant always runs first or last
-                    entry = entries[(k + r) % len(entries)]
-                    entry.samples.append(_time(entry.model, x, entry.passes))
+                    current = entries[(k + r) % len(entries)]
+                    current.samples.append(_time(current.model, x, current.passes))
+    except (RuntimeError, MemoryError) as exc:  # out of memory, mostly: one line, not a traceback
+        raise _torch_failure("run", current.result.label, reports[0].architecture, batch, exc) from None
     finally:
         if enabled:
             gc.enable()
@@ -208,6 +214,12 @@ def _report(arch, part, G, keys, device, batch, hetconv_impl):
                        hetconv_impl=hetconv_impl)
     except TypeError:
         raise OptionError("this hetcalc has no time model yet: measure without --device") from None
+
+
+def _torch_failure(what: str, label: str, arch: str, batch: int, exc: BaseException) -> HetcalcError:
+    """A PyTorch failure (out of memory, mostly) as one line."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return HetcalcError(f"PyTorch could not {what} {label} of {arch} at batch {batch}: {reason}")
 
 
 def _passes(model, x, warmup: int) -> int:

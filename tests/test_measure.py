@@ -142,3 +142,18 @@ def test_cli_split_with_p_not_dividing_n_names_the_layer(run, tmp_path):
     assert "layer conv2 has N=6, P=4" in result.stderr and "--hetconv-impl masked" in result.stderr
     assert run("measure", str(spec), "--P", "4", "--rounds", "1", "--warmup", "0",
                "--hetconv-impl", "masked").exit_code == 0
+
+
+def test_pytorch_failure_is_one_line(run, tiny_spec, monkeypatch):
+    pytest.importorskip("torch")
+    import hetcalc.measure
+
+    def out_of_memory(*args):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 bytes\ntrace...")
+
+    monkeypatch.setattr(hetcalc.measure, "_time", out_of_memory)
+    result = run("measure", tiny_spec, "--rounds", "1", "--warmup", "0", "--batch", "7")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("hetcalc: error: PyTorch could not run standard of tiny at batch 7: "
+                                    "DefaultCPUAllocator: can't allocate memory")
+    assert result.stderr.count("\n") == 1
