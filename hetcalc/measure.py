@@ -209,9 +209,9 @@ def _report(arch, part, G, keys, device, batch, hetconv_impl):
     """hetcalc's analysis of one P: FLOPs always, predicted times with a device profile."""
     if device is None:
         return analyze(arch, P=part, G=G, variants=keys)
-    try:
+    try:  # fused runs as masked here (PyTorch has no fused HetConv kernel): predict what runs
         return analyze(arch, P=part, G=G, variants=keys, device=device, dtype="fp32", batch=batch,
-                       hetconv_impl=hetconv_impl)
+                       hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl)
     except TypeError:
         raise OptionError("this hetcalc has no time model yet: measure without --device") from None
 

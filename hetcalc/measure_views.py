@@ -33,7 +33,7 @@ def header_lines(m: Measurement) -> list[str]:
     """What was measured, how, and where the predictions come from."""
     impl = {"split": "split (grouped K x K + gather + grouped 1 x 1, added)",
             "masked": "masked (dense K x K, masked weights)",
-            "fused": "fused, built as masked (PyTorch has no fused HetConv kernel)"}[m.hetconv_impl]
+            "fused": "fused, built, timed and predicted as masked (PyTorch has no fused HetConv kernel)"}[m.hetconv_impl]
     lines = [f"{m.title} [{m.architecture}]  input {fmt.shape(m.input)}  batch {m.batch}  {m.dtype}",
              f"Measured: PyTorch {m.torch_version}, CPU, {m.threads} thread{'s' if m.threads != 1 else ''}, eval "
              "mode, torch.inference_mode.",
