@@ -157,3 +157,64 @@ def test_pytorch_failure_is_one_line(run, tiny_spec, monkeypatch):
     assert result.stderr.startswith("hetcalc: error: PyTorch could not run standard of tiny at batch 7: "
                                     "DefaultCPUAllocator: can't allocate memory")
     assert result.stderr.count("\n") == 1
+
+
+class _Timed:
+    """A VariantResult with a predicted time: its FLOPs at one GFLOP per second."""
+
+    def __init__(self, result):
+        self._result, self.time_s = result, result.flops * 1e-9
+
+    def __getattr__(self, name):
+        return getattr(self._result, name)
+
+
+class _TimedReport:
+    def __init__(self, report):
+        self._report = report
+        self.device = type("Device", (), {"name": "fake", "title": "one GFLOP/s"})()
+
+    def variant(self, key):
+        return _Timed(self._report.variant(key))
+
+    @property
+    def standard(self):
+        return self.variant("standard")
+
+    def __getattr__(self, name):
+        return getattr(self._report, name)
+
+
+def test_predictions_go_beside_measurements(run, tiny_spec, monkeypatch):
+    """The wiring, whatever the model: predicted time, its error and the predicted speedup per variant."""
+    pytest.importorskip("torch")
+    import hetcalc.measure
+
+    real = hetcalc.measure.analyze
+    seen = {}
+
+    def timed_analyze(arch, P, G, variants, **options):
+        seen.update(options)
+        return _TimedReport(real(arch, P=P, G=G, variants=variants))
+
+    monkeypatch.setattr(hetcalc.measure, "analyze", timed_analyze)
+    m = hetcalc.measure.measure(TINY, P=2, batch=3, rounds=2, warmup=0, device="fake", hetconv_impl="fused")
+    assert seen == {"device": "fake", "dtype": "fp32", "batch": 3, "hetconv_impl": "masked"}
+    assert (m.device, m.device_title) == ("fake", "one GFLOP/s")
+    std = m.variant("standard")
+    for v in m.variants:
+        assert v.predicted_s == v.flops * 1e-9
+        assert v.error == pytest.approx(v.predicted_s / v.median_s - 1)
+        assert v.predicted_speedup == pytest.approx(std.flops / v.flops)
+        assert v.speedup_error == pytest.approx(v.predicted_speedup / v.speedup - 1)
+
+    result = run("measure", tiny_spec, "--P", "2", "--rounds", "1", "--warmup", "0", "--device", "fake")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "Predicted: hetcalc's time model on device profile fake (one GFLOP/s)." in lines
+    header = next(line for line in lines if line.startswith("variant"))
+    assert header.split() == ["variant", "measured", "spread", "speedup", "by", "FLOPs", "predicted", "error",
+                              "by", "model"]
+    dwc = next(line for line in lines if line.startswith("DWC+PWC"))
+    expected = hetcalc.analyze(TINY, P=2).variant("dwc_pwc")
+    assert dwc.split()[-1] == f"{expected.speedup:.2f}x"  # by model = FLOPs ratio under this fake model
