@@ -5,6 +5,7 @@ from .costs import CONV_TYPES, ConvType, Piece
 from .counting import Convention
 from .errors import HetcalcError, OptionError, OutputError, SpecError
 from .graph import Network
+from .optional import MissingDependency, build_module
 from .report import LayerResult, Report, VariantResult, analyze
 
 _LAZY = {"load_spec_file": "spec", "load_spec_text": "spec"}  # the spec machinery loads when first used
@@ -23,7 +24,7 @@ def __getattr__(name: str):
 __version__ = "0.1.0"
 
 __all__ = [
-    "CONV_TYPES", "ConvType", "Convention", "HetcalcError", "LayerResult", "Network", "OptionError", "OutputError", "Piece",
-    "Report", "SpecError", "VariantResult", "analyze", "builtin_names", "load_spec_file", "load_spec_text",
+    "CONV_TYPES", "ConvType", "Convention", "HetcalcError", "LayerResult", "MissingDependency", "Network", "OptionError", "OutputError", "Piece",
+    "Report", "SpecError", "VariantResult", "analyze", "build_module", "builtin_names", "load_spec_file", "load_spec_text",
     "resolve", "__version__",
 ]

@@ -39,6 +39,10 @@ def header_lines(report: Report) -> list[str]:
     if settings:
         head += f"  {settings}"
     lines = [head, f"spec: {report.source}", *report.convention.rules()]
+    if report.dtype is not None:
+        from .time_views import header_lines as time_header
+
+        lines += time_header(report)
     if report.se:
         lines.append(f"Squeeze-and-Excitation (reduction {report.se}) after every convolution outside "
                      "residual blocks and once per residual block: FC C -> C/R -> C, no biases.")
@@ -153,6 +157,10 @@ def _settings(report: Report) -> str:
 def report_grids(report: Report, per_layer: bool = True) -> list[Grid]:
     """The per-layer (or per-stage) table and the summary, captioned with the network and its P and G."""
     grids = [layer_grid(report), summary_grid(report)] if per_layer else [summary_grid(report)]
+    if report.dtype is not None:  # memory traffic and predicted time (docs/time-model.md)
+        from .time_views import time_grids
+
+        grids += time_grids(report, per_layer)
     settings = _settings(report)
     for grid in grids:
         grid.caption = f"{report.title}{', ' + settings if settings else ''}: {grid.title}"

@@ -20,6 +20,9 @@ COMMANDS = {
     "sweep": ("hetcalc.cli.sweep", "sweep"),
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
     "report": ("hetcalc.cli.report", "report"),
+    "devices": ("hetcalc.cli.devices", "devices"),
+    "calibrate": ("hetcalc.cli.calibrate", "calibrate"),
+    "measure": ("hetcalc.cli.measure", "measure"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 
