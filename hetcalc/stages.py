@@ -54,7 +54,20 @@ def _aggregate(name: str, rows: list[LayerResult], std_rows: list[LayerResult], 
         replaced=replaced, realization=", ".join(tags), flops=flops, params=sum(r.params for r in rows),
         macs=sum(r.macs for r in rows), depth=depth,
         ratio=(flops / std_flops) if (replaced and std_flops) else None,
-        closed_form=closed.pop() if len(closed) == 1 else None, count=len(rows))
+        closed_form=closed.pop() if len(closed) == 1 else None, count=len(rows), **_time(rows))
+
+
+def _time(rows: list[LayerResult]) -> dict:
+    """Traffic and predicted time of a stage, when the report has them: bytes and time summed, intensity
+    from the sums (2 FLOPs per MAC, as docs/time-model.md counts), the bound of its slowest layer."""
+    if any(r.bytes is None for r in rows):
+        return {}
+    data = {"bytes": sum(r.bytes for r in rows)}
+    data["intensity"] = 2 * sum(r.macs for r in rows) / data["bytes"] if data["bytes"] else None
+    if all(r.time_s is not None for r in rows):
+        data["time_s"] = sum(r.time_s for r in rows)
+        data["bound"] = max(rows, key=lambda r: r.time_s).bound
+    return data
 
 
 def stage_report(report: Report) -> Report:

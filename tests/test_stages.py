@@ -81,3 +81,15 @@ def test_names_are_shortened_only_when_nothing_else_can_go():
     names = [r[0] for r in squeezed.rows]
     assert any(n.endswith(("…", "… *")) for n in names) and natural_width(squeezed) <= 48
     assert all(len(n) <= len(max(names, key=len)) for n in names)
+
+
+def test_a_timed_stage_view_sums_traffic_and_time():
+    report = hetcalc.analyze("resnet56", P=4, device="a100")
+    stages = report.by_stage()
+    for v, s in zip(report.variants, stages.variants):
+        assert sum(x.bytes for x in s.layers) == sum(x.bytes for x in v.layers)
+        assert sum(x.time_s for x in s.layers) == pytest.approx(sum(x.time_s for x in v.layers), rel=1e-12)
+        stage1 = next(x for x in s.layers if x.name == "stage1")
+        members = [x for x in v.layers if x.name.startswith("stage1.")]
+        assert stage1.intensity == pytest.approx(2 * sum(x.macs for x in members) / sum(x.bytes for x in members))
+        assert stage1.bound == max(members, key=lambda x: x.time_s).bound
