@@ -142,8 +142,15 @@ def parse_variants(variants: Iterable[str] | str | None) -> tuple[str, ...]:
         variants = variants.split(",")
     aliases = {"std": "standard", "het": "hetconv", "gwc": "gwc_pwc", "dwc": "dwc_pwc",
                "gwc+pwc": "gwc_pwc", "dwc+pwc": "dwc_pwc", "gwc-pwc": "gwc_pwc", "dwc-pwc": "dwc_pwc"}
+    try:
+        variants = list(variants)
+    except TypeError:
+        raise OptionError(f"variants must be a comma-separated string or a list of variant names, got "
+                          f"{variants!r}") from None
     chosen = set()
     for raw in variants:
+        if not isinstance(raw, str):
+            raise OptionError(f"a variant must be a name ({', '.join(VARIANTS)}, all), got {raw!r}")
         key = raw.strip().lower()
         if not key:
             continue
@@ -262,9 +269,25 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             gc.enable()
 
 
+def make_convention(convention: Any, options: dict) -> Convention:
+    """The Convention of an API call: the one given, or one built from keyword options (not both)."""
+    if convention is not None:
+        if not isinstance(convention, Convention):
+            raise OptionError(f"convention must be a hetcalc.Convention, got {convention!r}")
+        if options:
+            raise OptionError(f"give either convention= or its fields as keywords, not both "
+                              f"(got {', '.join(sorted(options))})")
+        return convention
+    known = Convention.__dataclass_fields__
+    unknown = [k for k in options if k not in known]
+    if unknown:
+        raise OptionError(f"unknown option {unknown[0]!r} (known: {', '.join(known)})")
+    return Convention(**options)
+
+
 def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report:
     network = resolve(arch)
-    convention = convention or Convention(**convention_options)
+    convention = make_convention(convention, convention_options)
     keys = parse_variants(variants)
     part_p = parse_part(P, "P")
     # G defaults to P; a per-layer P = N cannot be a group count (it need not divide M), so G = M then

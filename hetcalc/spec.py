@@ -598,7 +598,15 @@ def _defaults(value: Any, at: At) -> dict:
 
 
 def load_spec_text(text: str, source: str = "<string>", default_name: str = "network") -> Network:
-    """A Network from YAML text."""
+    """A Network from YAML text (a str, or UTF-8 bytes)."""
+    if not isinstance(source, str) or not isinstance(default_name, str):
+        raise SpecError(f"source and default_name must be strings, got {source!r}, {default_name!r}")
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        from .yamlsource import decode_spec_bytes
+
+        text = decode_spec_bytes(bytes(text), source)
+    elif not isinstance(text, str):
+        raise SpecError(f"spec text must be a str or bytes, got {type(text).__name__}", source=source)
     data, root_mark = load_yaml_document(text, source)
     return build_network(data, source, default_name, root_mark=root_mark)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .errors import SpecError
+from .inputs import note_input
 
 # Real specs have a few hundred values and fit in a few kilobytes; these bounds keep a hostile or mistaken
 # file to a couple of seconds of parsing.
@@ -285,6 +286,12 @@ def read_spec_file(path: Path) -> str:
     if len(data) > MAX_BYTES:
         raise SpecError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; a spec must be small",
                         source=source, line=1)
+    note_input(path)
+    return decode_spec_bytes(data, source)
+
+
+def decode_spec_bytes(data: bytes, source: str) -> str:
+    """Spec bytes as text: UTF-8 only, no NUL bytes, a clear error naming the place otherwise."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SpecError("UTF-16 text; save the spec as UTF-8", source=source, line=1)
     if b"\x00" in data:
