@@ -68,12 +68,13 @@ def check_writable(path: Path | None, inputs: Iterable[str | Path | None] = ()) 
     (outs if outs is not None else Outputs()).declare(path, inputs=[p for p in inputs if p is not None])
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
+def write_atomic(path: Path, data) -> None:
     """Write `data` to `path` through a temporary file and a rename: never a partial file.
 
     Under `hetcalc`, the write waits for the command to succeed and happens together with its other
     outputs (hetcalc.cli.outputs); called from Python, it happens now. An existing file keeps its
     permissions; a new file gets the usual ones (0666 less the umask). Devices and pipes are written in place.
+    `data`: str, bytes, or a function that writes text to the file object it is given (streamed).
     """
     outs = current()
     if outs is not None:
@@ -136,6 +137,10 @@ def emit(output: Path | None, text: str | None = None, renderables_for=None) -> 
 
         text = render_text(renderables_for(True))
     if output is None:
-        click.echo(text, nl=False)
+        if callable(text):  # a streamed export: written as it is produced
+            text(sys.stdout)
+            sys.stdout.flush()
+        else:
+            click.echo(text, nl=False)
     else:
         write_atomic(output, text)
