@@ -592,20 +592,22 @@ def render_figure(fig, fmt: str, dpi: float = DEFAULT_DPI) -> bytes:
 
     if fmt not in FORMATS.values():
         raise OptionError(f"unknown figure format {fmt!r}; use one of {', '.join(FORMATS.values())}")
-    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 1 <= dpi <= MAX_DPI:
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 1 <= dpi < float("inf"):
         raise OptionError(f"dpi must be a number from 1 to {MAX_DPI:,}, got {dpi!r}")
     width, height = fig.get_size_inches()
     if fmt == "png" and min(width, height) * dpi < 16:
         raise OptionError(f"a {width:g} x {height:g} inch figure at {dpi:g} dpi is smaller than 16 pixels a "
                           "side; raise --dpi or --size")
-    if fmt == "png" and width * height * dpi * dpi > MAX_RASTER:
-        raise OptionError(f"a {width:g} x {height:g} inch figure at {dpi:g} dpi is "
-                          f"{round(width * dpi):,} x {round(height * dpi):,} pixels; at most {MAX_RASTER:,} "
-                          "pixels in all (lower --dpi or --size)")
     if fmt == "png" and max(width, height) * dpi > PNG_MAX_PIXELS:
         raise OptionError(f"a {width:g} x {height:g} inch figure at {dpi:g} dpi is "
                           f"{round(width * dpi)} x {round(height * dpi)} pixels; PNG allows at most "
                           f"{PNG_MAX_PIXELS} on each side (lower --dpi or --size)")
+    if fmt == "png" and width * height * dpi * dpi > MAX_RASTER:
+        raise OptionError(f"a {width:g} x {height:g} inch figure at {dpi:g} dpi is "
+                          f"{round(width * dpi):,} x {round(height * dpi):,} pixels; at most {MAX_RASTER:,} "
+                          "pixels in all (lower --dpi or --size)")
+    if dpi > MAX_DPI:
+        raise OptionError(f"dpi must be a number from 1 to {MAX_DPI:,}, got {dpi!r}")
     metadata = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
     buf = io.BytesIO()
     with _layout_guard(), matplotlib.style.context(_STYLE):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from collections.abc import Sequence
 from typing import Any, Iterable, Union
 
 from .architectures import resolve
@@ -76,7 +77,7 @@ class VariantResult:
     flops_reduction: float  # percent
     params_reduction: float  # percent
     replaced_layers: int
-    layers: tuple[LayerResult, ...] = field(repr=False)
+    layers: Sequence[LayerResult] = field(repr=False)  # a LayerRows: built on access
 
     def to_dict(self, layers: bool = True) -> dict:
         """The JSON object of one variant; `layers=False` leaves out its per-layer list (streamed exports)."""
@@ -348,7 +349,6 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
                if se and ((isinstance(layer, Conv) and i not in inside) or isinstance(layer, Add))
                else (0, 0, 0, 0) for i, layer in enumerate(layers)]
     parts = {"standard": None, "hetconv": part_p, "gwc_pwc": part_g, "dwc_pwc": None}
-    facts = [_layer_facts(layer) for layer in layers]  # what does not depend on the variant, once per layer
     std_rows = None
     results = []
     std_totals = None
@@ -363,8 +363,7 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
                     layer_results.append(std_rows[i])
                     continue
                 sums, closed, tag = std, None, "standard" if isinstance(layer, Conv) else layer.kind
-                layer_results.append(_layer_result(facts[i], False, tag, _add(sums, extra) if se else sums,
-                                                   std[0] + extra[0], closed))
+                layer_results.append((False, tag, _add(sums, extra) if se else sums, std[0] + extra[0], closed))
                 continue
             p = None if part is None else layer_part(part, layer)
             if key == "hetconv" and convention.hetconv == "ratio":
@@ -380,14 +379,13 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
                     memo[kind] = _sum(pieces, convention), ctype.closed_form(layer, p)
                 sums, closed = memo[kind]
             tag = key + (f" {ctype.part}={p}" if ctype.part else "")
-            layer_results.append(_layer_result(facts[i], True, tag, _add(sums, extra) if se else sums,
-                                               std[0] + extra[0], closed))
+            layer_results.append((True, tag, _add(sums, extra) if se else sums, std[0] + extra[0], closed))
         if std_rows is None:
             std_rows = layer_results
-        flops = sum(r.flops for r in layer_results)
-        params = sum(r.params for r in layer_results)
-        macs = sum(r.macs for r in layer_results)
-        depths = [r.depth for r in layer_results]
+        flops = sum(r[2][0] for r in layer_results)
+        params = sum(r[2][1] for r in layer_results)
+        macs = sum(r[2][2] for r in layer_results)
+        depths = [r[2][3] for r in layer_results]
         depth = path_depth(network.topology, depths.__getitem__)
         if std_totals is None:
             std_totals = (flops, params, depth)
@@ -399,7 +397,7 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
             speedup=s_flops / flops if flops else float("inf"),
             flops_reduction=100.0 * (s_flops - flops) / s_flops if s_flops else 0.0,
             params_reduction=100.0 * (s_params - params) / s_params if s_params else 0.0,
-            replaced_layers=sum(r.replaced for r in layer_results), layers=tuple(layer_results)))
+            replaced_layers=sum(r[0] for r in layer_results), layers=LayerRows(layers, layer_results)))
     chosen = tuple(r for r in results if r.variant in keys)
     return Report(architecture=network.name, title=network.title, source=network.source,
                   input=network.input, convention=convention, variants=chosen, network=network, se=se,
@@ -411,6 +409,47 @@ def _label(key: str, part: Part) -> str:
     if ctype.part and part is not None:
         return f"{ctype.label} ({ctype.part}={part})"
     return ctype.label
+
+
+class LayerRows(Sequence):
+    """A variant's per-layer results, an immutable sequence of LayerResult built on access.
+
+    The analysis keeps one small row per layer (shared between variants where a layer is not rebuilt);
+    a 100,000-layer network's four variants would otherwise hold 400,000 LayerResult objects that a
+    summary never reads. Indexing, slicing, iteration and equality behave as for a tuple.
+    """
+
+    __slots__ = ("_layers", "_rows")
+
+    def __init__(self, layers, rows) -> None:
+        self._layers = layers
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self._rows))))
+        row = self._rows[index]
+        return _layer_result(_layer_facts(self._layers[index]), *row)
+
+    def __iter__(self):
+        for layer, row in zip(self._layers, self._rows):
+            yield _layer_result(_layer_facts(layer), *row)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, LayerRows):
+            return self._rows == other._rows and (self._layers is other._layers or tuple(self) == tuple(other))
+        if isinstance(other, (tuple, list)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"LayerRows({len(self)} layers)"
 
 
 def _layer_facts(layer) -> dict:

@@ -327,7 +327,31 @@ class _Builder:
         """One Conv from options (args, then `override`, then the spec's defaults).
 
         `in` is checked on the first of a run of repeats only: the others take the run's own output.
+        The checks depend only on the options and the input shape, so a repeat of the same options on the
+        same shape (the blocks of a deep stage) reuses the checked fields and only gets a new name.
         """
+        where_text = str(at)
+        try:
+            key = (tuple(args.items()), shape, first, tuple(override.items()))
+            hash(key)
+        except TypeError:  # a list value (kernel: [3, 3]): the same options object then
+            key = (id(args), shape, first, tuple(override.items()))
+            try:
+                hash(key)
+            except TypeError:
+                key = None
+        memo = self.__dict__.setdefault("_conv_memo", {})
+        if key is not None and key in memo:
+            fields, _args = memo[key]
+            return Conv(name=name or self._next(prefix, "conv"), where=where_text, **fields)
+        layer = self._make_conv(args, shape, prefix, at, name=name, first=first, **override)
+        if key is not None:
+            fields = {f: getattr(layer, f) for f in Conv.__dataclass_fields__ if f not in ("name", "where")}
+            memo[key] = (fields, args)  # holding args keeps its id from being reused
+        return layer
+
+    def _make_conv(self, args: dict, shape: Shape, prefix: str, at: At, *, name: str | None = None,
+                   first: bool = True, **override: Any) -> Conv:
         opts = {**self.defaults.get("conv", {}), **args, **override}
 
         def where(key: str) -> At:

@@ -142,7 +142,7 @@ class Outputs:
         for other in self.declared:
             if os.path.abspath(other) == os.path.abspath(path) or (ident is not None and _identity(other) == ident):
                 raise OptionError(f"cannot write {path}: it is already an output of this command "
-                                  f"({other}); give each output its own file")
+                                  f"({other}); give it another name")
         self.declared.append(path)
         if _is_special(path):
             return path  # a device or a pipe (/dev/null, /dev/stdout): written in place
