@@ -166,7 +166,16 @@ def _name(value: Any, what: str, at: At) -> str:
     if not isinstance(value, str) or not value.strip():
         hint = " (quote it: YAML reads yes/no/on/off as booleans)" if isinstance(value, bool) else ""
         raise at.error(f"{what} must be a non-empty string, got {_got(value)}{hint}")
+    _no_surrogate(value, what, at)
     return value.strip()
+
+
+def _no_surrogate(value: str, what: str, at: At) -> None:
+    """Refuse a lone surrogate ("\\udcff" in YAML): not a character, and no UTF-8 file could hold it."""
+    surrogate = next((ch for ch in value if 0xD800 <= ord(ch) <= 0xDFFF), None)
+    if surrogate is not None:
+        raise at.error(f"{what} holds a lone surrogate \\u{ord(surrogate):04x}, which is not a character; "
+                       "text in a spec must be valid Unicode")
 
 
 def _choice(value: Any, what: str, at: At, choices: tuple[str, ...]) -> str:
@@ -580,6 +589,8 @@ def build_network(data: Any, source: str = "<spec>", default_name: str = "networ
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             raise _at_key(data, key, at).error(f"{key} must be a string, got {_got(value)}")
+        if value:
+            _no_surrogate(value, key, _at_key(data, key, at))
         text[key] = value or ""
     in_at = _at_key(data, "input", at)
     raw_input = data["input"]
@@ -638,4 +649,6 @@ def load_spec_text(text: str, source: str = "<string>", default_name: str = "net
 def load_spec_file(path: str | Path) -> Network:
     """A Network from a YAML file."""
     path = Path(path)
-    return load_spec_text(read_spec_file(path), str(path), path.stem)
+    # a file name that is not UTF-8 (os.fsdecode's surrogates) still gives a printable default name
+    stem = path.stem.encode("utf-8", "backslashreplace").decode("utf-8")
+    return load_spec_text(read_spec_file(path), str(path), stem)

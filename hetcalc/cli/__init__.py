@@ -52,10 +52,19 @@ class HetcalcGroup(click.Group):
 
 def _guarded(run) -> int:
     """The one error boundary: domain errors, usage errors, OS and encoding errors, signals -> one line."""
-    from .outputs import Interrupted, command_outputs, install_signal_handlers, remove_temporaries
-    from .streams import ClosedStream, describe_os_error, describe_encode_error, silence_stdout
+    from .outputs import install_signal_handlers, restore_signal_handlers
 
-    install_signal_handlers()
+    previous = install_signal_handlers()
+    try:
+        return _boundary(run)
+    finally:
+        restore_signal_handlers(previous)
+
+
+def _boundary(run) -> int:
+    from .outputs import Interrupted, command_outputs, remove_temporaries
+    from .streams import ClosedStream, describe_encode_error, describe_os_error, silence_stdout
+
     if sys.stdout is None:  # started with standard output closed: writing to it must fail, not vanish
         sys.stdout = ClosedStream("standard output")
     try:

@@ -45,14 +45,26 @@ def raise_on_signal(signum, frame) -> None:
     raise Interrupted(signum)
 
 
-def install_signal_handlers() -> None:
-    """SIGTERM and SIGHUP unwind the stack (removing temporary files) instead of killing the process."""
+def install_signal_handlers() -> dict:
+    """SIGTERM and SIGHUP unwind the stack (removing temporary files) instead of killing the process.
+
+    Returns the handlers replaced, for `restore_signal_handlers`."""
+    previous = {}
     for sig in SIGNALS:
         if sig != signal.SIGINT and signal.getsignal(sig) in (signal.SIG_DFL, None):
             try:
-                signal.signal(sig, raise_on_signal)
+                previous[sig] = signal.signal(sig, raise_on_signal)
             except (ValueError, OSError):  # not the main thread
                 pass
+    return previous
+
+
+def restore_signal_handlers(previous: dict) -> None:
+    for sig, handler in previous.items():
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, OSError, TypeError):
+            pass
 
 
 def remove_temporaries() -> None:
@@ -251,16 +263,16 @@ class Outputs:
 
 
 def _write_content(fh, content: Content, path: Path) -> None:
-    """Bytes as they are; text as UTF-8 (a name from a non-UTF-8 file name keeps its bytes)."""
+    """Bytes as they are; text as strict UTF-8 (a lone surrogate is an error, never an invalid file)."""
     import io
 
     try:
         if isinstance(content, bytes):
             fh.write(content)
         elif isinstance(content, str):
-            fh.write(content.encode("utf-8", "surrogateescape"))
+            fh.write(content.encode("utf-8"))
         else:
-            text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="\n",
+            text = io.TextIOWrapper(fh, encoding="utf-8", errors="strict", newline="\n",
                                     write_through=False)
             try:
                 content(text)
