@@ -195,6 +195,14 @@ def _layout_guard():
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
+def user_text(text) -> str:
+    """Text from a user as a figure shows it: line breaks kept, other control characters escaped (a font
+    has no glyph for them). Math text is off in the style, so '$' is a dollar sign."""
+    from .formatting import printable
+
+    return "\n".join(printable(line) for line in str(text).split("\n"))
+
+
 def tick_text(value: float) -> str:
     """A count for an axis tick: 0, 500, 2K, 1.5M, 10G."""
     for scale, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
@@ -381,7 +389,7 @@ def speedup_figure(K: int = 3, P_max: int = 256, N: int = 256, *, title: str | N
     if title is None:
         title = f"HetConv speedup over standard convolution, K = {K}"
     if title:
-        fig.suptitle(title)
+        fig.suptitle(user_text(title))
     _legend(fig, [ax], ncols=3)
     _fit_texts(fig, [ax], part_axis=ax)
     return fig
@@ -457,13 +465,13 @@ def layers_figure(report: Report, *, title: str | None = None, size=None, scale:
         ax.set_xlim(-0.6, len(index) - 0.4)
     ax_flops.set_ylabel(_flops_label(report.convention))
     ax_params.set_ylabel("parameters")
-    names = [layers[i].name + ("*" if _replaced(report, i) else "") for i in index]
+    names = [user_text(layers[i].name) + ("*" if _replaced(report, i) else "") for i in index]
     ax_params.set_xticks(list(x), names, rotation=90, fontsize=9 if len(index) <= 30 else 8)
     ax_params.set_xlabel("layer (* replaced; the variants differ only there)")
     if title is None:
         title = f"{report.title}: cost per layer"
     if title:
-        fig.suptitle(title)
+        fig.suptitle(user_text(title))
     _legend(fig, [ax_flops], ncols=min(count, 2), title="variant: total speedup over standard (eq. 9)")
     _fit_texts(fig, [ax_flops, ax_params])
     return fig
@@ -575,7 +583,7 @@ def sweep_figure(sweep: SweepTotals, *, reduction: bool = False, title: str | No
     if title is None:
         title = f"{sweep.title}: total cost against P"
     if title:
-        fig.suptitle(title)
+        fig.suptitle(user_text(title))
     _legend(fig, [ax_flops], ncols=min(len(sweep.variants), 4))
     _fit_texts(fig, [ax_flops, ax_params], part_axis=ax_params)
     return fig

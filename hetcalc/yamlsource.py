@@ -332,9 +332,15 @@ def read_spec_file(path: Path) -> str:
     """The text of a spec file, or a SpecError that names it."""
     path = Path(path)
     source = str(path)
-    if path.is_dir():
+    if len(source) > 200:  # a message names the file on one line
+        source = f"{source[:80]}...{source[-60:]} ({len(source):,} characters)"
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except (OSError, ValueError) as exc:  # a name too long, a folder without permission, a NUL byte
+        raise SpecError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", source=source) from None
+    if is_dir:
         raise SpecError("is a directory, not a spec file", source=source)
-    if not path.exists():
+    if not exists:
         raise SpecError("no such file", source=source)
     try:
         with path.open("rb") as fh:  # a bounded read: a device or a pipe cannot fill memory

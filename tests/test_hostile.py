@@ -349,6 +349,13 @@ def test_spec_path_longer_than_the_file_system_allows(run, tmp_path):
     one_line_error(run(str(tmp_path / ("s" * 5000 + ".yaml"))), None)
 
 
+@pytest.mark.parametrize("arch", ["x" * 5000 + ".yaml", "x" * 5000, "a\0b.yaml", "a\0b", "\udcff.yaml"])
+def test_api_architecture_names_the_file_system_cannot_take(arch):
+    with pytest.raises(HetcalcError) as info:
+        hetcalc.analyze(arch)
+    assert len(str(info.value)) < 400
+
+
 def test_output_under_a_file(run, spec):
     one_line_error(run("vgg16", "-o", str(spec / "x.json")), None, "not a folder")
 
@@ -382,6 +389,18 @@ def test_user_text_is_never_math_text(run, tmp_path, title):
     result = run("plot", "speedup", "--size", "4,3", "-o", str(tmp_path / "f.svg"), "--title", title)
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "f.svg").read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize("title,warning", [("a\x01b\x7f", ""), ("tab\there", ""),
+                                           ("rocket \U0001F680 \u7573\u307f", "no glyph for 3 character(s)")])
+def test_figure_text_warnings_are_one_line_at_most(run, tmp_path, title, warning):
+    result = run("plot", "speedup", "--size", "5,4", "-o", str(tmp_path / "f.png"), "--title", title)
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    if warning:
+        assert len(lines) == 1 and lines[0].startswith("hetcalc: warning:") and warning in lines[0], lines
+    else:
+        assert lines == []
 
 
 def test_layer_names_are_never_math_text(run, tmp_path):
