@@ -122,6 +122,16 @@ def test_no_output_replaces_a_builtin(run, builtin, tmp_path):
     assert builtin.read_bytes() == before
 
 
+def test_no_output_replaces_hetcalc_itself(run, tmp_path):
+    module = Path(hetcalc.report.__file__)
+    before = module.read_bytes()
+    link = tmp_path / "report.csv"
+    link.symlink_to(module)
+    for target in (module, link):
+        one_line_error(run("vgg16", "--format", "csv", "-o", str(target)), 2, "part of hetcalc itself")
+    assert module.read_bytes() == before
+
+
 @pytest.mark.parametrize("args", [["reproduce", "--format", "csv"], ["sweep", "--P", "1,2", "--format", "csv"],
                                   ["list"]])
 def test_builtins_are_inputs_of_every_command(run, args, tmp_path):
@@ -683,6 +693,27 @@ def test_target_reduction_parses_or_refuses_quickly(value):
     except OptionError:
         return
     assert 0 < target < 100
+
+
+@SETTINGS
+@given(K=ANYTHING, P_max=ANYTHING, N=ANYTHING)
+def test_figure_data_with_arbitrary_arguments_raises_only_option_errors(K, P_max, N):
+    from hetcalc import plots
+
+    try:
+        data = plots.speedup_data(K, P_max, N)
+    except OptionError:
+        return
+    assert data.rows and all(row[1] > 0 for row in data.rows)
+
+
+@SETTINGS
+@given(arch=ANYTHING)
+def test_resolve_with_arbitrary_values_raises_only_documented_errors(arch):
+    try:
+        hetcalc.resolve(arch)
+    except HetcalcError:
+        pass
 
 
 # =========================================================================== load (structure, not timings)

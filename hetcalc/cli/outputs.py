@@ -172,6 +172,12 @@ class Outputs:
         ident = _identity(path)
         if ident is None:
             return
+        from ..architectures import _HERE
+
+        real = Path(os.path.realpath(path))
+        if real.is_relative_to(_HERE):  # hetcalc's own modules: replacing one breaks the installation
+            raise OptionError(f"cannot write {path}: it is part of hetcalc itself ({real}); give the output "
+                              "another name")
         source = self._protected().get(ident)
         if source is not None:
             what = "a built-in architecture" if any(_identity(b) == ident for b in builtin_files()) else \
