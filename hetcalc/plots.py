@@ -41,17 +41,33 @@ def _prepare_matplotlib() -> None:
         folder = os.path.join(home, "matplotlib")
         probe = folder if os.path.isdir(folder) else home
         if not (os.path.isdir(probe) and os.access(probe, os.W_OK | os.X_OK)):
-            import atexit
-            import shutil
-            import tempfile
-
-            private = tempfile.mkdtemp(prefix="hetcalc-mpl-")
-            atexit.register(shutil.rmtree, private, True)
-            os.environ["MPLCONFIGDIR"] = private
+            os.environ["MPLCONFIGDIR"] = _private_config_dir()
     elif not os.access(os.environ["MPLCONFIGDIR"], os.W_OK | os.X_OK):
-        import tempfile
+        os.environ["MPLCONFIGDIR"] = _private_config_dir()
 
-        os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="hetcalc-mpl-")
+
+def _private_config_dir() -> str:
+    """A folder of our own for matplotlib's font cache: kept between runs (building the cache takes
+    seconds), in the temporary folder, owned by this user and private to them; a fresh one otherwise."""
+    import os
+    import stat
+    import tempfile
+
+    folder = os.path.join(tempfile.gettempdir(), f"hetcalc-matplotlib-{os.getuid()}")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077 \
+                and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    except OSError:
+        pass
+    import atexit
+    import shutil
+
+    private = tempfile.mkdtemp(prefix="hetcalc-mpl-")
+    atexit.register(shutil.rmtree, private, True)
+    return private
 
 
 _prepare_matplotlib()

@@ -421,7 +421,7 @@ def test_layer_names_are_never_math_text(run, tmp_path):
     assert result.exit_code == 0, result.stderr
 
 
-@pytest.mark.parametrize("args", [["vgg16"], ["--version"], ["list"], ["sweep", "vgg16", "--P", "1,2"]])
+@pytest.mark.parametrize("args", [["vgg16"], ["--version"], ["list"]])
 def test_full_standard_output(args):
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "hetcalc", *args], stdout=full, stderr=subprocess.PIPE,
@@ -478,6 +478,20 @@ def test_bogus_MPLBACKEND_and_unwritable_config_folder(tmp_path):
     if os.geteuid() != 0:  # root may write anywhere: matplotlib then has nothing to warn about
         assert proc.stderr == b""
     assert b"Traceback" not in proc.stderr and (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_private_matplotlib_folder_is_kept_and_private(tmp_path, monkeypatch):
+    import tempfile
+
+    from hetcalc import plots
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    first = plots._private_config_dir()
+    assert first == plots._private_config_dir()  # the font cache survives between runs
+    assert os.stat(first).st_mode & 0o777 == 0o700
+    os.chmod(first, 0o777)  # someone else could have made it, or opened it up: not used
+    other = plots._private_config_dir()
+    assert other != first and os.stat(other).st_mode & 0o077 == 0
 
 
 # =========================================================================== encodings
