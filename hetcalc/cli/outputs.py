@@ -292,9 +292,9 @@ def _write_content(fh, content: Content, path: Path) -> None:
 
 
 def _shown(path) -> str:
-    """A path for a one-line message: control characters escaped, a very long one shortened."""
-    text = str(path).encode("utf-8", "backslashreplace").decode("utf-8")
-    return text if len(text) <= 160 else f"{text[:80]}...{text[-60:]} ({len(text):,} characters)"
+    from .streams import shown_path
+
+    return shown_path(path)
 
 
 def _block_signals():
