@@ -76,19 +76,23 @@ def stage_report(report: Report) -> Report:
     if report.by == "stage":
         return report
     base = report.baseline or report.standard
-    names = [r.name for r in base.layers]
-    in_sizes = [tuple(report.input[1:]), *[r.out for r in base.layers[:-1]]]
-    stages = stage_of(names, [r.kind for r in base.layers], in_sizes)
+    layers = list(base.layers)
+    names = [r.name for r in layers]
+    in_sizes = [tuple(report.input[1:]), *[r.out for r in layers[:-1]]]
+    stages = stage_of(names, [r.kind for r in layers], in_sizes)
     order = list(dict.fromkeys(stages))
     members = {s: [i for i, t in enumerate(stages) if t == s] for s in order}
     topology = report.network.topology
 
+    base_layers = list(base.layers)  # built once: a report's layers may be built on access (LayerRows)
+
     def view(v: VariantResult) -> VariantResult:
+        layers = base_layers if v is base else list(v.layers)
         rows = []
         for s in order:
             inside = set(members[s])
-            depth = path_depth(topology, lambda i: v.layers[i].depth if i in inside else 0)
-            rows.append(_aggregate(s, [v.layers[i] for i in members[s]], [base.layers[i] for i in members[s]],
+            depth = path_depth(topology, lambda i: layers[i].depth if i in inside else 0)
+            rows.append(_aggregate(s, [layers[i] for i in members[s]], [base_layers[i] for i in members[s]],
                                    depth))
         return replace(v, layers=tuple(rows))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..architectures import builtin_names, builtin_path
-from ..export import EXTENSIONS, FORMATS, render
+from ..export import EXTENSIONS, FORMATS, streamed
 from ..report import analyze as run_analysis
 from ..tables import Column, Grid, report_renderables, to_rich
 from .options import (check_writable, convention_options, emit, make_convention, output_format, output_option,
@@ -56,7 +56,7 @@ def analyze(arch, P, G, variants, per_layer, by, wide, fmt, output, se, device, 
     if fmt == "table":
         emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only, wide))
     else:
-        emit(output, render(report, fmt, per_layer))
+        emit(output, streamed(report, fmt, per_layer))
 
 
 @click.command("list")
