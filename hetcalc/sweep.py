@@ -133,6 +133,7 @@ def parse_target(value: Any) -> Fraction:
         target = Fraction(number)
     if not 0 < target < 100:
         raise OptionError(f"target reduction must be above 0% and below 100%, got {value!r}")
+    text = value.strip() if isinstance(value, str) else str(value)
     if target < 1 and not text.endswith("%"):  # 0.8 is far likelier a fraction (80%) than 0.8 percent
         percent = f"{float(target * 100):g}%"
         raise OptionError(f"target reduction {text} would be {text}%: the value is a percentage; write {percent} "

@@ -70,6 +70,6 @@ def test_plot_without_output_writes_a_default_file_and_says_so(tmp_path, monkeyp
     result = run("plot", "resnet56", "--by", "stage", "--dpi", "30")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "resnet56-stages.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "hetcalc: wrote resnet56-stages.png" in result.stderr
+    assert "hetcalc: no -o given: writing resnet56-stages.png" in result.stderr
     result = run("plot", "depth", "vgg16", "--dpi", "30")
     assert result.exit_code == 0 and (tmp_path / "vgg16-depth.png").exists()

@@ -402,7 +402,7 @@ def test_cli_sweep_pdf_notes_what_is_left_out(tmp_path):
     (["speedup", "-o", "{tmp}/fig.png", "--size", "4,-3"], "positive"),
     (["speedup", "-o", "{tmp}/fig.png", "--dpi", "0"], "--dpi"),
     (["speedup", "-o", "{tmp}/fig.png", "--P-max", "48"], "power of two"),
-    (["speedup", "--K", "1"], "K must be"),
+    (["speedup", "--K", "1", "-o", "{tmp}/fig.png"], "K must be"),
     (["vgg16", "--P", "3", "-o", "{tmp}/fig.png"], "P=3 does not divide"),
     (["sweep", "vgg16", "-o", "{tmp}/fig.png", "--P-max", "3"], "power of two"),
 ])

@@ -62,7 +62,9 @@ def default_output(output: Path | None, arch: str | None, figure: str) -> Path:
     if output is not None:
         return output
     stem = Path(arch).stem if arch else ""
-    return Path(f"{stem}-{figure}.png" if stem else f"{figure}.png")
+    output = Path(f"{stem}-{figure}.png" if stem else f"{figure}.png")
+    click.echo(f"hetcalc: no -o given: writing {output}", err=True)
+    return output
 
 
 def _check_outputs(output: Path, data_path: Path | None, arch: str | None = None) -> None:
@@ -119,7 +121,6 @@ def _write(fig, data, output: Path, data_path: Path | None, dpi: float) -> None:
     write_atomic(output, image)
     if data_path is not None:
         write_atomic(data_path, data.to_csv())
-    click.echo(f"hetcalc: wrote {output}" + (f" and {data_path}" if data_path is not None else ""), err=True)
 
 
 @click.group("plot", cls=PlotGroup, context_settings={"help_option_names": ["-h", "--help"]})

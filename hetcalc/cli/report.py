@@ -35,11 +35,12 @@ def report(arch, P, G, variants, by, output, **convention_options):
     from .. import __version__
     from ..html_report import report_figures, report_html
 
-    output = output if output is not None else Path(f"{Path(arch).stem}-report.html")
+    if output is None:
+        output = Path(f"{Path(arch).stem}-report.html")
+        click.echo(f"hetcalc: no -o given: writing {output}", err=True)
     if output.suffix.lower() not in (".html", ".htm") and not (output.exists() and not output.is_file()):
         raise click.UsageError(f"the report is HTML: give -o a .html file name, got {str(output)!r}")
     check_writable(output, inputs=(arch,))
     result = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
                           by=by.lower())
     write_atomic(output, report_html(result, report_figures(result), version=__version__))
-    click.echo(f"hetcalc: wrote {output}", err=True)
