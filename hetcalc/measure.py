@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ class Measurement:
     device: str | None = None  # the profile predictions come from
     device_title: str | None = None
     dtype: str = "fp32"
+    cpus: int | None = None  # os.cpu_count()
+    load_average: float | None = None  # the 1-minute load average as the run started (None where unknown)
     baseline: VariantTiming | None = field(default=None, repr=False)  # standard, even when not chosen
 
     def variant(self, key: str) -> VariantTiming:
@@ -166,6 +169,7 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             raise _torch_failure("build", v.label, reports[0].architecture, batch, exc) from None
 
     previous_threads = torch.get_num_threads()
+    load = _load_average()
     torch.set_flush_denormal(True)  # denormal activations would time the FPU's slow path, not the model
     enabled = gc.isenabled()
     try:
@@ -202,7 +206,7 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
                        batch=batch, threads=used_threads, rounds=rounds, warmup=warmup, hetconv_impl=hetconv_impl,
                        torch_version=str(torch.__version__).split("+")[0], variants=chosen,
                        device=getattr(profile, "name", None), device_title=getattr(profile, "title", None),
-                       baseline=timings[0])
+                       cpus=os.cpu_count(), load_average=load, baseline=timings[0])
 
 
 def _report(arch, part, G, keys, device, batch, hetconv_impl):
@@ -214,6 +218,13 @@ def _report(arch, part, G, keys, device, batch, hetconv_impl):
                        hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl)
     except TypeError:
         raise OptionError("this hetcalc has no time model yet: measure without --device") from None
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on Windows
+        return None
 
 
 def _torch_failure(what: str, label: str, arch: str, batch: int, exc: BaseException) -> HetcalcError:
