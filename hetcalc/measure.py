@@ -209,6 +209,15 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
                        cpus=os.cpu_count(), load_average=load, baseline=timings[0])
 
 
+def local_profile() -> str | None:
+    """'local' when `hetcalc calibrate` has saved this machine's profile, else None."""
+    try:
+        from .devices import config_dir
+    except ImportError:  # a hetcalc without device profiles
+        return None
+    return "local" if (config_dir() / "local.yaml").is_file() else None
+
+
 def _report(arch, part, G, keys, device, batch, hetconv_impl):
     """hetcalc's analysis of one P: FLOPs always, predicted times with a device profile."""
     if device is None:

@@ -218,3 +218,12 @@ def test_predictions_go_beside_measurements(run, tiny_spec, monkeypatch):
     dwc = next(line for line in lines if line.startswith("DWC+PWC"))
     expected = hetcalc.analyze(TINY, P=2).variant("dwc_pwc")
     assert dwc.split()[-1] == f"{expected.speedup:.2f}x"  # by model = FLOPs ratio under this fake model
+
+
+def test_no_local_profile_means_no_prediction(run, tiny_spec, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # an empty config folder: nothing calibrated
+    for extra in ((), ("--device", "none")):
+        result = run("measure", tiny_spec, "--rounds", "1", "--warmup", "0", *extra)
+        assert result.exit_code == 0, result.output
+        assert "Predicted: not shown" in result.stdout and "predicted" not in result.stdout.split("variant")[1]
