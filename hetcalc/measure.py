@@ -211,10 +211,8 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
 
 def local_profile() -> str | None:
     """'local' when `hetcalc calibrate` has saved this machine's profile, else None."""
-    try:
-        from .devices import config_dir
-    except ImportError:  # a hetcalc without device profiles
-        return None
+    from .devices import config_dir
+
     return "local" if (config_dir() / "local.yaml").is_file() else None
 
 
@@ -222,11 +220,9 @@ def _report(arch, part, G, keys, device, batch, hetconv_impl):
     """hetcalc's analysis of one P: FLOPs always, predicted times with a device profile."""
     if device is None:
         return analyze(arch, P=part, G=G, variants=keys)
-    try:  # fused runs as masked here (PyTorch has no fused HetConv kernel): predict what runs
-        return analyze(arch, P=part, G=G, variants=keys, device=device, dtype="fp32", batch=batch,
-                       hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl)
-    except TypeError:
-        raise OptionError("this hetcalc has no time model yet: measure without --device") from None
+    # fused runs as masked here (PyTorch has no fused HetConv kernel): predict what runs
+    return analyze(arch, P=part, G=G, variants=keys, device=device, dtype="fp32", batch=batch,
+                   hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl)
 
 
 def _load_average() -> float | None:
@@ -269,7 +265,6 @@ def _quartiles(samples: list[float]) -> tuple[float, float, float]:
 
 def _timings(entries, report) -> list[VariantTiming]:
     std_flops = report.standard.flops
-    std_pred = getattr(report.standard, "time_s", None)
     out: list[VariantTiming] = []
     std_median = None
     for entry in entries:
@@ -279,7 +274,7 @@ def _timings(entries, report) -> list[VariantTiming]:
             std_median = median
         speedup = std_median / median if median else None
         predicted = getattr(v, "time_s", None)
-        predicted_speedup = std_pred / predicted if predicted and std_pred else None
+        predicted_speedup = getattr(v, "time_speedup", None)  # std_pred / predicted, as the report has it
         out.append(VariantTiming(
             key=entry.key, variant=v.variant, label=v.label, P=v.P, G=v.G, flops=v.flops, params=v.params,
             samples_s=tuple(entry.samples), passes=entry.passes, median_s=median, q1_s=q1, q3_s=q3,
