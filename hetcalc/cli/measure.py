@@ -37,9 +37,9 @@ from .options import check_writable, emit, is_terminal, output_format, output_op
               help="Output format [default: table, or from the -o file's extension].")
 @output_option
 def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, fmt, output):
-    """Time ARCH's variants as PyTorch modules on this machine (needs `pip install 'hetcalc[torch]'`).
+    """Time each variant as a PyTorch module here, beside its prediction.
 
-    Builds each variant (hetcalc.build_module), runs forward passes under torch.inference_mode on the CPU
+    Needs the torch extra: pip install 'hetcalc[torch]'. Builds each variant (hetcalc.build_module), runs forward passes under torch.inference_mode on the CPU
     after a warm-up, in rounds interleaved across the variants, and prints each variant's median time, its
     spread, the measured speedup against standard beside the FLOPs speedup and, with a device profile,
     the predicted time and its error. Timings are noisy on a busy machine: compare variants from one run.
