@@ -37,7 +37,7 @@ from .options import check_writable, emit, is_terminal, output_format, output_op
               help="Output format [default: table, or from the -o file's extension].")
 @output_option
 def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, fmt, output):
-    """Time each variant as a PyTorch module here, beside its prediction.
+    """Time the variants as PyTorch modules, beside the prediction.
 
     Needs the torch extra: pip install 'hetcalc[torch]'. Builds each variant (hetcalc.build_module), runs forward passes under torch.inference_mode on the CPU
     after a warm-up, in rounds interleaved across the variants, and prints each variant's median time, its
