@@ -74,38 +74,40 @@ class ConvSample:
         return f"B{self.batch} {self.cin}->{self.cout} {self.size}x{self.size} k{self.kernel} g{self.groups}"
 
 
-def _calls(fn: Callable[[], object], budget: float) -> list[float]:
-    """Seconds of single calls of `fn`, as many as fit in `budget` seconds (at least 3)."""
-    out: list[float] = []
-    clock = time.perf_counter
-    end = clock() + budget
-    while len(out) < 3 or (clock() < end and len(out) < 2000):
-        start = clock()
-        fn()
-        out.append(clock() - start)
-    return out
+def _sample(fn: Callable[[], object]) -> Callable[[], float]:
+    """A timer for `fn`: seconds per call over a run of calls lasting about MIN_SAMPLE_S."""
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    reps = max(1, min(10_000, int(MIN_SAMPLE_S / once)))
+
+    def run() -> float:
+        start = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        return (time.perf_counter() - start) / reps
+
+    return run
 
 
-def interleaved(fns: list[Callable[[], object]], rounds: int = ROUNDS, quantile: float = 0.0) -> list[float]:
-    """Seconds per call of each function: the `quantile` (default: the fastest) of single-call times over
-    interleaved rounds.
+def interleaved(fns: list[Callable[[], object]], rounds: int = ROUNDS, statistic: str = "median") -> list[float]:
+    """Seconds per call of each function over interleaved rounds.
 
-    The low end, not the median: on a shared machine a call is only ever slowed by others (an OpenMP
-    thread descheduled at a barrier costs a whole time slice, 10-100 ms), in bursts that can cover most
-    calls; the quiet machine's time is the fastest call.
+    Each round times a run of calls lasting about MIN_SAMPLE_S, as `hetcalc measure` times forward passes,
+    so that a shared machine slows kernels here as it slows networks there. statistic: "median" of the
+    rounds (the default, like measure), or "fastest" (the quiet machine's time: other processes only ever
+    slow a round down).
     """
     for fn in fns:  # warm-up: first calls allocate and choose algorithms
         fn()
         fn()
+    timers = [_sample(fn) for fn in fns]
     samples: list[list[float]] = [[] for _ in fns]
     for _ in range(rounds):
-        for fn, out in zip(fns, samples):
-            out += _calls(fn, MIN_SAMPLE_S)
-    result = []
-    for s in samples:
-        s.sort()
-        result.append(s[min(len(s) - 1, int(quantile * len(s)))])
-    return result
+        for timer, out in zip(timers, samples):
+            out.append(timer())
+    pick = min if statistic == "fastest" else statistics.median
+    return [pick(s) for s in samples]
 
 
 def cache_size() -> int | None:
@@ -178,7 +180,7 @@ def _fit_convs(samples: list[ConvSample], overhead: float, peak: float, bandwidt
 
 
 def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | None = None,
-              name: str = "local", threads: int | None = None) -> Device:
+              name: str = "local", threads: int | None = None, statistic: str = "median") -> Device:
     """Measure this machine; return a profile fitted to the measurements (not yet checked end to end)."""
     import numpy as np
 
@@ -199,20 +201,20 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     big_out = np.empty_like(big)
     small = np.ones(128 * 1024, np.float32)
     small_out = np.empty_like(small)
-    t_big, t_small = interleaved([lambda: np.copyto(big_out, big), lambda: np.copyto(small_out, small)], 5)
+    t_big, t_small = interleaved([lambda: np.copyto(big_out, big), lambda: np.copyto(small_out, small)], 5, statistic)
     memory_bw = 2 * big.nbytes / t_big
     cache_bw = 2 * small.nbytes / t_small
-    bw_source = f"measured: numpy copy of {big.nbytes >> 20} MiB (read + write), median of 5 rounds"
+    bw_source = f"measured: numpy copy of {big.nbytes >> 20} MiB (read + write), {statistic} of 5 rounds"
     cache_source = f"measured: numpy copy of {small.nbytes >> 10} KiB, median of 5 rounds"
     say("GEMM rate (numpy float32 matmul)")
     a = np.ones((768, 768), np.float32)
-    (t_mm,) = interleaved([lambda: a @ a], 5)
+    (t_mm,) = interleaved([lambda: a @ a], 5, statistic)
     gemm = 2 * 768 ** 3 / t_mm
-    threads = os.cpu_count() or 1
     llc = cache_size()
 
     if not use_torch:
-        overhead = interleaved([lambda: np.add(small[:16], 1.0)], 5)[0]
+        threads = os.cpu_count() or 1
+        overhead = interleaved([lambda: np.add(small[:16], 1.0)], 5, statistic)[0]
         eff = Value(0.5, "assumed: no PyTorch to time convolutions; half the numpy GEMM rate")
         return Device(
             name=name, title=f"{cpu_name()} (calibrated without PyTorch)", kind="cpu", validated=False,
@@ -233,7 +235,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     if threads is not None:
         torch.set_num_threads(threads)
     threads = torch.get_num_threads()
-    measured.update(torch=str(torch.__version__), threads=int(threads))
+    measured.update(torch=str(torch.__version__), threads=int(threads), statistic=statistic)
     with torch.inference_mode():
         say("dispatch overhead and bandwidth (torch element-wise kernels)")
         tiny = torch.ones(16)
@@ -241,7 +243,8 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         medium, medium_out = torch.ones(64 * 1024), torch.empty(64 * 1024)
         t_tiny, t_large, t_medium = interleaved([lambda: torch.relu(tiny),
                                                  lambda: torch.clamp_min(large, 0, out=large_out),
-                                                 lambda: torch.clamp_min(medium, 0, out=medium_out)])
+                                                 lambda: torch.clamp_min(medium, 0, out=medium_out)],
+                                                statistic=statistic)
         overhead = t_tiny
         memory_bw = max(2 * large.numel() * 4 / max(t_large - overhead, 1e-9), 1.0)
         cache_bw = max(2 * medium.numel() * 4 / max(t_medium - overhead, 1e-9), memory_bw)
@@ -253,7 +256,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
             x = torch.randn(b, cin, size, size)
             w = torch.randn(cout, cin // groups, k, k)
             fns.append(lambda x=x, w=w, k=k, groups=groups: F.conv2d(x, w, padding=k // 2, groups=groups))
-        times = interleaved(fns, 8)
+        times = interleaved(fns, 7, statistic)
         samples = [ConvSample(*shape, t) for shape, t in zip(CONV_SHAPES, times)]
         say("linear layers (torch linear)")
         fc = [(1, 512, 512), (1, 2048, 1000), (32, 512, 512)]
@@ -261,7 +264,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         for b, fin, fout in fc:
             x, w = torch.randn(b, fin), torch.randn(fout, fin)
             fc_fns.append(lambda x=x, w=w: F.linear(x, w))
-        fc_times = interleaved(fc_fns, 5)
+        fc_times = interleaved(fc_fns, 5, statistic)
 
     def bandwidth_of(nbytes):
         return cache_bw if llc and nbytes <= llc else memory_bw
@@ -271,8 +274,8 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     rates = fit["rates"]
     n_by = {c: sum(s.kclass == c for s in samples) for c in rates}
     eff = {c: Value(min(rates[c] / peak, 1.0),
-                    f"fitted: {n_by[c]} torch conv2d timings of this class ({threads} threads), least squares "
-                    f"in relative error") for c in rates}
+                    f"fitted: {n_by[c]} torch conv2d timings of this class ({threads} threads, {statistic} of 7 rounds); "
+                    f"median rate over the shapes") for c in rates}
     # FC layers: attained rate of the largest, capped by the weight traffic the time model adds anyway
     fc_rate = max(2 * b * fin * fout / max(t - overhead, 1e-9) for (b, fin, fout), t in zip(fc, fc_times))
     eff["linear"] = Value(min(fc_rate / peak, 1.0), f"measured: best of {len(fc)} torch linear timings")
