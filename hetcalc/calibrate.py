@@ -168,14 +168,14 @@ def _fit_convs(samples: list[ConvSample], overhead: float, peak: float, bandwidt
                 compute = s.flops / g(s) / rates[s.kclass] + fixed
                 predicted = overhead + max(compute, s.bytes / bandwidth_of(s.bytes))
                 errors.append(abs(predicted - s.seconds) / s.seconds)
-            score = statistics.median(errors)
+            score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean decides
             ceiling = max(peak, *(rates[c] for c in classes if c not in ("grouped", "grouped_pointwise")))
             physical = all(rates[c] <= 1.05 * ceiling for c in classes)  # grouped no faster than dense
-            if best is None or (physical, -score) > (best[5], -best[0]):
+            if best is None or (not physical, score) < (not best[5], best[0]):
                 best = (score, gc, fixed, rates, errors, physical)
     score, gc, fixed, rates, errors, _ = best
     top = max(peak, *rates.values())
-    return {"group_channels": gc, "half_work": fixed * top, "peak": top, "rates": rates, "median_error": score,
+    return {"group_channels": gc, "half_work": fixed * top, "peak": top, "rates": rates, "median_error": score[0],
             "errors": errors}
 
 

@@ -40,7 +40,10 @@ class Value:
     source: str
 
     def to_dict(self) -> dict:
-        return {"value": float(f"{float(self.value):.4g}"), "source": self.source}
+        value = float(self.value)
+        if value.is_integer() and value < 2**53:  # cache sizes, channel counts: exactly
+            return {"value": int(value), "source": self.source}
+        return {"value": float(f"{value:.4g}"), "source": self.source}
 
 
 @dataclass(frozen=True)
