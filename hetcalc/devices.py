@@ -77,7 +77,7 @@ class Device:
     def peak(self, dtype: str) -> float:
         if dtype not in self.peak_flops:
             raise OptionError(f"device {self.name} has no peak FLOP/s for {dtype} (it gives "
-                              f"{', '.join(self.peak_flops)}); add peak_flops.{dtype} to {self.source}")
+                              f"{', '.join(self.peak_flops)}); add peak_flops.{dtype} to {self.where}")
         return self.peak_flops[dtype].value
 
     def to_dict(self) -> dict:
@@ -246,7 +246,10 @@ def load_device_text(text: str, source: str = "<profile>") -> Device:
     except SpecError as exc:
         if isinstance(exc, DeviceError):
             raise
-        raise DeviceError(exc.message.replace("a spec must", "a profile must").replace("spec", "profile"),
+        message = exc.message
+        if message.startswith("empty spec"):
+            message = "empty profile: expected a mapping with name, kind, peak_flops, ... (docs/time-model.md)"
+        raise DeviceError(message.replace("a spec must", "a profile must").replace("spec", "profile"),
                           source=exc.source, line=exc.line, column=exc.column) from None
     return build_device(data, source, mark)
 
