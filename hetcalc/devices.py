@@ -246,11 +246,12 @@ def load_device_text(text: str, source: str = "<profile>") -> Device:
     except SpecError as exc:
         if isinstance(exc, DeviceError):
             raise
-        message = exc.message
+        message, column = exc.message, exc.column
         if message.startswith("empty spec"):
             message = "empty profile: expected a mapping with name, kind, peak_flops, ... (docs/time-model.md)"
+            column = 1
         raise DeviceError(message.replace("a spec must", "a profile must").replace("spec", "profile"),
-                          source=exc.source, line=exc.line, column=exc.column) from None
+                          source=exc.source, line=exc.line, column=column) from None
     return build_device(data, source, mark)
 
 
