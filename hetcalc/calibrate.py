@@ -111,21 +111,25 @@ def interleaved(fns: list[Callable[[], object]], rounds: int = ROUNDS, statistic
 
 
 def cache_size() -> int | None:
-    """The last-level cache size from sysfs (Linux), or None."""
+    """The largest data or unified cache (the last level) from sysfs (Linux), or None."""
     base = "/sys/devices/system/cpu/cpu0/cache"
     best = None
     try:
-        for entry in sorted(os.listdir(base)):
-            with open(os.path.join(base, entry, "size")) as fh:
-                text = fh.read().strip()
+        entries = sorted(e for e in os.listdir(base) if e.startswith("index"))
+    except OSError:
+        return None
+    for entry in entries:
+        try:
             with open(os.path.join(base, entry, "type")) as fh:
                 if fh.read().strip() == "Instruction":
                     continue
+            with open(os.path.join(base, entry, "size")) as fh:
+                text = fh.read().strip()
             scale = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}.get(text[-1:], 1)
             value = int(text.rstrip("KMG")) * scale
-            best = value if best is None or value > best else best
-    except (OSError, ValueError):
-        return None
+        except (OSError, ValueError):
+            continue
+        best = value if best is None or value > best else best
     return best
 
 
