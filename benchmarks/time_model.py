@@ -119,8 +119,8 @@ def config_table(c: dict, markdown: bool) -> str:
 def summary(configs: list[dict], markdown: bool) -> str:
     med, fast = metrics(configs, "measured"), metrics(configs, "fastest")
     rows = [
-        ("median |error| of time", f"{GOALS['time']:.0%}", f"{med['time_error']:.0%}", f"{fast['time_error']:.0%}", "n/a"),
-        ("median |error| of speedup vs standard", f"{GOALS['speedup']:.0%}", f"{med['speedup_error']:.0%}",
+        ("median abs. error of time", f"{GOALS['time']:.0%}", f"{med['time_error']:.0%}", f"{fast['time_error']:.0%}", "n/a"),
+        ("median abs. error of speedup vs standard", f"{GOALS['speedup']:.0%}", f"{med['speedup_error']:.0%}",
          f"{fast['speedup_error']:.0%}", f"{med['flops_speedup_error']:.0%}"),
         ("mean rank correlation (Spearman) per configuration", f">= {GOALS['rank']}", f"{med['rank']:.2f}",
          f"{fast['rank']:.2f}", f"{med['flops_rank']:.2f}"),
