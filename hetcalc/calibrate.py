@@ -31,16 +31,16 @@ CONV_SHAPES = [
     # pointwise 1x1
     (1, 64, 128, 32, 1, 1), (1, 256, 256, 8, 1, 1), (1, 256, 64, 56, 1, 1), (1, 1024, 256, 14, 1, 1),
     (8, 128, 128, 16, 1, 1),
-    # grouped 3x3 at several channels per group
+    # grouped 3x3 at several channels per group (GWC, and HetConv split's first kernel)
     (1, 64, 64, 32, 3, 4), (1, 128, 128, 16, 3, 8), (1, 256, 256, 8, 3, 4), (1, 256, 256, 14, 3, 16),
-    (1, 512, 512, 4, 3, 16), (8, 64, 64, 16, 3, 16), (8, 32, 32, 16, 3, 4),
-    # grouped 1x1 (HetConv split's second kernel: P groups of M - M/P channels)
-    (1, 192, 256, 8, 1, 4), (1, 96, 128, 16, 1, 2), (1, 480, 512, 4, 1, 16), (8, 48, 64, 16, 1, 4),
-    (1, 224, 256, 14, 1, 8),
+    (1, 512, 512, 4, 3, 16), (8, 64, 64, 16, 3, 16), (8, 32, 32, 16, 3, 4), (8, 64, 64, 32, 3, 16),
+    # grouped 1x1: HetConv split's second kernel, P groups of M - M/P inputs and N/P outputs
+    (1, 192, 64, 32, 1, 4), (1, 896, 128, 16, 1, 8), (1, 7680, 512, 4, 1, 16), (8, 48, 32, 16, 1, 2),
+    (8, 240, 16, 32, 1, 16), (1, 1536, 256, 14, 1, 8),
     # depthwise 3x3
     (1, 64, 64, 32, 3, 64), (1, 256, 256, 8, 3, 256), (1, 128, 128, 56, 3, 128), (8, 64, 64, 16, 3, 64),
 ]
-GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
+GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class ConvSample:
 
     @property
     def channels_per_group(self) -> int:
-        return self.cin // self.groups
+        return min(self.cin // self.groups, max(self.cout // self.groups, 1))
 
     def label(self) -> str:
         return f"B{self.batch} {self.cin}->{self.cout} {self.size}x{self.size} k{self.kernel} g{self.groups}"
