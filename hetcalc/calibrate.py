@@ -111,7 +111,8 @@ def interleaved(fns: list[Callable[[], object]], rounds: int = ROUNDS, statistic
 
 
 def cache_size() -> int | None:
-    """The largest data or unified cache (the last level) from sysfs (Linux), or None."""
+    """One core's own cache (the largest data or unified cache not shared with other cores) from sysfs
+    (Linux), or None. A shared last-level cache is not relied on: on a busy machine others fill it."""
     base = "/sys/devices/system/cpu/cpu0/cache"
     best = None
     try:
@@ -122,6 +123,10 @@ def cache_size() -> int | None:
         try:
             with open(os.path.join(base, entry, "type")) as fh:
                 if fh.read().strip() == "Instruction":
+                    continue
+            with open(os.path.join(base, entry, "shared_cpu_list")) as fh:
+                shared = fh.read()
+                if "," in shared or "-" in shared:  # shared by several cores
                     continue
             with open(os.path.join(base, entry, "size")) as fh:
                 text = fh.read().strip()
@@ -228,7 +233,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
                                             "dispatch is several times longer"),
             efficiency={c: eff for c in ("dense", "pointwise", "grouped", "grouped_pointwise", "depthwise",
                                          "linear")},
-            cache_bytes=Value(llc, "sysfs: last-level cache size") if llc else None,
+            cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
             cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
             notes="Calibrated on this machine with numpy only; convolution efficiencies are assumptions.",
             measured={**measured, "torch": False, "seconds": round(time.perf_counter() - started, 1)})
@@ -311,7 +316,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         half_work=Value(fit["half_work"], "fitted: the fixed time of a convolution beyond the dispatch "
                                           "overhead, times the peak (least squares over the conv timings)"),
         group_channels=Value(fit["group_channels"], "fitted: grid search over the grouped conv timings"),
-        cache_bytes=Value(llc, "sysfs: last-level cache size") if llc else None,
+        cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
         cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
         notes=("Parameters measured on this machine by `hetcalc calibrate` (micro-benchmarks of single kernels). "
                "Not validated end to end: benchmarks/time_model.py compares whole networks against measurement."),
