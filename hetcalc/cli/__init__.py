@@ -21,6 +21,7 @@ COMMANDS = {
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
     "devices": ("hetcalc.cli.devices", "devices"),
     "calibrate": ("hetcalc.cli.calibrate", "calibrate"),
+    "measure": ("hetcalc.cli.measure", "measure"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 
