@@ -27,9 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import hetcalc  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's hetcalc, installed or not
 
 CONFIGS = ["vgg16:1", "vgg16:32", "resnet56:1", "resnet56:32", "resnet34:1", "resnet50:1"]
 PARTS = [2, 4, 8, 16]

@@ -196,12 +196,9 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     say = progress or (lambda text: None)
     started = time.perf_counter()
     if use_torch is None:
-        try:
-            import torch  # noqa: F401
+        import importlib.util
 
-            use_torch = True
-        except ImportError:
-            use_torch = False
+        use_torch = importlib.util.find_spec("torch") is not None
     measured: dict = {"machine": cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
     # bandwidth: a large copy (main memory) and a small one that stays in the cache
