@@ -249,9 +249,17 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         tiny = torch.ones(16)
         large, large_out = torch.ones(16 * 1024 * 1024), torch.empty(16 * 1024 * 1024)
         act = torch.randn(1, 64, 32, 32)  # a CIFAR-sized activation, 256 KiB
-        t_tiny, t_large, t_bn, t_relu, t_add = interleaved(
+        # HetConv split's gather at P = 4 on a batch-8 CIFAR map: 3/4 of the channels, four times over
+        gather_in = torch.randn(8, 64, 32, 32)
+        index = torch.tensor([c for g in range(4) for c in range(64) if not g * 16 <= c < (g + 1) * 16])
+        t_tiny, t_large, t_bn, t_relu, t_add, t_gather = interleaved(
             [lambda: relu_module(tiny), lambda: torch.clamp_min(large, 0, out=large_out), lambda: bn(act),
-             lambda: relu_module(act), lambda: act + act], statistic=statistic)
+             lambda: relu_module(act), lambda: act + act, lambda: gather_in.index_select(1, index)],
+            statistic=statistic)
+        gather_bytes = 2 * gather_in.shape[0] * len(index) * 32 * 32 * 4
+        gather_bw = max(gather_bytes / max(t_gather - t_tiny, 1e-9), 1.0)
+        gather_source = (f"measured: index_select of {len(index)} channels from a 8x64x32x32 tensor "
+                         f"({gather_bytes >> 20} MiB read + written), {statistic} of {ROUNDS} rounds")
         overhead = t_tiny
         memory_bw = max(2 * large.numel() * 4 / max(t_large - overhead, 1e-9), 1.0)
         act_bytes = act.numel() * 4
@@ -313,6 +321,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         half_work=Value(fit["half_work"], "fitted: the fixed time of a convolution beyond the dispatch "
                                           "overhead, times the peak (least squares over the conv timings)"),
         group_channels=Value(fit["group_channels"], "fitted: grid search over the grouped conv timings"),
+        gather_bandwidth=Value(gather_bw, gather_source),
         cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
         cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
         notes=("Parameters measured on this machine by `hetcalc calibrate` (micro-benchmarks of single kernels). "
