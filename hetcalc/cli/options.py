@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile  # noqa: F401  (tests patch tempfile.TemporaryFile through this module)
 from pathlib import Path
 from typing import Iterable
 

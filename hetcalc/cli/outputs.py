@@ -20,7 +20,6 @@ import errno
 import os
 import signal
 import stat
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Union
 
@@ -160,6 +159,8 @@ class Outputs:
             return path  # a device or a pipe (/dev/null, /dev/stdout): written in place
         if path.exists() and not os.access(path, os.W_OK):
             raise OptionError(f"cannot write {path}: permission denied")
+        import tempfile  # here, not at the top: it pulls in shutil, bz2 and lzma (start-up time)
+
         try:
             with tempfile.TemporaryFile(dir=_real(path).parent):
                 pass
