@@ -26,6 +26,9 @@ class Piece:
     pool_ops: int = 0
     add_ops: int = 0
     se_ops: int = 0  # Squeeze-and-Excitation squeeze and scale
+    pool_inputs: int = 0  # input elements of a pooling layer (max or average)
+    avg_outputs: int = 0  # output elements of an average pool (one division each)
+    gap_inputs: int = 0  # input elements of a global average pool
     conv_outputs: int = 0  # output elements of a convolution
     depth: int = 0  # sequential conv/fc layers on the path (latency)
 
@@ -120,7 +123,10 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
                       act_elements=layer.out_features if layer.act else 0, depth=1),)
     if isinstance(layer, Pool):
         c, h, w = layer.out_shape
-        return (Piece(pool_ops=c * h * w * layer.kernel[0] * layer.kernel[1]),)
+        inputs = layer.in_shape[0] * layer.in_shape[1] * layer.in_shape[2]
+        avg = layer.mode == "avg"
+        return (Piece(pool_ops=c * h * w * layer.kernel[0] * layer.kernel[1], pool_inputs=inputs,
+                      avg_outputs=c * h * w if avg else 0, gap_inputs=inputs if avg and layer.is_global else 0),)
     if isinstance(layer, Add):
         c, h, w = layer.out_shape
         return (Piece(add_ops=c * h * w, act_elements=c * h * w if layer.act else 0),)

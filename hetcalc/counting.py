@@ -7,7 +7,10 @@ from dataclasses import asdict, dataclass
 from .costs import Piece
 from .errors import OptionError
 
-OPS = ("bias", "output", "bn", "act", "pool", "add", "se")
+OPS = ("bias", "output", "bn", "act", "pool", "add", "se", "bn-norm", "bn-params", "pool-in", "gap-in", "avg-div")
+# `--ops all`: each operation once. The later terms are other tools' ways of counting the same BatchNorm and
+# pooling work (see hetcalc/presets.py): alternatives to `bn` and `pool`, not additions to them.
+ALL_OPS = OPS[:7]
 PARAM_STYLES = ("pytorch", "keras")
 HETCONV_ACCOUNTING = ("exact", "ratio")
 OP_RULES = {
@@ -19,6 +22,13 @@ OP_RULES = {
     "pool": "one operation per pooling window element read (kernel area x output elements)",
     "add": "one add per element of each residual addition",
     "se": "one operation per element for a Squeeze-and-Excitation block's squeeze and one for its scaling",
+    "bn-norm": "two operations (subtract the mean, divide by the deviation) per BatchNorm output element, "
+               "on top of bn's scale and shift (thop)",
+    "bn-params": "one operation per BatchNorm parameter (scale and shift: 2 per channel), once per layer "
+                 "(torchinfo's mult-adds)",
+    "pool-in": "one operation per input element of every pooling layer, max and average (ptflops)",
+    "gap-in": "one add per input element of a global average pool (fvcore, thop)",
+    "avg-div": "one division per output element of an average pool (thop)",
 }
 
 
@@ -33,6 +43,7 @@ class Convention:
     hetconv: str = "exact"  # "exact": eqs. 2-4 as built; "ratio": standard count x eq. 5
     ratio_1x1: bool = False  # with hetconv="ratio": 1x1 convolutions take the network's K x K ratio too
     pointwise_bias: bool = True  # GWC/DWC+PWC: the pointwise conv has a bias when the network's convs do
+    preset: str | None = None  # the named preset (hetcalc/presets.py) these rules reproduce, if any
 
     def __post_init__(self) -> None:
         if type(self.flops_per_mac) is not int or self.flops_per_mac not in (1, 2):
@@ -45,23 +56,39 @@ class Convention:
         if self.ratio_1x1 and self.hetconv != "ratio":
             raise OptionError("ratio_1x1 (--ratio-1x1) needs ratio accounting for HetConv "
                               "(hetconv='ratio', --hetconv ratio)")
+        if self.preset is not None:
+            from .presets import PRESETS, preset_names
+
+            if self.preset not in PRESETS:
+                raise OptionError(f"unknown convention {self.preset!r} (known: {preset_names()})")
         bad = [op for op in self.ops if op not in OPS]
         if bad:
             raise OptionError(f"unknown operation '{bad[0]}' to count (known: {', '.join(OPS)}, all)")
-        object.__setattr__(self, "ops", tuple(op for op in OPS if op in self.ops))
+        # canonical order; a term listed n times counts n times (ptflops counts some modules twice)
+        object.__setattr__(self, "ops", tuple(op for op in OPS for _ in range(list(self.ops).count(op))))
 
     def flops(self, piece: Piece) -> int:
         """FLOPs of one piece under this convention."""
+        if not self.ops:
+            return piece.macs * self.flops_per_mac
+        return sum(count for _, count in self.terms(piece))
+
+    def terms(self, piece: Piece) -> list[tuple[str, int]]:
+        """(term, count) for "macs" and each op counted: they add up to `flops(piece)`."""
         ops = set(self.ops)
-        return (piece.macs * self.flops_per_mac
-                + (piece.conv_outputs if "output" in ops else 0)
-                # with "output" a convolution's bias add is already its per-output add: count it once
-                + (piece.bias_adds if "bias" in ops and not ("output" in ops and piece.conv_outputs) else 0)
-                + (2 * piece.bn_elements if "bn" in ops else 0)
-                + (piece.act_elements if "act" in ops else 0)
-                + (piece.pool_ops if "pool" in ops else 0)
-                + (piece.add_ops if "add" in ops else 0)
-                + (piece.se_ops if "se" in ops else 0))
+        weight = self.ops.count
+        return [("macs", piece.macs * self.flops_per_mac), *[(op, weight(op) * self.op_count(op, piece, "output" in ops))
+                                                              for op in OPS if op in ops]]
+
+    @staticmethod
+    def op_count(op: str, piece: Piece, with_output: bool = False) -> int:
+        """The raw count of one `--ops` term in a piece (OP_RULES states each)."""
+        if op == "bias":  # with "output" a convolution's bias add is already its per-output add
+            return 0 if with_output and piece.conv_outputs else piece.bias_adds
+        return {"output": piece.conv_outputs, "bn": 2 * piece.bn_elements, "act": piece.act_elements,
+                "pool": piece.pool_ops, "add": piece.add_ops, "se": piece.se_ops,
+                "bn-norm": 2 * piece.bn_elements, "bn-params": 2 * piece.bn_channels,
+                "pool-in": piece.pool_inputs, "gap-in": piece.gap_inputs, "avg-div": piece.avg_outputs}[op]
 
     def param_count(self, piece: Piece) -> int:
         """Parameters of one piece: weights, biases and BatchNorm's 2 (PyTorch) or 4 (Keras) per channel."""
@@ -72,8 +99,15 @@ class Convention:
         """The counting rules in force, one sentence each."""
         mac = ("1 multiply-accumulate (MAC) = 1 FLOP, as in the paper's eq. 1" if self.flops_per_mac == 1
                else "1 multiply-accumulate (MAC) = 2 FLOPs (a multiply and an add)")
-        rules = [f"FLOPs: MACs of convolution and fully connected layers; {mac}."]
-        rules += [f"Plus {OP_RULES[op]}." for op in self.ops]
+        rules = []
+        if self.preset is not None:
+            from .presets import PRESETS
+
+            rules.append(PRESETS[self.preset].rule())
+        rules.append(f"FLOPs: MACs of convolution and fully connected layers; {mac}.")
+        for op in dict.fromkeys(self.ops):
+            times = self.ops.count(op)
+            rules.append(f"Plus {OP_RULES[op]}" + (f", counted {times} times." if times > 1 else "."))
         if self.params == "pytorch":
             rules.append("Parameters: every learnable weight, bias and BatchNorm scale and shift "
                          "(PyTorch's sum of numel()).")
@@ -100,7 +134,10 @@ class Convention:
     def summary(self) -> str:
         """A short tag: 'MACs', '2xMACs + bias + bn'."""
         base = "MACs" if self.flops_per_mac == 1 else "2xMACs"
-        tags = [" + ".join([base, *self.ops])]
+        tags = [" + ".join([base, *[op if self.ops.count(op) == 1 else f"{self.ops.count(op)} {op}"
+                                    for op in dict.fromkeys(self.ops)]])]
+        if self.preset is not None:
+            tags.insert(0, f"as {self.preset}")
         if self.params != "pytorch":
             tags.append(f"{self.params} params")
         if self.hetconv == "ratio":

@@ -447,10 +447,14 @@ def largest_common_part(network: Network, convention: Convention) -> int:
 
 
 def sweep_totals(arch: Any, P_max: int | None = None, variants: Iterable[str] | str | None = None,
-                 convention: Convention | None = None, **convention_options: Any) -> SweepTotals:
+                 convention: Convention | str | None = None, **convention_options: Any) -> SweepTotals:
     """Analyse `arch` at P = 1, 2, 4, ... up to P_max (default: the largest power of two dividing every
     replaced layer's M), with G = P; P values that do not divide every replaced layer's M are left out."""
     network = resolve(arch)
+    if isinstance(convention, str):  # a preset's name: analyze(arch, convention="fvcore")
+        from .presets import preset_convention
+
+        convention = preset_convention(convention, **convention_options)
     convention = convention or Convention(**convention_options)
     keys = parse_variants(variants)
     P_max = largest_common_part(network, convention) if P_max is None else P_max

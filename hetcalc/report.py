@@ -245,7 +245,7 @@ def _in_branches(topology) -> set[int]:
 
 
 def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
-            convention: Convention | None = None, se: int | None = None, **convention_options: Any) -> Report:
+            convention: Convention | str | None = None, se: int | None = None, **convention_options: Any) -> Report:
     """Cost every variant of `arch` (a built-in name, a YAML path, a spec dict or a Network).
 
     P: HetConv part, an integer, "M" (each layer's input depth, the paper's PC) or "N" (its output depth).
@@ -264,6 +264,10 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
 
 def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report:
     network = resolve(arch)
+    if isinstance(convention, str):  # a preset's name: analyze(arch, convention="fvcore")
+        from .presets import preset_convention
+
+        convention = preset_convention(convention, **convention_options)
     convention = convention or Convention(**convention_options)
     keys = parse_variants(variants)
     part_p = parse_part(P, "P")
@@ -297,7 +301,8 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
     def std_of(layer):
         kind = (type(layer), layer.in_shape, layer.out_shape, getattr(layer, "kernel", None),
                 getattr(layer, "stride", None), getattr(layer, "groups", None), getattr(layer, "bias", None),
-                getattr(layer, "bn", None), getattr(layer, "act", None))
+                getattr(layer, "bn", None), getattr(layer, "act", None), getattr(layer, "mode", None),
+                getattr(layer, "is_global", None))
         if kind not in memo:
             memo[kind] = _sum(fixed_cost(layer), convention)
         return memo[kind]

@@ -279,13 +279,17 @@ class SweepResult:
 # --------------------------------------------------------------------------- the sweep
 
 def sweep(archs: Iterable[Any] | None = None, P: Any = "1..1024", G: Any = None,
-          convention: Convention | None = None, se: int | None = None, **convention_options: Any) -> SweepResult:
+          convention: Convention | str | None = None, se: int | None = None, **convention_options: Any) -> SweepResult:
     """Totals of every architecture (default: every built-in) x every P (and G) value x the four variants.
 
     P and G: value text ('1..1024', '1,2,4', 'pow2:1..1024') or integers; G defaults to the P values.
     Values that do not divide every replaced layer's input depth M are kept, marked with the reason.
     se: Squeeze-and-Excitation reduction ratio, as in `analyze()`.
     """
+    if isinstance(convention, str):  # a preset's name: analyze(arch, convention="fvcore")
+        from .presets import preset_convention
+
+        convention = preset_convention(convention, **convention_options)
     convention = convention or Convention(**convention_options)
     if convention.hetconv != "exact":
         raise OptionError("a sweep counts HetConv exactly as built (eqs. 2-4); ratio accounting is not "

@@ -12,7 +12,7 @@ from typing import Iterable
 
 import click
 
-from ..counting import HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
+from ..counting import ALL_OPS, HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
 from ..errors import OptionError, OutputError
 
 
@@ -51,7 +51,7 @@ def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool =
     """A Convention from the values of `convention_options`."""
     names = [o.strip().lower() for o in ops.split(",") if o.strip()]
     if "all" in names:
-        names = list(OPS)
+        names = list(ALL_OPS)
     return Convention(flops_per_mac=flops_per_mac, ops=tuple(names), replace_first=replace_first,
                       params=params, hetconv=hetconv, ratio_1x1=ratio_1x1, pointwise_bias=pointwise_bias)
 
