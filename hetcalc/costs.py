@@ -23,6 +23,7 @@ class Piece:
     bn_channels: int = 0
     bn_elements: int = 0
     act_elements: int = 0
+    act_kind: str | None = None  # the activation those elements go through (relu, gelu, ...)
     pool_ops: int = 0
     add_ops: int = 0
     se_ops: int = 0  # Squeeze-and-Excitation squeeze and scale
@@ -38,7 +39,8 @@ def _conv_piece(*, macs: int, weights: int, out_channels: int, out_area: int, bi
     elements = out_channels * out_area
     return Piece(macs=macs, weights=weights, biases=out_channels if bias else 0, conv_outputs=elements,
                  bias_adds=elements if bias else 0, bn_channels=out_channels if bn else 0,
-                 bn_elements=elements if bn else 0, act_elements=elements if act else 0, depth=1)
+                 bn_elements=elements if bn else 0, act_elements=elements if act else 0, act_kind=act,
+                 depth=1)
 
 
 def standard_cost(conv: Conv, part: int | None = None) -> tuple[Piece, ...]:
@@ -120,7 +122,7 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
         weights = layer.in_features * layer.out_features
         return (Piece(macs=weights, weights=weights, biases=layer.out_features if layer.bias else 0,
                       bias_adds=layer.out_features if layer.bias else 0,
-                      act_elements=layer.out_features if layer.act else 0, depth=1),)
+                      act_elements=layer.out_features if layer.act else 0, act_kind=layer.act, depth=1),)
     if isinstance(layer, Pool):
         c, h, w = layer.out_shape
         inputs = layer.in_shape[0] * layer.in_shape[1] * layer.in_shape[2]
@@ -129,5 +131,5 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
                       avg_outputs=c * h * w if avg else 0, gap_inputs=inputs if avg and layer.is_global else 0),)
     if isinstance(layer, Add):
         c, h, w = layer.out_shape
-        return (Piece(add_ops=c * h * w, act_elements=c * h * w if layer.act else 0),)
+        return (Piece(add_ops=c * h * w, act_elements=c * h * w if layer.act else 0, act_kind=layer.act),)
     raise TypeError(f"unknown layer {layer!r}")

@@ -6,11 +6,15 @@ from dataclasses import asdict, dataclass
 
 from .costs import Piece
 from .errors import OptionError
+from .spec import ACTIVATIONS
 
 OPS = ("bias", "output", "bn", "act", "pool", "add", "se", "bn-norm", "bn-params", "pool-in", "gap-in", "avg-div")
 # `--ops all`: each operation once. The later terms are other tools' ways of counting the same BatchNorm and
 # pooling work (see hetcalc/presets.py): alternatives to `bn` and `pool`, not additions to them.
 ALL_OPS = OPS[:7]
+# `act:KIND`: the activation elements of one kind only (ptflops counts ReLU twice, ReLU6 once, sigmoid never)
+KIND_OPS = tuple(f"act:{kind}" for kind in ACTIVATIONS)
+TERMS = OPS + KIND_OPS  # every name `ops` accepts, in canonical order
 PARAM_STYLES = ("pytorch", "keras")
 HETCONV_ACCOUNTING = ("exact", "ratio")
 OP_RULES = {
@@ -29,6 +33,7 @@ OP_RULES = {
     "pool-in": "one operation per input element of every pooling layer, max and average (ptflops)",
     "gap-in": "one add per input element of a global average pool (fvcore, thop)",
     "avg-div": "one division per output element of an average pool (thop)",
+    **{f"act:{kind}": f"one operation per output element of a {kind} activation" for kind in ACTIVATIONS},
 }
 
 
@@ -61,11 +66,12 @@ class Convention:
 
             if self.preset not in PRESETS:
                 raise OptionError(f"unknown convention {self.preset!r} (known: {preset_names()})")
-        bad = [op for op in self.ops if op not in OPS]
+        bad = [op for op in self.ops if op not in TERMS]
         if bad:
-            raise OptionError(f"unknown operation '{bad[0]}' to count (known: {', '.join(OPS)}, all)")
+            raise OptionError(f"unknown operation '{bad[0]}' to count (known: {', '.join(OPS)}, "
+                              f"act:KIND with KIND one of {', '.join(ACTIVATIONS)}; all)")
         # canonical order; a term listed n times counts n times (ptflops counts some modules twice)
-        object.__setattr__(self, "ops", tuple(op for op in OPS for _ in range(list(self.ops).count(op))))
+        object.__setattr__(self, "ops", tuple(op for op in TERMS for _ in range(list(self.ops).count(op))))
 
     def flops(self, piece: Piece) -> int:
         """FLOPs of one piece under this convention."""
@@ -78,11 +84,13 @@ class Convention:
         ops = set(self.ops)
         weight = self.ops.count
         return [("macs", piece.macs * self.flops_per_mac), *[(op, weight(op) * self.op_count(op, piece, "output" in ops))
-                                                              for op in OPS if op in ops]]
+                                                              for op in TERMS if op in ops]]
 
     @staticmethod
     def op_count(op: str, piece: Piece, with_output: bool = False) -> int:
         """The raw count of one `--ops` term in a piece (OP_RULES states each)."""
+        if op.startswith("act:"):
+            return piece.act_elements if piece.act_kind == op[4:] else 0
         if op == "bias":  # with "output" a convolution's bias add is already its per-output add
             return 0 if with_output and piece.conv_outputs else piece.bias_adds
         return {"output": piece.conv_outputs, "bn": 2 * piece.bn_elements, "act": piece.act_elements,

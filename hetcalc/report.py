@@ -222,9 +222,9 @@ def se_cost(channels: int, area: int, reduction: int) -> tuple[Piece, ...]:
     """Squeeze-and-Excitation on C channels (Hu et al.'s s = sigmoid(W2 relu(W1 z)), no biases):
     squeeze, FC C -> C/r, FC C/r -> C, scale."""
     hidden = max(channels // reduction, 1)
-    return (Piece(macs=channels * hidden, weights=channels * hidden, act_elements=hidden,
+    return (Piece(macs=channels * hidden, weights=channels * hidden, act_elements=hidden, act_kind="relu",
                   se_ops=channels * area, depth=1),
-            Piece(macs=channels * hidden, weights=channels * hidden, act_elements=channels,
+            Piece(macs=channels * hidden, weights=channels * hidden, act_elements=channels, act_kind="sigmoid",
                   se_ops=channels * area, depth=1))
 
 

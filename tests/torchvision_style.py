@@ -147,10 +147,11 @@ def vgg_features(bn, groups=None):
     return layers
 
 
-def vgg16_imagenet():
-    """torchvision's vgg16 at 224 x 224, without its AdaptiveAvgPool2d((7, 7)) (an identity there, and not in
-    the spec: the tools count it, see docs/conventions.md)."""
-    return VGG(vgg_features(bn=False), [nn.Linear(25088, 4096), nn.ReLU(True), nn.Linear(4096, 4096),
+def vgg16_imagenet(size=224):
+    """torchvision's vgg16, without its AdaptiveAvgPool2d((7, 7)) (an identity at 224 x 224, and not in the
+    spec: the tools count it, see docs/conventions.md)."""
+    flat = 512 * (size // 32) ** 2
+    return VGG(vgg_features(bn=False), [nn.Linear(flat, 4096), nn.ReLU(True), nn.Linear(4096, 4096),
                                         nn.ReLU(True), nn.Linear(4096, 1000)])
 
 
@@ -186,3 +187,66 @@ def mobilenet(depthwise=True, classes=10):
             layers += conv_bn_relu(c, out, 3, stride)
         c = out
     return Classifier(layers, 1024, classes)
+
+
+# ---------------------------------------------------------------- the networks of tests/specs/
+
+
+def lenet_avgpool():
+    return VGG([nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(True), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(True),
+                nn.AvgPool2d(2)],
+               [nn.Linear(400, 120), nn.ReLU(True), nn.Linear(120, 84), nn.ReLU(True), nn.Linear(84, 10)])
+
+
+class Residual(nn.Module):
+    def __init__(self, body, shortcut=None):
+        super().__init__()
+        self.body = nn.Sequential(*body)
+        self.shortcut = None if shortcut is None else nn.Sequential(*shortcut)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        out = self.body(x)
+        out += x if self.shortcut is None else self.shortcut(x)
+        return self.relu(out)
+
+
+class GlobalMaxNet(nn.Module):
+    def __init__(self, features, head_in, classes, bias):
+        super().__init__()
+        self.features = nn.Sequential(*features)
+        self.pool = nn.AdaptiveMaxPool2d((1, 1))
+        self.fc = nn.Linear(head_in, classes, bias=bias)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.features(x)), 1))
+
+
+def resblocks_maxpool():
+    features = [*conv_bn_relu(3, 24, 3, 2), nn.MaxPool2d(3, 2, 1),
+                Residual(conv_bn_relu(24, 48, 3, 2) + conv_bn_relu(48, 48, relu=False),
+                         conv_bn_relu(24, 48, 1, 2, relu=False))]
+    features += [Residual(conv_bn_relu(48, 48, 1) + conv_bn_relu(48, 48, relu=False)) for _ in range(2)]
+    return GlobalMaxNet(features, 48, 100, bias=False)
+
+
+def separable_relu6():
+    def block(cin, cout, stride):
+        return [nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False), nn.BatchNorm2d(cin), nn.ReLU6(True),
+                nn.Conv2d(cin, cout, 1, bias=True), nn.BatchNorm2d(cout), nn.ReLU6(True)]
+    features = [nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6(True),
+                *block(16, 32, 1), *block(32, 64, 2), *block(64, 64, 1)]
+    return Classifier(features, 64, 20)
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU,
+               "silu": nn.SiLU, "hardswish": nn.Hardswish, "leaky_relu": nn.LeakyReLU}
+
+
+def activations():
+    layers, c = [], 3
+    for kind in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu"):
+        layers += [nn.Conv2d(c, 8, 3, 1, 1), ACTIVATIONS[kind]()]
+        c = 8
+    return nn.Sequential(nn.Sequential(*layers), nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(8, 4),
+                         nn.GELU())
