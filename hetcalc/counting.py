@@ -66,6 +66,11 @@ class Convention:
 
             if self.preset not in PRESETS:
                 raise OptionError(f"unknown convention {self.preset!r} (known: {preset_names()})")
+            named = PRESETS[self.preset]
+            if (self.flops_per_mac, sorted(self.ops), self.params) != (named.flops_per_mac, sorted(named.ops),
+                                                                      "pytorch"):
+                raise OptionError(f"preset={self.preset!r} names rules these are not (flops_per_mac, ops, params): "
+                                  f"use hetcalc.presets.preset_convention({self.preset!r})")
         bad = [op for op in self.ops if op not in TERMS]
         if bad:
             raise OptionError(f"unknown operation '{bad[0]}' to count (known: {', '.join(OPS)}, "

@@ -19,6 +19,7 @@ COMMANDS = {
     "plot": ("hetcalc.cli.plot", "plot"),
     "sweep": ("hetcalc.cli.sweep", "sweep"),
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
+    "reconcile": ("hetcalc.cli.reconcile", "reconcile"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 
