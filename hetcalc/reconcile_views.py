@@ -8,7 +8,7 @@ from .formatting import shape
 from .reconcile import Reconciliation
 from .tables import Column, Grid
 
-CSV_FIELDS = ("convention", "tool", "term", "label", "count", "times", "ops", "figure", "params", "vs_paper")
+RECONCILE_FIELDS = ("convention", "tool", "term", "label", "count", "times", "ops", "figure", "params", "vs_paper")
 
 
 def header_lines(rec: Reconciliation) -> list[str]:
@@ -58,7 +58,7 @@ def reconcile_csv(rec: Reconciliation) -> str:
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+    writer.writerow(RECONCILE_FIELDS)
     for tool in rec.tools:
         for term in tool.terms:
             writer.writerow([tool.preset.name, tool.preset.tool, term.term, term.label, term.count, term.times,
