@@ -265,7 +265,9 @@ def _fit_texts(fig, axes, part_axis=None) -> None:
 def _flops_label(convention: Convention, what: str = "FLOPs per image") -> str:
     """The FLOPs axis label with the counting rule: 1 or 2 FLOPs per MAC, and the extra ops counted."""
     mac = "1 MAC = 1 FLOP" if convention.flops_per_mac == 1 else "1 MAC = 2 FLOPs"
-    extra = f",\nplus {', '.join(convention.ops)}" if convention.ops else ""
+    extra = f",\nplus {', '.join(dict.fromkeys(convention.ops))}" if convention.ops else ""
+    if convention.preset is not None:  # its terms can be many: name the preset (docs/conventions.md)
+        extra = f",\ncounted as {convention.preset}"
     return f"{what}\n({mac}{extra})"
 
 
