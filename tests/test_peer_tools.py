@@ -128,3 +128,13 @@ def test_model_writing_details_move_the_figures():
     assert peer_tools.ptflops_pytorch(net(adaptive), shape)[0] == macs + bias + 2 * bn + 2 * act + 2 * pooled
     assert peer_tools.ptflops_pytorch(net(mean), shape)[0] == macs + bias + 2 * bn + 2 * act
     assert peer_tools.ptflops_pytorch(net(mean, nn.ReLU6), shape)[0] == macs + bias + 2 * bn + act
+
+
+@pytest.mark.parametrize("tool", ["thop", "flopcounter", "torchinfo"])
+def test_resnet50_at_full_size(tool):
+    """The 224 x 224 figures of issue 11, for the tools that run fast there (test_presets.py pins all seven)."""
+    pytest.importorskip(MODULES[tool], reason=f"{MODULES[tool]} is not installed")
+    from test_presets import RESNET50
+
+    figure, _ = peer_tools.TOOLS[tool](fresh_model(IDS.index("resnet50@32-standard")), (3, 224, 224))
+    assert figure == RESNET50[tool]
