@@ -86,10 +86,11 @@ class Convention:
 
     def terms(self, piece: Piece) -> list[tuple[str, int]]:
         """(term, count) for "macs" and each op counted: they add up to `flops(piece)`."""
-        ops = set(self.ops)
-        weight = self.ops.count
-        return [("macs", piece.macs * self.flops_per_mac), *[(op, weight(op) * self.op_count(op, piece, "output" in ops))
-                                                              for op in TERMS if op in ops]]
+        with_output = "output" in self.ops
+        terms = [("macs", piece.macs * self.flops_per_mac)]
+        for op in dict.fromkeys(self.ops):  # canonical order, each once, times how often it is listed
+            terms.append((op, self.ops.count(op) * self.op_count(op, piece, with_output)))
+        return terms
 
     @staticmethod
     def op_count(op: str, piece: Piece, with_output: bool = False) -> int:

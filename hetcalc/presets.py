@@ -73,9 +73,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            "2 per output element of nn.ReLU and nn.GELU and 2 per input element of each pooling module (its "
            "hook counts 1, and the F.relu / F.max_pool2d its forward calls counts 1 more); 1 per element of "
            "nn.ReLU6 and nn.LeakyReLU (hook only) and of nn.SiLU (F.silu only); sigmoid, tanh, hardswish 0; "
-           "`+=`, `+` and torch.flatten 0", 1, ("bias", "bn", "act:relu", "act:relu", "act:gelu", "act:gelu", "act:relu6", "act:leaky_relu",
-              "act:silu", "pool-in", "pool-in"), True,
-           ("activation and pooling modules count twice: once by the module hook, once by the patched "
+           "`+=`, `+` and torch.flatten 0",
+           1, ("bias", "bn", "act:relu", "act:relu", "act:gelu", "act:gelu", "act:relu6", "act:leaky_relu", "act:silu",
+               "pool-in", "pool-in"), True,
+           ("nn.ReLU, nn.GELU and pooling modules count twice: once by the module hook, once by the patched "
             "functional their forward calls; written as F.relu / F.max_pool2d / F.adaptive_avg_pool2d they "
             "count once, and with backend_specific_config={'count_functional': False} modules count once",
             "torch.relu, x.relu() and x.mean((2, 3)) count 0",

@@ -129,6 +129,18 @@ def test_model_writing_details_move_the_figures():
     assert peer_tools.ptflops_pytorch(net(mean), shape)[0] == macs + bias + 2 * bn + 2 * act
     assert peer_tools.ptflops_pytorch(net(mean, nn.ReLU6), shape)[0] == macs + bias + 2 * bn + act
 
+    class Functional(nn.Module):  # F.relu once; `x + x` nothing, torch.add(x, x) once per element
+        def __init__(self, add):
+            super().__init__()
+            self.conv, self.add = nn.Conv2d(3, 8, 3, 1, 1, bias=False), add
+
+        def forward(self, x):
+            x = nn.functional.relu(self.conv(x))
+            return self.add(x, x)
+
+    assert peer_tools.ptflops_pytorch(Functional(lambda a, b: a + b).eval(), shape)[0] == macs - 16 + act
+    assert peer_tools.ptflops_pytorch(Functional(lambda a, b: torch.add(a, b)).eval(), shape)[0] == macs - 16 + 2 * act
+
 
 @pytest.mark.parametrize("tool", ["thop", "flopcounter", "torchinfo"])
 def test_resnet50_at_full_size(tool):
