@@ -152,3 +152,16 @@ def test_cli_hostile_conventions(run, args, message):
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.output
+
+
+def test_every_preset_is_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "conventions.md").read_text(encoding="utf-8")
+    for preset in PRESETS.values():
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{preset.name}` |")), None)
+        assert row is not None, f"conventions.md has no row for --convention {preset.name}"
+        for op in dict.fromkeys(preset.ops):
+            assert f"`{op}`" in row, (preset.name, op)
+    for figure in RESNET50.values():
+        assert f"{figure:,}" in text
