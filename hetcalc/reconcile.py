@@ -129,7 +129,10 @@ def reconcile(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, s
         if sum(t.ops for t in terms) != result.flops:  # cannot happen: each term is linear in the layers
             raise HetcalcError(f"internal error: the terms of {preset.name} do not add up to its figure")
         tools.append(ToolFigure(preset, result.flops, result.params if preset.params else None, tuple(terms)))
-    rules = tuple(r for r in base_rules(report.convention))
+    rules = tuple(base_rules(report.convention))
+    if se:
+        rules += (f"Squeeze-and-Excitation (reduction {se}) after every convolution outside residual blocks and "
+                  "once per residual block: FC C -> C/R -> C, no biases.",)
     return Reconciliation(report.architecture, report.title, report.source, report.input, key, base.label, rules,
                           tuple(tools))
 
