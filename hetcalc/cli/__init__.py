@@ -19,6 +19,9 @@ COMMANDS = {
     "plot": ("hetcalc.cli.plot", "plot"),
     "sweep": ("hetcalc.cli.sweep", "sweep"),
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
+    "devices": ("hetcalc.cli.devices", "devices"),
+    "calibrate": ("hetcalc.cli.calibrate", "calibrate"),
+    "measure": ("hetcalc.cli.measure", "measure"),
     "reconcile": ("hetcalc.cli.reconcile", "reconcile"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
