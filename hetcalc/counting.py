@@ -37,6 +37,36 @@ OP_RULES = {
 }
 
 
+def _op_names(ops) -> tuple[str, ...]:
+    """Operation names from a tuple or list of names, or one string ('bn' or 'bn,act'); 'all' is ALL_OPS.
+
+    Every name must be known: a misspelt one is refused, never dropped.
+    """
+    if isinstance(ops, str):
+        ops = ops.split(",")
+    try:
+        items = list(ops)
+    except TypeError:
+        raise OptionError(f"ops must be a list of operation names ({', '.join(OPS)}), got {ops!r}") from None
+    names, every = [], False
+    for op in items:
+        if not isinstance(op, str):
+            raise OptionError(f"ops must be operation names ({', '.join(OPS)}), got {op!r}")
+        name = op.strip().lower()
+        if not name:
+            continue
+        if name == "all":
+            every = True
+        elif name not in TERMS:
+            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {', '.join(OPS)}, "
+                              f"act:KIND with KIND one of {', '.join(ACTIVATIONS)}; all)")
+        else:
+            names.append(name)
+    if every:  # 'all' counts each of ALL_OPS once, whatever else is listed beside it
+        names = [*ALL_OPS, *(n for n in names if n not in ALL_OPS)]
+    return tuple(names)
+
+
 @dataclass(frozen=True)
 class Convention:
     """What counts as a FLOP and as a parameter. The default is the paper's: MACs of conv and FC layers."""
@@ -51,6 +81,14 @@ class Convention:
     preset: str | None = None  # the named preset (hetcalc/presets.py) these rules reproduce, if any
 
     def __post_init__(self) -> None:
+        for name in ("replace_first", "ratio_1x1", "pointwise_bias"):
+            value = getattr(self, name)
+            if type(value) is not bool:  # 'no' and 'false' are truthy strings, not False
+                raise OptionError(f"{name} must be True or False, got {value!r}")
+        for name, allowed in (("params", PARAM_STYLES), ("hetconv", HETCONV_ACCOUNTING)):
+            if not isinstance(getattr(self, name), str):
+                raise OptionError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        object.__setattr__(self, "ops", _op_names(self.ops))
         if type(self.flops_per_mac) is not int or self.flops_per_mac not in (1, 2):
             raise OptionError(f"flops per MAC must be 1 or 2, got {self.flops_per_mac!r}")
         if self.params not in PARAM_STYLES:
@@ -71,12 +109,8 @@ class Convention:
                                                                       "pytorch"):
                 raise OptionError(f"preset={self.preset!r} names rules these are not (flops_per_mac, ops, params): "
                                   f"use hetcalc.presets.preset_convention({self.preset!r})")
-        bad = [op for op in self.ops if op not in TERMS]
-        if bad:
-            raise OptionError(f"unknown operation '{bad[0]}' to count (known: {', '.join(OPS)}, "
-                              f"act:KIND with KIND one of {', '.join(ACTIVATIONS)}; all)")
         # canonical order; a term listed n times counts n times (ptflops counts some modules twice)
-        object.__setattr__(self, "ops", tuple(op for op in TERMS for _ in range(list(self.ops).count(op))))
+        object.__setattr__(self, "ops", tuple(op for op in TERMS for _ in range(self.ops.count(op))))
 
     def flops(self, piece: Piece) -> int:
         """FLOPs of one piece under this convention."""

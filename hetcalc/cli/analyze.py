@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..architectures import builtin_names, builtin_path
-from ..export import EXTENSIONS, FORMATS, render
+from ..export import EXTENSIONS, FORMATS, streamed
 from ..report import analyze as run_analysis
 from ..spec import load_spec_file
 from ..tables import Column, Grid, report_renderables, to_rich
@@ -49,7 +49,7 @@ def analyze(arch, P, G, variants, per_layer, fmt, output, se, device, dtype, bat
     if fmt == "table":
         emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only))
     else:
-        emit(output, render(report, fmt, per_layer))
+        emit(output, streamed(report, fmt, per_layer))
 
 
 @click.command("list")
