@@ -23,9 +23,13 @@ class Piece:
     bn_channels: int = 0
     bn_elements: int = 0
     act_elements: int = 0
+    act_kind: str | None = None  # the activation those elements go through (relu, gelu, ...)
     pool_ops: int = 0
     add_ops: int = 0
     se_ops: int = 0  # Squeeze-and-Excitation squeeze and scale
+    pool_inputs: int = 0  # input elements of a pooling layer (max or average)
+    avg_outputs: int = 0  # output elements of an average pool (one division each)
+    gap_inputs: int = 0  # input elements of a global average pool
     conv_outputs: int = 0  # output elements of a convolution
     depth: int = 0  # sequential conv/fc layers on the path (latency)
 
@@ -35,7 +39,8 @@ def _conv_piece(*, macs: int, weights: int, out_channels: int, out_area: int, bi
     elements = out_channels * out_area
     return Piece(macs=macs, weights=weights, biases=out_channels if bias else 0, conv_outputs=elements,
                  bias_adds=elements if bias else 0, bn_channels=out_channels if bn else 0,
-                 bn_elements=elements if bn else 0, act_elements=elements if act else 0, depth=1)
+                 bn_elements=elements if bn else 0, act_elements=elements if act else 0, act_kind=act,
+                 depth=1)
 
 
 def standard_cost(conv: Conv, part: int | None = None) -> tuple[Piece, ...]:
@@ -117,11 +122,14 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
         weights = layer.in_features * layer.out_features
         return (Piece(macs=weights, weights=weights, biases=layer.out_features if layer.bias else 0,
                       bias_adds=layer.out_features if layer.bias else 0,
-                      act_elements=layer.out_features if layer.act else 0, depth=1),)
+                      act_elements=layer.out_features if layer.act else 0, act_kind=layer.act, depth=1),)
     if isinstance(layer, Pool):
         c, h, w = layer.out_shape
-        return (Piece(pool_ops=c * h * w * layer.kernel[0] * layer.kernel[1]),)
+        inputs = layer.in_shape[0] * layer.in_shape[1] * layer.in_shape[2]
+        avg = layer.mode == "avg"
+        return (Piece(pool_ops=c * h * w * layer.kernel[0] * layer.kernel[1], pool_inputs=inputs,
+                      avg_outputs=c * h * w if avg else 0, gap_inputs=inputs if avg and layer.is_global else 0),)
     if isinstance(layer, Add):
         c, h, w = layer.out_shape
-        return (Piece(add_ops=c * h * w, act_elements=c * h * w if layer.act else 0),)
+        return (Piece(add_ops=c * h * w, act_elements=c * h * w if layer.act else 0, act_kind=layer.act),)
     raise TypeError(f"unknown layer {layer!r}")

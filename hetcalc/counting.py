@@ -6,8 +6,15 @@ from dataclasses import asdict, dataclass
 
 from .costs import Piece
 from .errors import OptionError
+from .spec import ACTIVATIONS
 
-OPS = ("bias", "output", "bn", "act", "pool", "add", "se")
+OPS = ("bias", "output", "bn", "act", "pool", "add", "se", "bn-norm", "bn-params", "pool-in", "gap-in", "avg-div")
+# `--ops all`: each operation once. The later terms are other tools' ways of counting the same BatchNorm and
+# pooling work (see hetcalc/presets.py): alternatives to `bn` and `pool`, not additions to them.
+ALL_OPS = OPS[:7]
+# `act:KIND`: the activation elements of one kind only (ptflops counts ReLU twice, ReLU6 once, sigmoid never)
+KIND_OPS = tuple(f"act:{kind}" for kind in ACTIVATIONS)
+TERMS = OPS + KIND_OPS  # every name `ops` accepts, in canonical order
 PARAM_STYLES = ("pytorch", "keras")
 HETCONV_ACCOUNTING = ("exact", "ratio")
 OP_RULES = {
@@ -19,11 +26,19 @@ OP_RULES = {
     "pool": "one operation per pooling window element read (kernel area x output elements)",
     "add": "one add per element of each residual addition",
     "se": "one operation per element for a Squeeze-and-Excitation block's squeeze and one for its scaling",
+    "bn-norm": "two operations (subtract the mean, divide by the deviation) per BatchNorm output element, "
+               "on top of bn's scale and shift (thop)",
+    "bn-params": "one operation per BatchNorm parameter (scale and shift: 2 per channel), once per layer "
+                 "(torchinfo's mult-adds)",
+    "pool-in": "one operation per input element of every pooling layer, max and average (ptflops)",
+    "gap-in": "one add per input element of a global average pool (fvcore, thop)",
+    "avg-div": "one division per output element of an average pool (thop)",
+    **{f"act:{kind}": f"one operation per output element of a {kind} activation" for kind in ACTIVATIONS},
 }
 
 
 def _op_names(ops) -> tuple[str, ...]:
-    """Operation names from a tuple or list of names, or one string ('bn' or 'bn,act'); 'all' is every one.
+    """Operation names from a tuple or list of names, or one string ('bn' or 'bn,act'); 'all' is ALL_OPS.
 
     Every name must be known: a misspelt one is refused, never dropped.
     """
@@ -33,7 +48,7 @@ def _op_names(ops) -> tuple[str, ...]:
         items = list(ops)
     except TypeError:
         raise OptionError(f"ops must be a list of operation names ({', '.join(OPS)}), got {ops!r}") from None
-    names = []
+    names, every = [], False
     for op in items:
         if not isinstance(op, str):
             raise OptionError(f"ops must be operation names ({', '.join(OPS)}), got {op!r}")
@@ -41,11 +56,14 @@ def _op_names(ops) -> tuple[str, ...]:
         if not name:
             continue
         if name == "all":
-            names += OPS
-        elif name not in OPS:
-            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {', '.join(OPS)}, all)")
+            every = True
+        elif name not in TERMS:
+            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {', '.join(OPS)}, "
+                              f"act:KIND with KIND one of {', '.join(ACTIVATIONS)}; all)")
         else:
             names.append(name)
+    if every:  # 'all' counts each of ALL_OPS once, whatever else is listed beside it
+        names = [*ALL_OPS, *(n for n in names if n not in ALL_OPS)]
     return tuple(names)
 
 
@@ -60,6 +78,7 @@ class Convention:
     hetconv: str = "exact"  # "exact": eqs. 2-4 as built; "ratio": standard count x eq. 5
     ratio_1x1: bool = False  # with hetconv="ratio": 1x1 convolutions take the network's K x K ratio too
     pointwise_bias: bool = True  # GWC/DWC+PWC: the pointwise conv has a bias when the network's convs do
+    preset: str | None = None  # the named preset (hetcalc/presets.py) these rules reproduce, if any
 
     def __post_init__(self) -> None:
         for name in ("replace_first", "ratio_1x1", "pointwise_bias"):
@@ -80,20 +99,44 @@ class Convention:
         if self.ratio_1x1 and self.hetconv != "ratio":
             raise OptionError("ratio_1x1 (--ratio-1x1) needs ratio accounting for HetConv "
                               "(hetconv='ratio', --hetconv ratio)")
-        object.__setattr__(self, "ops", tuple(op for op in OPS if op in self.ops))
+        if self.preset is not None:
+            from .presets import PRESETS, preset_names
+
+            if self.preset not in PRESETS:
+                raise OptionError(f"unknown convention {self.preset!r} (known: {preset_names()})")
+            named = PRESETS[self.preset]
+            if (self.flops_per_mac, sorted(self.ops), self.params) != (named.flops_per_mac, sorted(named.ops),
+                                                                      "pytorch"):
+                raise OptionError(f"preset={self.preset!r} names rules these are not (flops_per_mac, ops, params): "
+                                  f"use hetcalc.presets.preset_convention({self.preset!r})")
+        # canonical order; a term listed n times counts n times (ptflops counts some modules twice)
+        object.__setattr__(self, "ops", tuple(op for op in TERMS for _ in range(self.ops.count(op))))
 
     def flops(self, piece: Piece) -> int:
         """FLOPs of one piece under this convention."""
-        ops = set(self.ops)
-        return (piece.macs * self.flops_per_mac
-                + (piece.conv_outputs if "output" in ops else 0)
-                # with "output" a convolution's bias add is already its per-output add: count it once
-                + (piece.bias_adds if "bias" in ops and not ("output" in ops and piece.conv_outputs) else 0)
-                + (2 * piece.bn_elements if "bn" in ops else 0)
-                + (piece.act_elements if "act" in ops else 0)
-                + (piece.pool_ops if "pool" in ops else 0)
-                + (piece.add_ops if "add" in ops else 0)
-                + (piece.se_ops if "se" in ops else 0))
+        if not self.ops:
+            return piece.macs * self.flops_per_mac
+        return sum(count for _, count in self.terms(piece))
+
+    def terms(self, piece: Piece) -> list[tuple[str, int]]:
+        """(term, count) for "macs" and each op counted: they add up to `flops(piece)`."""
+        with_output = "output" in self.ops
+        terms = [("macs", piece.macs * self.flops_per_mac)]
+        for op in dict.fromkeys(self.ops):  # canonical order, each once, times how often it is listed
+            terms.append((op, self.ops.count(op) * self.op_count(op, piece, with_output)))
+        return terms
+
+    @staticmethod
+    def op_count(op: str, piece: Piece, with_output: bool = False) -> int:
+        """The raw count of one `--ops` term in a piece (OP_RULES states each)."""
+        if op.startswith("act:"):
+            return piece.act_elements if piece.act_kind == op[4:] else 0
+        if op == "bias":  # with "output" a convolution's bias add is already its per-output add
+            return 0 if with_output and piece.conv_outputs else piece.bias_adds
+        return {"output": piece.conv_outputs, "bn": 2 * piece.bn_elements, "act": piece.act_elements,
+                "pool": piece.pool_ops, "add": piece.add_ops, "se": piece.se_ops,
+                "bn-norm": 2 * piece.bn_elements, "bn-params": 2 * piece.bn_channels,
+                "pool-in": piece.pool_inputs, "gap-in": piece.gap_inputs, "avg-div": piece.avg_outputs}[op]
 
     def param_count(self, piece: Piece) -> int:
         """Parameters of one piece: weights, biases and BatchNorm's 2 (PyTorch) or 4 (Keras) per channel."""
@@ -104,8 +147,15 @@ class Convention:
         """The counting rules in force, one sentence each."""
         mac = ("1 multiply-accumulate (MAC) = 1 FLOP, as in the paper's eq. 1" if self.flops_per_mac == 1
                else "1 multiply-accumulate (MAC) = 2 FLOPs (a multiply and an add)")
-        rules = [f"FLOPs: MACs of convolution and fully connected layers; {mac}."]
-        rules += [f"Plus {OP_RULES[op]}." for op in self.ops]
+        rules = []
+        if self.preset is not None:
+            from .presets import PRESETS
+
+            rules.append(PRESETS[self.preset].rule())
+        rules.append(f"FLOPs: MACs of convolution and fully connected layers; {mac}.")
+        for op in dict.fromkeys(self.ops):
+            times = self.ops.count(op)
+            rules.append(f"Plus {OP_RULES[op]}" + (f", counted {times} times." if times > 1 else "."))
         if self.params == "pytorch":
             rules.append("Parameters: every learnable weight, bias and BatchNorm scale and shift "
                          "(PyTorch's sum of numel()).")
@@ -133,7 +183,10 @@ class Convention:
     def summary(self) -> str:
         """A short tag: 'MACs', '2xMACs + bias + bn'."""
         base = "MACs" if self.flops_per_mac == 1 else "2xMACs"
-        tags = [" + ".join([base, *self.ops])]
+        tags = [" + ".join([base, *[op if self.ops.count(op) == 1 else f"{self.ops.count(op)} {op}"
+                                    for op in dict.fromkeys(self.ops)]])]
+        if self.preset is not None:
+            tags.insert(0, f"as {self.preset}")
         if self.params != "pytorch":
             tags.append(f"{self.params} params")
         if self.hetconv == "ratio":

@@ -86,6 +86,7 @@ class Pool:
     stride: tuple[int, int]
     padding: tuple[int, int] = (0, 0)
     where: str = ""
+    is_global: bool = False  # written `global` in the spec: an adaptive pool to 1 x 1 in PyTorch
 
     kind = "pool"
 

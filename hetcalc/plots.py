@@ -339,7 +339,9 @@ def _fit_texts(fig, axes, part_axis=None) -> None:
 def _flops_label(convention: Convention, what: str = "FLOPs per image") -> str:
     """The FLOPs axis label with the counting rule: 1 or 2 FLOPs per MAC, and the extra ops counted."""
     mac = "1 MAC = 1 FLOP" if convention.flops_per_mac == 1 else "1 MAC = 2 FLOPs"
-    extra = f",\nplus {', '.join(convention.ops)}" if convention.ops else ""
+    extra = f",\nplus {', '.join(dict.fromkeys(convention.ops))}" if convention.ops else ""
+    if convention.preset is not None:  # its terms can be many: name the preset (docs/conventions.md)
+        extra = f",\ncounted as {convention.preset}"
     return f"{what}\n({mac}{extra})"
 
 
@@ -550,11 +552,13 @@ def largest_common_part(network: Network, convention: Convention) -> int:
 
 
 def sweep_totals(arch: Any, P_max: int | None = None, variants: Iterable[str] | str | None = None,
-                 convention: Convention | None = None, **convention_options: Any) -> SweepTotals:
+                 convention: Convention | str | None = None, **convention_options: Any) -> SweepTotals:
     """Analyse `arch` at P = 1, 2, 4, ... up to P_max (default: the largest power of two dividing every
     replaced layer's M), with G = P; P values that do not divide every replaced layer's M are left out."""
     network = resolve(arch)
-    convention = convention or Convention(**convention_options)
+    from .report import make_convention
+
+    convention = make_convention(convention, convention_options)
     keys = parse_variants(variants)
     P_max = largest_common_part(network, convention) if P_max is None else P_max
     reports, parts, skipped = [], [], []

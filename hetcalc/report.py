@@ -288,9 +288,9 @@ def se_cost(channels: int, area: int, reduction: int) -> tuple[Piece, ...]:
     """Squeeze-and-Excitation on C channels (Hu et al.'s s = sigmoid(W2 relu(W1 z)), no biases):
     squeeze, FC C -> C/r, FC C/r -> C, scale."""
     hidden = max(channels // reduction, 1)
-    return (Piece(macs=channels * hidden, weights=channels * hidden, act_elements=hidden,
+    return (Piece(macs=channels * hidden, weights=channels * hidden, act_elements=hidden, act_kind="relu",
                   se_ops=channels * area, depth=1),
-            Piece(macs=channels * hidden, weights=channels * hidden, act_elements=channels,
+            Piece(macs=channels * hidden, weights=channels * hidden, act_elements=channels, act_kind="sigmoid",
                   se_ops=channels * area, depth=1))
 
 
@@ -311,7 +311,7 @@ def _in_branches(topology) -> set[int]:
 
 
 def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
-            convention: Convention | None = None, se: int | None = None, by: str = "layer", *,
+            convention: Convention | str | None = None, se: int | None = None, by: str = "layer", *,
             device: Any = None, dtype: str | None = None, batch: int | None = None, hetconv_impl: str = "fused",
             traffic: bool | None = None, **convention_options: Any) -> Report:
     """Cost every variant of `arch` (a built-in name, a YAML path, a spec dict or a Network).
@@ -354,10 +354,19 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
 
 
 def make_convention(convention: Any, options: dict) -> Convention:
-    """The Convention of an API call: the one given, or one built from keyword options (not both)."""
+    """The Convention of an API call: the one given, a preset's name with the replacement fields as keywords
+    (convention="fvcore", replace_first=True), or one built from keyword options (not both)."""
+    if isinstance(convention, str):
+        from .presets import preset_convention
+
+        known = Convention.__dataclass_fields__
+        unknown = [k for k in options if k not in known]
+        if unknown:
+            raise OptionError(f"unknown option {unknown[0]!r} (known: {', '.join(known)})")
+        return preset_convention(convention, **options)
     if convention is not None:
         if not isinstance(convention, Convention):
-            raise OptionError(f"convention must be a hetcalc.Convention, got {convention!r}")
+            raise OptionError(f"convention must be a hetcalc.Convention or a preset's name, got {convention!r}")
         if options:
             raise OptionError(f"give either convention= or its fields as keywords, not both "
                               f"(got {', '.join(sorted(options))})")
@@ -404,7 +413,8 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
     def std_of(layer):
         kind = (type(layer), layer.in_shape, layer.out_shape, getattr(layer, "kernel", None),
                 getattr(layer, "stride", None), getattr(layer, "groups", None), getattr(layer, "bias", None),
-                getattr(layer, "bn", None), getattr(layer, "act", None))
+                getattr(layer, "bn", None), getattr(layer, "act", None), getattr(layer, "mode", None),
+                getattr(layer, "is_global", None))
         if kind not in memo:
             memo[kind] = _sum(fixed_cost(layer), convention)
         return memo[kind]

@@ -445,7 +445,8 @@ class _Builder:
             return self._opt(args, key, at) if key in args else at
 
         c, h, w = shape
-        if "global" in args and _bool(args["global"], "global", where("global")):
+        is_global = "global" in args and _bool(args["global"], "global", where("global"))
+        if is_global:
             for key in ("kernel", "stride", "padding"):
                 if key in args:
                     raise where(key).error(f"a global {kind} takes no '{key}'")
@@ -461,7 +462,7 @@ class _Builder:
         out_hw = self._spatial((h, w), kernel, stride, padding, where("kernel"), kind)
         given = self._given_name(args, at)
         layer = Pool(name=given or self._next(prefix, "pool"), in_shape=shape, out_shape=(c, *out_hw), mode=mode,
-                     kernel=kernel, stride=stride, padding=padding, where=str(at))
+                     kernel=kernel, stride=stride, padding=padding, where=str(at), is_global=is_global)
         steps.append(self._add(layer, at, given is not None))
         return layer.out_shape
 

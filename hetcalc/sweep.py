@@ -313,7 +313,7 @@ class SweepResult:
 # --------------------------------------------------------------------------- the sweep
 
 def sweep(archs: Iterable[Any] | None = None, P: Any = "1..1024", G: Any = None,
-          convention: Convention | None = None, se: int | None = None, **convention_options: Any) -> SweepResult:
+          convention: Convention | str | None = None, se: int | None = None, **convention_options: Any) -> SweepResult:
     """Totals of every architecture (default: every built-in) x every P (and G) value x the four variants.
 
     P and G: value text ('1..1024', '1,2,4', 'pow2:1..1024') or integers; G defaults to the P values.

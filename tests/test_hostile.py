@@ -592,7 +592,7 @@ def test_convention_refuses_wrong_types(field, value):
 
 
 @pytest.mark.parametrize("ops,expected", [("bn", ("bn",)), ("bn,act", ("bn", "act")), (" BN ", ("bn",)),
-                                          ("all", hetcalc.counting.OPS), (["act", "bn"], ("bn", "act"))])
+                                          ("all", hetcalc.counting.ALL_OPS), (["act", "bn"], ("bn", "act"))])
 def test_convention_ops_as_a_string(ops, expected):
     assert hetcalc.Convention(ops=ops).ops == expected
 

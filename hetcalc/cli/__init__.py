@@ -23,6 +23,7 @@ COMMANDS = {
     "devices": ("hetcalc.cli.devices", "devices"),
     "calibrate": ("hetcalc.cli.calibrate", "calibrate"),
     "measure": ("hetcalc.cli.measure", "measure"),
+    "reconcile": ("hetcalc.cli.reconcile", "reconcile"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 

@@ -17,6 +17,9 @@ from .outputs import Outputs, current
 def convention_options(func):
     """How FLOPs and parameters are counted and which layers are replaced: one option per rule."""
     options = [
+        click.option("--convention", "convention", default=None, metavar="NAME",
+                     help="Count as a named tool does (sets --flops-per-mac and --ops): paper, fvcore, "
+                          "ptflops-pytorch, ptflops-aten, thop, torchinfo, flopcounter (docs/conventions.md)."),
         click.option("--flops-per-mac", type=click.IntRange(1, 2), default=1, show_default=True,
                      help="FLOPs per multiply-accumulate: 1 (paper, fvcore, ptflops) or 2 "
                           "(PyTorch FlopCounterMode, TensorFlow)."),
@@ -70,8 +73,20 @@ def time_options(func):
 
 
 def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool = False, params: str = "pytorch",
-                    hetconv: str = "exact", ratio_1x1: bool = False, pointwise_bias: bool = True) -> Convention:
-    """A Convention from the values of `convention_options`."""
+                    hetconv: str = "exact", ratio_1x1: bool = False, pointwise_bias: bool = True,
+                    convention: str | None = None) -> Convention:
+    """A Convention from the values of `convention_options`; --convention NAME starts from a preset."""
+    if convention is not None:
+        from ..presets import get_preset
+
+        preset = get_preset(convention)
+        for flag, value, default in (("--flops-per-mac", flops_per_mac, 1), ("--ops", ops, ""),
+                                     ("--params", params, "pytorch")):
+            if value != default:
+                raise OptionError(f"--convention {preset.name} sets the counting rules: drop {flag} "
+                                  f"{value} (or drop --convention)")
+        return preset.convention(replace_first=replace_first, hetconv=hetconv, ratio_1x1=ratio_1x1,
+                                 pointwise_bias=pointwise_bias)
     return Convention(flops_per_mac=flops_per_mac, ops=ops, replace_first=replace_first,
                       params=params, hetconv=hetconv, ratio_1x1=ratio_1x1, pointwise_bias=pointwise_bias)
 
