@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from .costs import Piece
 from .errors import OptionError
-from .spec import ACTIVATIONS
+from .graph import ACTIVATIONS  # not from .spec: that would load the spec machinery at start-up
 
 OPS = ("bias", "output", "bn", "act", "pool", "add", "se", "bn-norm", "bn-params", "pool-in", "gap-in", "avg-div")
 # `--ops all`: each operation once. The later terms are other tools' ways of counting the same BatchNorm and

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+# activation names a spec may give (hetcalc.spec checks them; here so that counting need not load spec)
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu")
+
 Shape = tuple[int, int, int]  # (channels, height, width)
 
 
