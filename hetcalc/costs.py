@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .graph import Add, Conv, Layer, Linear, Pool
+from .graph import Activation, Add, BatchNorm, Concat, Conv, Layer, Linear, Mul, Pool, Reshape
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ CONV_TYPES: dict[str, ConvType] = {
 
 
 def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
-    """Counts of a layer that every variant keeps as it is (FC, pooling, residual additions)."""
+    """Counts of a layer that every variant keeps as it is (FC, pooling, additions, data movement)."""
     if isinstance(layer, Conv):
         return standard_cost(layer)
     if isinstance(layer, Linear):
@@ -118,10 +118,19 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
         return (Piece(macs=weights, weights=weights, biases=layer.out_features if layer.bias else 0,
                       bias_adds=layer.out_features if layer.bias else 0,
                       act_elements=layer.out_features if layer.act else 0, depth=1),)
+    if not hasattr(layer, "out_shape"):
+        raise TypeError(f"unknown layer {layer!r}")
+    c, h, w = layer.out_shape
+    elements = c * h * w
+    act = elements if getattr(layer, "act", None) else 0
     if isinstance(layer, Pool):
-        c, h, w = layer.out_shape
-        return (Piece(pool_ops=c * h * w * layer.kernel[0] * layer.kernel[1]),)
-    if isinstance(layer, Add):
-        c, h, w = layer.out_shape
-        return (Piece(add_ops=c * h * w, act_elements=c * h * w if layer.act else 0),)
+        return (Piece(pool_ops=c * layer.reads),)
+    if isinstance(layer, (Add, Mul)):  # n inputs: n - 1 operations per output element
+        return (Piece(add_ops=elements * max(len(layer.inputs) - 1, 1), act_elements=act),)
+    if isinstance(layer, BatchNorm):
+        return (Piece(bn_channels=c, bn_elements=elements, act_elements=act),)
+    if isinstance(layer, Activation):
+        return (Piece(act_elements=elements),)
+    if isinstance(layer, (Concat, Reshape)):  # concatenation, reshape, pad, slice, upsample: data movement
+        return (Piece(),)
     raise TypeError(f"unknown layer {layer!r}")
