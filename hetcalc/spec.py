@@ -19,7 +19,8 @@ from .yamlsource import YMap, load_yaml_document, read_spec_file
 MAX_LAYERS = 100_000  # ResNet-1001 has about 1,000; a bound keeps a stray `repeat` from hanging the run
 MAX_VALUE = 10**30  # any integer in a spec; keeps every count exact and every ratio a finite float
 MAX_NESTING = 32  # residual blocks inside residual blocks
-ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu")
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu", "hardsigmoid", "elu",
+               "selu", "softplus", "mish", "clip", "softmax", "log_softmax", "affine")
 ACTIVATION_NAMES = {"swish": "silu", "hard_swish": "hardswish", "leakyrelu": "leaky_relu", "relu_6": "relu6",
                     "logistic": "sigmoid", "identity": "none", "linear": "none", "none": "none"}
 TOP_KEYS = ("name", "title", "description", "dataset", "input", "defaults", "layers")
