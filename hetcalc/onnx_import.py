@@ -520,7 +520,7 @@ def constant(imp: Importer, node) -> None:
     if "value" in a:
         t = a["value"]
         dims = tuple(t.dims)
-        value = _values(t) if math.prod(dims) <= 64 else None
+        value = _values(t) if math.prod(dims) <= MAX_CONST else None
         imp.tensors[node.output[0]] = Tensor(dims, INPUT, value, param=True)
     else:
         for key in ("value_int", "value_float"):
@@ -572,6 +572,70 @@ def passthrough(imp: Importer, node, shape="same") -> None:
     for out in node.output:
         if out:
             imp.tensors[out] = Tensor(out_shape, src.producer)
+
+
+FOLDABLE = ("Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Transpose", "Slice", "Gather", "Unsqueeze", "Squeeze",
+            "Cast", "ConstantOfShape", "Identity")
+MAX_CONST = 4096  # elements of a constant computed here (shape arithmetic is tiny)
+
+
+def fold_constant(imp: Importer, node) -> bool:
+    """Evaluate a node whose inputs are all known small constants (torch's shape arithmetic)."""
+    import numpy as np
+
+    names = [n for n in node.input]
+    ins = [imp.tensors.get(n) if n else None for n in names]
+    if not ins or any(t is not None and (t.value is None or t.shape is None) for t in ins) or ins[0] is None:
+        return False
+    arrays = [None if t is None else np.array(t.value).reshape(t.shape) for t in ins]
+    a = attrs(node)
+    op = node.op_type
+    x = arrays[0]
+    if op in ("Add", "Sub", "Mul", "Div"):
+        y = arrays[1]
+        if op == "Div":
+            out = x // y if x.dtype.kind in "iu" and y.dtype.kind in "iu" else x / y
+        else:
+            out = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}[op](x, y)
+    elif op == "Concat":
+        out = np.concatenate([v.reshape(v.shape or (1,)) for v in arrays if v is not None], axis=a.get("axis", 0))
+    elif op == "Reshape":
+        target = [int(v) for v in arrays[1].reshape(-1)]
+        target = [x.shape[i] if v == 0 else v for i, v in enumerate(target)]
+        out = x.reshape(target)
+    elif op == "Transpose":
+        out = x.transpose(a.get("perm") or None)
+    elif op == "Slice":
+        axes = arrays[3].reshape(-1).tolist() if len(arrays) > 3 and arrays[3] is not None else list(
+            range(arrays[1].size))
+        steps = arrays[4].reshape(-1).tolist() if len(arrays) > 4 and arrays[4] is not None else [1] * len(axes)
+        index = [slice(None)] * x.ndim
+        for axis, st, en, sp in zip(axes, arrays[1].reshape(-1).tolist(), arrays[2].reshape(-1).tolist(), steps):
+            index[axis] = slice(int(st), int(en), int(sp))
+        out = x[tuple(index)]
+    elif op == "Gather":
+        out = np.take(x, arrays[1], axis=a.get("axis", 0))
+    elif op in ("Unsqueeze", "Squeeze"):
+        axes = a.get("axes") or (arrays[1].reshape(-1).tolist() if len(arrays) > 1 and arrays[1] is not None else None)
+        if op == "Unsqueeze":
+            out = x
+            for axis in sorted(v % (x.ndim + len(axes)) for v in axes):
+                out = np.expand_dims(out, axis)
+        else:
+            out = np.squeeze(x, axis=tuple(axes) if axes else None)
+    elif op == "ConstantOfShape":
+        shape = [int(v) for v in x.reshape(-1)]
+        if math.prod(shape) > MAX_CONST:
+            return False
+        fill = _values(a["value"]) if "value" in a else [0]
+        out = np.full(shape, (fill or [0])[0])
+    else:  # Cast, Identity
+        out = x
+    if out.size > MAX_CONST:
+        return False
+    flat = [int(v) if float(v).is_integer() else float(v) for v in out.reshape(-1).tolist()]
+    imp.tensors[node.output[0]] = Tensor(tuple(out.shape), INPUT, flat, param=True)
+    return True
 
 
 Handler = Callable[[Importer, Any], None]
@@ -685,15 +749,22 @@ def network_from_model(model, source: str, name: str, *, input_shape=None, stric
         for tensor in node.input:
             if tensor:
                 imp.consumers.setdefault(tensor, []).append(node)
+    for node in graph.node:  # constants first: an absorbed Clip reads its bounds early
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            constant(imp, node)
+            imp.absorbed.add(id(node))
     for node in graph.node:
         if id(node) in imp.absorbed:
             continue
         handler = HANDLERS.get(node.op_type)
-        if node.domain not in ("", "ai.onnx") or handler is None:
-            imp.uncount(node)
-            passthrough(imp, node)
-            continue
+        standard = node.domain in ("", "ai.onnx")
         try:
+            if standard and node.op_type in FOLDABLE and fold_constant(imp, node):
+                continue
+            if not standard or handler is None:
+                imp.uncount(node)
+                passthrough(imp, node)
+                continue
             handler(imp, node)
         except HetcalcError:
             raise

@@ -19,6 +19,7 @@ COMMANDS = {
     "plot": ("hetcalc.cli.plot", "plot"),
     "sweep": ("hetcalc.cli.sweep", "sweep"),
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
+    "import": ("hetcalc.cli.analyze", "import_model"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 
@@ -41,6 +42,9 @@ class HetcalcGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        import warnings
+
+        warnings.showwarning = _warn  # a library warning (an uncounted ONNX op) is one stderr line
         try:
             rv = super().main(args=args, prog_name=prog_name or "hetcalc", complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -65,6 +69,10 @@ class HetcalcGroup(click.Group):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _warn(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"hetcalc: warning: {' '.join(str(message).split())}", err=True)
 
 
 def _fail(message: str, code: int) -> None:
