@@ -38,12 +38,12 @@ def is_onnx(path: str | Path) -> bool:
     return str(path).lower().endswith(".onnx")
 
 
-def load_file(path: Path, strict: bool = False) -> Network:
+def load_file(path: Path, strict: bool = False, input_shape: Any = None) -> Network:
     """A YAML spec, or an .onnx model (read by the optional onnx importer, loaded only here)."""
     if is_onnx(path):
         from .onnx_import import load_onnx_file
 
-        return load_onnx_file(path, strict=strict)
+        return load_onnx_file(path, strict=strict, input_shape=input_shape)
     return load_spec_file(path)
 
 
@@ -55,7 +55,7 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
     if isinstance(arch, dict):
         return build_network(arch, "<dict>", str(arch.get("name", "network")))
     if isinstance(arch, Path):
-        return load_file(arch, strict)
+        return load_file(arch, strict, input_shape)
     if type(arch).__module__.startswith("torch") or hasattr(arch, "named_modules"):
         from .torch_import import network_from_module
 
@@ -67,6 +67,6 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
         network = load_spec_file(builtin_path(arch))
         return replace(network, source=f"built-in architectures/{arch}.yaml")
     if looks_like_path(arch):
-        return load_file(Path(arch), strict)
+        return load_file(Path(arch), strict, input_shape)
     raise OptionError(f"unknown architecture '{arch}'; built-in: {', '.join(names)} "
                     "(or give a path to a .yaml spec)")

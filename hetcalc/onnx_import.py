@@ -730,7 +730,9 @@ def network_from_model(model, source: str, name: str, *, input_shape=None, stric
     first = data_inputs[0]
     dims = _dims(first.type)
     if input_shape is not None:
-        shape = (1, *(int(v) for v in input_shape))
+        from .torch_import import _shape
+
+        shape = (1, *_shape(input_shape))
     elif dims is None or any(d is None for d in dims[1:]):
         raise SpecError(f"input {first.name!r} has no fixed shape ({dims}); give one with input_shape "
                         "(--input C,H,W)", source=source)

@@ -294,3 +294,41 @@ MODELS = {
     "densenet": (DenseNet, (3, 16, 16)),
     "unet": (UNet, (3, 32, 32)),
 }
+
+
+def hooked_counts(model, shape):
+    """Per conv (in execution order): M, N, kernel, groups, output area, bias, whether a BatchNorm reads
+    its output directly; plus the linear layers' MACs and the model's sum(numel())."""
+    convs, linears, keep = [], [], []
+    by_output = {}
+
+    def on_conv(module, inputs, output):
+        keep.append(output)  # keep the tensor alive, so its id() stays unique
+        record = dict(M=inputs[0].shape[1], N=output.shape[1], k=module.kernel_size, g=module.groups,
+                      area=output.shape[2] * output.shape[3], bias=module.bias is not None, bn=False)
+        convs.append(record)
+        by_output[id(output)] = record
+
+    def on_bn(module, inputs, output):
+        record = by_output.get(id(inputs[0]))
+        if record is not None:
+            record["bn"] = True
+
+    def on_linear(module, inputs, output):
+        linears.append(module.in_features * module.out_features)
+
+    handles = []
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            handles.append(module.register_forward_hook(on_conv))
+        elif isinstance(module, torch.nn.BatchNorm2d):
+            handles.append(module.register_forward_hook(on_bn))
+        elif isinstance(module, torch.nn.Linear):
+            handles.append(module.register_forward_hook(on_linear))
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, *shape))
+    for h in handles:
+        h.remove()
+    params = sum(p.numel() for p in model.parameters())
+    return convs, sum(linears), params

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..architectures import builtin_names, builtin_path
+from ..errors import OptionError
 from ..export import EXTENSIONS, FORMATS, render
 from ..report import analyze as run_analysis
 from ..spec import load_spec_file
@@ -34,9 +35,11 @@ from .options import (check_writable, convention_options, emit, make_convention,
                    "outside residual blocks and once per residual block.")
 @click.option("--strict", is_flag=True,
               help="An ONNX op type hetcalc cannot count is an error (default: one warning line).")
+@click.option("--input-shape", "input_shape", default=None, metavar="C,H,W",
+              help="Input size for an .onnx model whose input height or width is not fixed.")
 @output_option
 @convention_options
-def analyze(arch, P, P_at, G, variants, per_layer, fmt, output, se, strict, **convention_options):
+def analyze(arch, P, P_at, G, variants, per_layer, fmt, output, se, strict, input_shape, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
     ARCH is a built-in name (see `hetcalc list`), a path to a YAML spec, or an .onnx model (needs
@@ -47,11 +50,21 @@ def analyze(arch, P, P_at, G, variants, per_layer, fmt, output, se, strict, **co
     check_writable(output, inputs=(arch,))
     fmt = output_format(fmt, output, EXTENSIONS)
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
-                          se=se, P_at=list(P_at) or None, strict=strict)
+                          se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape))
     if fmt == "table":
         emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only))
     else:
         emit(output, render(report, fmt, per_layer))
+
+
+def parse_shape(text: str | None):
+    """'3,224,224' -> (3, 224, 224)."""
+    if text is None:
+        return None
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise OptionError(f"--input-shape must be C,H,W (three positive integers), got {text!r}")
+    return tuple(int(p) for p in parts)
 
 
 @click.command("list")
