@@ -783,7 +783,7 @@ def network_from_model(model, source: str, name: str, *, input_shape=None, stric
         raise SpecError("the graph has no Conv, Gemm or MatMul layer hetcalc can count", source=source)
     convs = [layer for layer in imp.layers if isinstance(layer, Conv)]
     producer_name = model.producer_name + (f" {model.producer_version}" if model.producer_version else "")
-    return Network(name=name, title=title or graph.name or name, input=tuple(shape[1:]), layers=tuple(imp.layers),
+    return Network(name=name, title=title or name, input=tuple(shape[1:]), layers=tuple(imp.layers),
                    source=source, description=f"imported from ONNX ({producer_name.strip() or 'unknown producer'})",
                    conv_bias=any(c.bias for c in convs), conv_bn=any(c.bn for c in convs),
                    meta={"uncounted": dict(imp.uncounted)} if imp.uncounted else {})

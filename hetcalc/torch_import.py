@@ -63,4 +63,46 @@ def network_from_module(module: Any, input_shape: Any, *, strict: bool = False) 
 
     model = onnx.load_from_string(to_onnx_bytes(module, input_shape))
     name = type(module).__name__
-    return network_from_model(model, f"<torch {name}>", name, strict=strict, title=name)
+    network = network_from_model(model, f"<torch {name}>", name, strict=strict, title=name)
+    return module_names(network)
+
+
+FUNCTIONAL = ("add", "sub", "mul", "div", "sum", "concat", "reshape", "flatten", "pad", "slice", "resize",
+              "transpose", "squeeze", "unsqueeze")
+
+
+def module_path(node_name: str) -> tuple[str, str]:
+    """'/layer1/layer1.0/conv1/Conv' -> ('layer1.0.conv1', 'conv'): the exporter's scope as the module's
+    qualified name (as in `named_modules()`), and the op."""
+    parts = [p for p in node_name.split("/") if p]
+    if not parts:
+        return "", node_name.lower()
+    op = parts[-1].split(".")[0].split("_")[0].lower()
+    path = ""
+    last = ""
+    for part in parts[:-1]:
+        if last and part.startswith(last + "."):
+            path += part[len(last):]
+        else:
+            path = f"{path}.{part}" if path else part
+        last = part
+    return path, op
+
+
+def module_names(network: Network) -> Network:
+    """Layers named by their torch module (`layer1.0.conv1`); a module's further ops get `.op` after it."""
+    from dataclasses import replace
+
+    used: set[str] = set()
+    layers = []
+    for layer in network.layers:
+        path, op = module_path(layer.name)
+        leaf = op not in FUNCTIONAL  # a leaf module's own op takes the module's name
+        name = path if path and leaf and path not in used else (f"{path}.{op}" if path else op)
+        base, k = name, 1
+        while name in used or name == "input":
+            k += 1
+            name = f"{base}.{k}"
+        used.add(name)
+        layers.append(replace(layer, name=name))
+    return replace(network, layers=tuple(layers))
