@@ -7,6 +7,7 @@ fault, and the value found there.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -908,7 +909,13 @@ def build_network(data: Any, source: str = "<spec>", default_name: str = "networ
     defaults = _defaults(data.get("defaults"), _at_key(data, "defaults", at))
     builder = _Builder(source, defaults, shape)
     layers_at = _at_key(data, "layers", at)
-    builder.sequence(data["layers"], (INPUT, shape), "", layers_at)
+    enabled = gc.isenabled()
+    gc.disable()  # many small acyclic objects: collector passes over the growing heap are superlinear
+    try:
+        builder.sequence(data["layers"], (INPUT, shape), "", layers_at)
+    finally:
+        if enabled:
+            gc.enable()
     if not any(isinstance(layer, (Conv, Linear)) for layer in builder.layers):
         raise layers_at.error("the network has no conv or fc layer: there is nothing to cost")
     convs = [layer for layer in builder.layers if isinstance(layer, Conv)]
