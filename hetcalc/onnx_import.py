@@ -76,7 +76,8 @@ class Importer:
     def shape(self, node, index: int = 0) -> tuple[int, ...]:
         t = self.get(node, index)
         if t.shape is None:
-            raise self.fail(node, f"the shape of input {node.input[index]!r} is unknown")
+            raise self.fail(node, f"the shape of input {node.input[index]!r} is unknown (not fixed in the file, "
+                                  "or a dimension of 0)")
         return t.shape
 
     def const(self, node, index: int) -> list | None:
@@ -202,6 +203,8 @@ def conv(imp: Importer, node) -> None:
         imp.uncount(node)
         return passthrough(imp, node)
     n, per_group, kh, kw = w
+    if min(w) < 1:
+        raise imp.fail(node, f"weight {node.input[1]!r} has shape {tuple(w)}: every dimension must be positive")
     groups = int(attrs(node).get("group", 1))
     strides, dilations, pads, _ = window(node, imp, xs[2:], (kh, kw))
     if xs[1] != per_group * groups:
@@ -237,6 +240,8 @@ def linear(imp: Importer, node) -> None:
     if node.op_type == "Gemm" and a.get("transA", 0):
         imp.uncount(node)
         return passthrough(imp, node)
+    if min(w.shape) < 1:
+        raise imp.fail(node, f"weight {node.input[1]!r} has shape {tuple(w.shape)}: every dimension must be positive")
     k_in, k_out = (w.shape[1], w.shape[0]) if a.get("transB", 0) else w.shape
     if k_in != xs[1]:
         raise imp.fail(node, f"weight {tuple(w.shape)} does not fit {xs[1]} input features")
@@ -738,9 +743,10 @@ def network_from_model(model, source: str, name: str, *, input_shape=None, stric
                         "(--input C,H,W)", source=source)
     else:
         shape = (1, *dims[1:])
-    if len(shape) != 4:
-        raise SpecError(f"input {first.name!r} has shape {shape}: hetcalc counts image networks, input "
-                        "[batch, channels, height, width]", source=source)
+    if len(shape) != 4 or min(shape) < 1:
+        shown = tuple("?" if d is None else d for d in dims) if input_shape is None else shape[1:]
+        raise SpecError(f"input {first.name!r} has shape {shown}: hetcalc counts image networks, input "
+                        "[batch, channels, height, width] with positive sizes", source=source)
     imp.tensors[first.name] = Tensor(shape, INPUT)
     for extra in data_inputs[1:]:  # weights given as graph inputs (torch's export_params=False)
         d = _dims(extra.type)

@@ -320,6 +320,7 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
                if se and ((isinstance(layer, Conv) and i in trunk) or isinstance(layer, Add))
                else (0, 0, 0, 0) for i, layer in enumerate(layers)]
     parts = {"standard": None, "hetconv": part_p, "gwc_pwc": part_g, "dwc_pwc": None}
+    own_parts = any(c.P is not None for c in replaced)  # some replaced layers have their own P
     results = []
     std_totals = None
     for key in ("standard", *[k for k in keys if k != "standard"]):
@@ -357,7 +358,7 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
             std_totals = (flops, params, depth)
         s_flops, s_params, s_depth = std_totals
         results.append(VariantResult(
-            variant=key, label=_label(key, part), P=part_p if key == "hetconv" else None,
+            variant=key, label=_label(key, part, own_parts and (key == "hetconv" or (key == "gwc_pwc" and g_own))), P=part_p if key == "hetconv" else None,
             G=part_g if key == "gwc_pwc" else ("M" if key == "dwc_pwc" else None),
             flops=flops, params=params, macs=macs, latency_depth=depth, added_latency=depth - s_depth,
             speedup=s_flops / flops if flops else float("inf"),
@@ -370,10 +371,10 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
                   baseline=results[0])
 
 
-def _label(key: str, part: Part) -> str:
+def _label(key: str, part: Part, per_layer: bool = False) -> str:
     ctype = CONV_TYPES[key]
     if ctype.part and part is not None:
-        return f"{ctype.label} ({ctype.part}={part})"
+        return f"{ctype.label} ({ctype.part}={part}{', per-layer' if per_layer else ''})"
     return ctype.label
 
 
