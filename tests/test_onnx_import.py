@@ -35,6 +35,17 @@ def test_corpus_matches_counts_measured_on_torch(key):
         assert (v.macs, v.params) == (macs, params), (key, v.variant)
 
 
+def test_resnet50_export_equals_the_builtin_spec_and_published_figures():
+    """torchvision's ResNet-50 exported by torch, against the hand-written built-in spec: every variant's
+    MACs, parameters and latency depth; standard is torchvision's published 4.09 GMACs and 25,557,032
+    parameters."""
+    from_onnx = hetcalc.analyze(CORPUS / "resnet50.onnx", P=4)
+    builtin = hetcalc.analyze("resnet50", P=4)
+    assert (from_onnx.standard.macs, from_onnx.standard.params) == (4_089_184_256, 25_557_032)
+    for a, b in zip(from_onnx.variants, builtin.variants):
+        assert (a.variant, a.macs, a.params, a.latency_depth) == (b.variant, b.macs, b.params, b.latency_depth)
+
+
 def test_external_weight_data_is_not_needed():
     model = onnx.load(str(CORPUS / "resnet18.onnx"), load_external_data=False)
     external = [t for t in model.graph.initializer if t.data_location == TensorProto.EXTERNAL]

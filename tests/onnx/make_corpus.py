@@ -4,6 +4,7 @@ torch-free tests in tests/test_onnx_import.py check hetcalc against measurements
 
     python tests/onnx/make_corpus.py        (needs torch and onnx)
 
+resnet50.onnx (torchvision's ResNet-50, no weights) is checked against the built-in resnet50 spec.
 resnet18 is saved with its weights as external data, and the data file is then deleted: the importer
 must work from initializer dims alone. The others are exported without parameters at all.
 """
@@ -49,6 +50,12 @@ def main() -> None:
             path.write_bytes(to_onnx_bytes(model, shape))
         print(f"{path.name}: {path.stat().st_size:,} bytes")
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
+    # torchvision's ResNet-50 at 224 x 224, structure only: tested against the built-in resnet50 spec
+    from torch_models import resnet50
+
+    path = HERE / "resnet50.onnx"
+    path.write_bytes(to_onnx_bytes(resnet50(), (3, 224, 224)))
+    print(f"{path.name}: {path.stat().st_size:,} bytes")
 
 
 if __name__ == "__main__":
