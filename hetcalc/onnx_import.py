@@ -53,6 +53,7 @@ class Importer:
     consumers: dict[str, list] = field(default_factory=dict)
     outputs: set = field(default_factory=set)
     absorbed: set = field(default_factory=set)  # ids of nodes folded into an earlier layer
+    value_info: dict = field(default_factory=dict)  # declared shapes, used only for uncounted ops' outputs
 
     # -- helpers
     def fail(self, node, message: str) -> SpecError:
@@ -329,9 +330,7 @@ def broadcast(shapes) -> tuple[int, ...]:
 
 def elementwise(imp: Importer, node) -> None:
     """Add / Sub / Mul / Div / Sum: a merge of activations, a constant folded, or x op constant."""
-    ins = [imp.get(node, i) for i in range(len(node.input))]
-    if all(t.value is not None for t in ins) and len(ins) == 2:
-        return fold(imp, node, ins)
+    ins = [imp.get(node, i) for i in range(len(node.input))]  # all-constant inputs were folded already
     live = [t for t in ins if not t.param and t.value is None]
     if any(t.shape is None for t in ins):
         imp.uncount(node)
@@ -346,19 +345,6 @@ def elementwise(imp: Importer, node) -> None:
         imp.add(node, Activation, live[0].shape, out, (live[0].producer,), act="affine")
     else:
         imp.set(node, out, INPUT)
-
-
-def fold(imp: Importer, node, ins) -> None:
-    a, b = ins[0].value, ins[1].value
-    if len(a) == 1:
-        a = a * len(b)
-    if len(b) == 1:
-        b = b * len(a)
-    op = {"Add": lambda x, y: x + y, "Sub": lambda x, y: x - y, "Mul": lambda x, y: x * y,
-          "Div": lambda x, y: x // y if isinstance(x, int) and isinstance(y, int) else x / y}[node.op_type]
-    value = [op(x, y) for x, y in zip(a, b)]
-    shape = ins[0].shape if len(ins[0].value) >= len(ins[1].value) else ins[1].shape
-    imp.tensors[node.output[0]] = Tensor(shape, INPUT, value, param=True)
 
 
 def concat(imp: Importer, node) -> None:
@@ -476,12 +462,6 @@ def slice_(imp: Importer, node) -> None:
     if starts is None or ends is None:
         imp.uncount(node)
         return passthrough(imp, node, shape=None)
-    if x.value is not None and x.shape is not None and len(x.shape) <= 1:  # a shape computation
-        s, e = int(starts[0]), int(ends[0])
-        step = int(steps[0]) if steps else 1
-        imp.tensors[node.output[0]] = Tensor(None, INPUT, x.value[slice(s, e, step)], param=True)
-        imp.tensors[node.output[0]].shape = (len(imp.tensors[node.output[0]].value),)
-        return
     xs = imp.shape(node, 0)
     rank = len(xs)
     axes = [v % rank for v in axes] if axes else list(range(len(starts)))
@@ -519,8 +499,6 @@ def alias(imp: Importer, node) -> None:
 
 
 def constant(imp: Importer, node) -> None:
-    import onnx
-
     a = attrs(node)
     if "value" in a:
         t = a["value"]
@@ -537,7 +515,6 @@ def constant(imp: Importer, node) -> None:
                 imp.tensors[node.output[0]] = Tensor((len(a[key]),), INPUT, list(a[key]), param=True)
                 return
         imp.tensors[node.output[0]] = Tensor(None, INPUT, None, param=True)
-    del onnx
 
 
 def shape_op(imp: Importer, node) -> None:
@@ -558,12 +535,6 @@ def gather(imp: Importer, node) -> None:
     passthrough(imp, node, shape=None)
 
 
-def cast(imp: Importer, node) -> None:
-    x = imp.get(node, 0)
-    if x.value is not None:
-        imp.alias(node, x)
-        return
-    imp.alias(node, x)
 
 
 def passthrough(imp: Importer, node, shape="same") -> None:
@@ -573,7 +544,8 @@ def passthrough(imp: Importer, node, shape="same") -> None:
         src = next((imp.tensors[n] for n in node.input if n in imp.tensors), Tensor(None))
     out_shape = src.shape if isinstance(shape, str) else shape
     if out_shape is None:
-        out_shape = imp.value_info.get(node.output[0]) if hasattr(imp, "value_info") else None
+        declared = imp.value_info.get(node.output[0])
+        out_shape = declared if declared and None not in declared else None
     for out in node.output:
         if out:
             imp.tensors[out] = Tensor(out_shape, src.producer)
@@ -652,7 +624,7 @@ HANDLERS: dict[str, Handler] = {
     "Add": elementwise, "Sub": elementwise, "Mul": elementwise, "Div": elementwise, "Sum": elementwise,
     "Concat": concat, "Flatten": flatten, "Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": squeeze,
     "Transpose": transpose, "Pad": pad, "Slice": slice_, "Resize": resize, "Upsample": resize,
-    "Dropout": alias, "Identity": alias, "Constant": constant, "Shape": shape_op, "Gather": gather, "Cast": cast,
+    "Dropout": alias, "Identity": alias, "Constant": constant, "Shape": shape_op, "Gather": gather, "Cast": alias,
 }
 
 
@@ -751,7 +723,7 @@ def network_from_model(model, source: str, name: str, *, input_shape=None, stric
     for extra in data_inputs[1:]:  # weights given as graph inputs (torch's export_params=False)
         d = _dims(extra.type)
         imp.tensors[extra.name] = Tensor(None if d is None or None in d else d, INPUT, None, param=True)
-    imp.value_info = {v.name: _dims(v.type) for v in graph.value_info}  # type: ignore[attr-defined]
+    imp.value_info = {v.name: _dims(v.type) for v in graph.value_info}
     imp.outputs = {o.name for o in graph.output}
     for node in graph.node:
         for tensor in node.input:

@@ -23,7 +23,7 @@ class LayerResult:
     """One layer's cost under one variant."""
 
     name: str
-    kind: str  # conv | fc | pool | add
+    kind: str  # conv | fc | pool | add | mul | concat | bn | act | flatten | reshape | pad | slice | upsample
     M: int
     N: int
     K: int | None

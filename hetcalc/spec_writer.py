@@ -90,5 +90,10 @@ def network_to_yaml(network: Network) -> str:
     head = (f"# {network.title}: written by `hetcalc import` from {network.source}.\n"
             "# Every layer is named as in the source; `from:` or `inputs:` names a layer's inputs where it does\n"
             "# not read the entry above it. Edit freely: docs/spec.md describes every key.\n")
+    uncounted = network.meta.get("uncounted")
+    if uncounted:
+        listed = ", ".join(f"{op} x{n}" for op, n in sorted(uncounted.items()))
+        head += (f"# Not written and not counted (op types hetcalc cannot count): {listed}; their outputs\n"
+                 "# took their inputs' shapes.\n")
     body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
     return head + body

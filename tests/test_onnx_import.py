@@ -15,7 +15,6 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
 
 import hetcalc  # noqa: E402
-from hetcalc.cli import main  # noqa: E402
 from hetcalc.onnx_import import UncountedOpWarning, load_onnx_file  # noqa: E402
 
 from hand_counts import expected  # noqa: E402
