@@ -7,6 +7,7 @@ fault, and the value found there.
 
 from __future__ import annotations
 
+import copy
 import gc
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,6 +285,8 @@ class _Builder:
         self.names: dict[str, tuple[At, bool]] = {}  # name -> (where, given in the spec)
         self.outputs: dict[str, Cur] = {"input": (INPUT, input_shape)}  # what `from:` / `with:` may name
         self.counters: dict[str, int] = {}
+        self.entries: dict[int, tuple] = {}  # id(entry) -> (entry, kind, args, where)
+        self.convs: dict[tuple, tuple] = {}  # validated convs, by options and input shape
 
     # -- helpers
     def _next(self, prefix: str, kind: str) -> str:
@@ -358,7 +361,11 @@ class _Builder:
             raise at.error(f"{what} is empty: it needs at least one layer")
         for index, entry in enumerate(entries):
             entry_at = _at_item(entries, index, at)
-            kind, args, args_at = self._entry(entry, entry_at)
+            cached = self.entries.get(id(entry))
+            if cached is None or cached[0] is not entry:  # a repeated block re-reads the same entries
+                cached = (entry, *self._entry(entry, entry_at))
+                self.entries[id(entry)] = cached
+            _, kind, args, args_at = cached
             if "from" in args:
                 cur = self._lookup(args["from"], "from", self._opt(args, "from", args_at))
                 args = _without(args, "from")
@@ -417,6 +424,23 @@ class _Builder:
 
         `in` is checked on the first of a run of repeats only: the others take the run's own output.
         """
+        index, shape = cur
+        try:
+            key = (id(args), shape, first, at, tuple(override.items()))
+            hit = self.convs.get(key)
+        except TypeError:  # an unhashable override value: validate afresh
+            key, hit = None, None
+        if hit is not None and hit[0] is args:  # the same entry on the same input: validated already
+            layer = copy.copy(hit[1])
+            object.__setattr__(layer, "name", name or self._next(prefix, "conv"))
+            object.__setattr__(layer, "inputs", (index,))
+            return layer
+        layer = self._make_conv(args, cur, prefix, at, name, first, override)
+        if key is not None:
+            self.convs[key] = (args, layer)
+        return layer
+
+    def _make_conv(self, args: dict, cur: Cur, prefix: str, at: At, name, first, override) -> Conv:
         opts = {**self.defaults.get("conv", {}), **args, **override}
 
         def where(key: str) -> At:
