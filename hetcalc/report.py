@@ -177,10 +177,12 @@ def check_part(network: Network, replaced: list[Conv], part: Part, option: str, 
     With `own`, a layer's own P (from its spec or --P-at) stands in for `part`; such a layer is named
     with its own value.
     """
-    pinned = [c for c in replaced if own and c.P is not None and c.M % layer_part(c.P, c)]
+    pinned = [c for c in replaced if own and c.P is not None and not (option == "G" and c.P == "N")
+              and c.M % layer_part(c.P, c)]
     if pinned:
         c = pinned[0]
-        raise OptionError(f"{option}={c.P} set for layer {c.name} does not divide its input depth M={c.M}"
+        value = f"N (its output depth {c.N})" if c.P == "N" else c.P
+        raise OptionError(f"{option}={value} set for layer {c.name} does not divide its input depth M={c.M}"
                           + (f" (and {len(pinned) - 1} more layer(s) with their own {option})"
                              if len(pinned) > 1 else ""))
     if own:
@@ -331,6 +333,8 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
         for layer, flag, std, extra in zip(layers, flags, std_sums, se_sums):
             if flag and key != "standard":
                 own = layer.P if (key == "hetconv" or (key == "gwc_pwc" and g_own)) else None
+                if key == "gwc_pwc" and own == "N":  # as for --P N: a group count must divide M
+                    own = "M"
                 p = None if key == "dwc_pwc" else layer_part(own if own is not None else part, layer)
                 if key == "hetconv" and convention.hetconv == "ratio":
                     ratio = hetconv_ratio(p, ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
