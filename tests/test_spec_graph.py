@@ -246,3 +246,18 @@ def test_builtin_specs_keep_their_graph_shape():
     adds = [layer for layer in net.layers if layer.kind == "add"]
     assert len(adds) == 16 and all(len(a.inputs) == 2 for a in adds)
     assert hetcalc.analyze(net, P=4).standard.latency_depth == 1 + 16 * 3 + 1
+
+
+def test_repeated_blocks_reuse_validation_but_not_names_or_edges():
+    net = load("""
+        input: [8, 4, 4]
+        layers:
+          - residual: {repeat: 3, body: [conv: 8, conv: {out: 8, act: none}]}
+          - conv: {out: 8, repeat: 2, name: tail}
+    """)
+    names = [layer.name for layer in net.layers]
+    assert names == ["res1.conv1", "res1.conv2", "res1.add", "res2.conv1", "res2.conv2", "res2.add",
+                     "res3.conv1", "res3.conv2", "res3.add", "tail.1", "tail.2"]
+    assert net.edges == ((INPUT,), (0,), (1, INPUT), (2,), (3,), (4, 2), (5,), (6,), (7, 5), (8,), (9,))
+    assert net.layers[1] is not net.layers[4] and net.layers[4].act is None and net.layers[3].act is None
+    assert len({id(layer) for layer in net.layers}) == len(net.layers)
