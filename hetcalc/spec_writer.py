@@ -85,8 +85,7 @@ def network_to_yaml(network: Network) -> str:
     import yaml
 
     data = {"name": network.name, "title": network.title, "description": network.description or "",
-            "input": list(network.input),
-            "layers": [_entry(network, i, layer) for i, layer in enumerate(network.layers)]}
+            "input": list(network.input)}
     head = (f"# {network.title}: written by `hetcalc import` from {network.source}.\n"
             "# Every layer is named as in the source; `from:` or `inputs:` names a layer's inputs where it does\n"
             "# not read the entry above it. Edit freely: docs/spec.md describes every key.\n")
@@ -95,5 +94,10 @@ def network_to_yaml(network: Network) -> str:
         listed = ", ".join(f"{op} x{n}" for op, n in sorted(uncounted.items()))
         head += (f"# Not written and not counted (op types hetcalc cannot count): {listed}; their outputs\n"
                  "# took their inputs' shapes.\n")
-    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
-    return head + body
+    top = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
+    lines = []
+    for i, layer in enumerate(network.layers):  # one line per layer: easy to read, grep and edit
+        flow = yaml.safe_dump(_entry(network, i, layer), sort_keys=False, default_flow_style=True,
+                              width=10**6, allow_unicode=True).strip()
+        lines.append(f"  - {flow[1:-1]}\n")
+    return head + top + "layers:\n" + "".join(lines)
