@@ -17,6 +17,10 @@ SUMMARY_FIELDS = ("variant", "label", "P", "G", "flops", "params", "macs", "flop
                   "params_reduction", "latency_depth", "added_latency", "replaced_layers")
 
 
+TIME_LAYER_FIELDS = ("bytes", "intensity", "time_s", "bound")  # with --device / --traffic (docs/json.md)
+TIME_SUMMARY_FIELDS = ("bytes", "peak_activation_bytes", "time_s", "time_speedup")
+
+
 def to_json(report: Report) -> str:
     import json
 
@@ -33,17 +37,21 @@ def to_csv(report: Report, per_layer: bool = True) -> str:
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    timed = report.device is not None
+    extra_layer = [f for f in TIME_LAYER_FIELDS if timed or f in ("bytes", "intensity")] if report.dtype else []
+    extra_summary = [f for f in TIME_SUMMARY_FIELDS if timed or not f.startswith("time")] if report.dtype else []
     if per_layer:
-        writer.writerow(LAYER_FIELDS)
+        writer.writerow((*LAYER_FIELDS, *extra_layer))
         for v in report.variants:
             for r in v.layers:
                 writer.writerow([v.variant, _cell(v.P), _cell(v.G), r.name, r.kind, r.M, r.N, _cell(r.K),
                                  _cell(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
-                                 r.params, r.macs, r.depth, _cell(r.ratio), _cell(r.closed_form)])
+                                 r.params, r.macs, r.depth, _cell(r.ratio), _cell(r.closed_form),
+                                 *[_cell(getattr(r, f)) for f in extra_layer]])
     else:
-        writer.writerow(SUMMARY_FIELDS)
+        writer.writerow((*SUMMARY_FIELDS, *extra_summary))
         for v in report.variants:
-            writer.writerow([_cell(getattr(v, f)) for f in SUMMARY_FIELDS])
+            writer.writerow([_cell(getattr(v, f)) for f in (*SUMMARY_FIELDS, *extra_summary)])
     return buf.getvalue()
 
 

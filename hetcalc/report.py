@@ -16,6 +16,7 @@ from .graph import Add, Conv, Linear, Network
 Part = Union[int, str, None]  # an integer, "M" / "N" (each layer's own input / output depth), or None
 VARIANTS = tuple(CONV_TYPES)
 SHOWN_LAYERS = 20  # an error names at most this many layers, then counts the rest
+TIME_FIELDS = ("bytes", "intensity", "time_s", "bound", "peak_activation_bytes", "time_speedup")
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,14 @@ class LayerResult:
     depth: int
     ratio: float | None  # this layer's FLOPs / its standard FLOPs
     closed_form: float | None  # the paper's closed-form ratio (eq. 5, 7 or 11) where replaced
+    # memory traffic and time (docs/time-model.md): None unless asked for (device, dtype or batch)
+    bytes: int | None = None
+    intensity: float | None = None  # device FLOPs (1 MAC = 2 FLOPs) per byte
+    time_s: float | None = None
+    bound: str | None = None  # "compute" | "memory" | "overhead"
 
     def to_dict(self) -> dict:
-        data = dict(self.__dict__)
+        data = {k: v for k, v in self.__dict__.items() if v is not None or k not in TIME_FIELDS}
         data["out"] = list(self.out)
         return data
 
@@ -62,9 +68,14 @@ class VariantResult:
     params_reduction: float  # percent
     replaced_layers: int
     layers: tuple[LayerResult, ...] = field(repr=False)
+    bytes: int | None = None  # memory traffic of one forward pass of the batch
+    peak_activation_bytes: int | None = None
+    time_s: float | None = None  # predicted seconds of one forward pass of the batch
+    time_speedup: float | None = None  # standard's time_s / this variant's
 
     def to_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if k != "layers"}
+        data = {k: v for k, v in self.__dict__.items()
+                if k != "layers" and (v is not None or k not in TIME_FIELDS)}
         data["layers"] = [layer.to_dict() for layer in self.layers]
         return data
 
@@ -82,6 +93,10 @@ class Report:
     network: Network = field(repr=False, compare=False)
     se: int | None = None  # Squeeze-and-Excitation reduction ratio, if SE blocks were added
     baseline: VariantResult | None = field(default=None, repr=False)  # standard, even when not chosen
+    device: Any = field(default=None, repr=False, compare=False)  # a hetcalc.devices.Device, when timed
+    dtype: str | None = None  # with traffic: element type and batch of the forward pass
+    batch: int | None = None
+    hetconv_impl: str | None = None
 
     def variant(self, key: str) -> VariantResult:
         for v in self.variants:
@@ -100,7 +115,16 @@ class Report:
         """The JSON object of docs/json.md."""
         return {"architecture": self.architecture, "title": self.title, "source": self.source,
                 "input": list(self.input), "convention": self.convention.to_dict(), "se": self.se,
-                "variants": [v.to_dict() for v in self.variants]}
+                **self._time_dict(), "variants": [v.to_dict() for v in self.variants]}
+
+    def _time_dict(self) -> dict:
+        if self.dtype is None:
+            return {}
+        data = {"dtype": self.dtype, "batch": self.batch, "hetconv_impl": self.hetconv_impl}
+        if self.device is not None:
+            data["device"] = {"name": self.device.name, "title": self.device.title,
+                              "validated": self.device.validated, "source": self.device.where}
+        return data
 
 
 def is_replaced(conv: Conv, first: bool, convention: Convention) -> bool:
@@ -247,7 +271,9 @@ def se_cost(channels: int, area: int, reduction: int) -> tuple[Piece, ...]:
 
 def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
             convention: Convention | None = None, se: int | None = None, *, P_at: Any = None,
-            input_shape: Any = None, strict: bool = False, **convention_options: Any) -> Report:
+            input_shape: Any = None, strict: bool = False, device: Any = None, dtype: str | None = None,
+            batch: int | None = None, hetconv_impl: str = "fused", traffic: bool | None = None,
+            **convention_options: Any) -> Report:
     """Cost every variant of `arch`: a built-in name, a YAML or .onnx path, a spec dict, a Network, or a
     torch module (with `input_shape`, e.g. (3, 224, 224)).
 
@@ -258,11 +284,32 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     G: GWC+PWC groups; defaults to P. se: add Squeeze-and-Excitation with this reduction ratio after every
     convolution outside residual blocks and once per residual block. Other keyword options build a
     `Convention`.
+
+    device: a built-in name, a saved profile's name, a profile path or a `Device`: adds predicted time
+    (docs/time-model.md). dtype ("fp32", "fp16", "bf16", "int8"; default fp32) and batch (default 1) set
+    the memory traffic; traffic (bytes, intensity) is computed with a device, a dtype or a batch, or
+    traffic=True. hetconv_impl: how HetConv runs ("fused", "split" or "masked").
     """
+    timed = device is not None or dtype is not None or batch is not None or bool(traffic)
+    if timed:
+        from .traffic import check_batch, check_dtype, check_impl
+
+        dtype, batch = check_dtype(dtype or "fp32"), check_batch(1 if batch is None else batch)
+        hetconv_impl = check_impl(hetconv_impl)
+        if device is not None:
+            from .devices import resolve_device
+
+            device = resolve_device(device)
+            device.peak(dtype)  # refuse a dtype the device has no peak for, before any work
     enabled = gc.isenabled()
     gc.disable()  # it builds many small acyclic objects: collector passes over the growing heap are superlinear
     try:
-        return _analyze(arch, P, G, variants, convention, se, convention_options, P_at, input_shape, strict)
+        report = _analyze(arch, P, G, variants, convention, se, convention_options, P_at, input_shape, strict)
+        if not timed:
+            return report
+        from .timing import attach
+
+        return attach(report, device, dtype, batch, hetconv_impl)
     finally:
         if enabled:
             gc.enable()

@@ -34,6 +34,10 @@ def header_lines(report: Report) -> list[str]:
     if settings:
         head += f"  {settings}"
     lines = [head, f"spec: {report.source}", *report.convention.rules()]
+    if report.dtype is not None:
+        from .time_views import header_lines as time_header
+
+        lines += time_header(report)
     if report.se:
         lines.append(f"Squeeze-and-Excitation (reduction {report.se}) after every convolution outside "
                      "residual blocks and once per residual block: FC C -> C/R -> C, no biases.")
@@ -90,7 +94,12 @@ def summary_grid(report: Report) -> Grid:
 
 
 def report_grids(report: Report, per_layer: bool = True) -> list[Grid]:
-    return [layer_grid(report), summary_grid(report)] if per_layer else [summary_grid(report)]
+    grids = [layer_grid(report), summary_grid(report)] if per_layer else [summary_grid(report)]
+    if report.dtype is not None:  # memory traffic and predicted time (docs/time-model.md)
+        from .time_views import time_grids
+
+        grids += time_grids(report, per_layer)
+    return grids
 
 
 def to_text(grid: Grid) -> str:

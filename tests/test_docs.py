@@ -23,7 +23,7 @@ from hetcalc.export import FORMATS, LAYER_FIELDS, SUMMARY_FIELDS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 CLI_DOC = DOCS / "cli.md"
-EXPECTED_COMMANDS = {"analyze", "list", "plot", "sweep", "reproduce"}
+EXPECTED_COMMANDS = {"analyze", "list", "plot", "sweep", "reproduce", "measure"}
 # Pages written by others, linked before they exist.
 OTHER_PAGES = {"spec.md", "plots.md", "performance.md", "reproducing-the-paper.md"}
 MY_PAGES = ("index.md", "conventions.md", "cli.md", "json.md", "api.md")

@@ -20,6 +20,9 @@ COMMANDS = {
     "sweep": ("hetcalc.cli.sweep", "sweep"),
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
     "import": ("hetcalc.cli.analyze", "import_model"),
+    "devices": ("hetcalc.cli.devices", "devices"),
+    "calibrate": ("hetcalc.cli.calibrate", "calibrate"),
+    "measure": ("hetcalc.cli.measure", "measure"),
 }
 GROUP_OPTIONS = ("--help", "-h", "--version")
 

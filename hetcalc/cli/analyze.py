@@ -13,7 +13,7 @@ from ..report import analyze as run_analysis
 from ..spec import load_spec_file
 from ..tables import Column, Grid, report_renderables, to_rich
 from .options import (check_writable, convention_options, emit, make_convention, output_format, output_option,
-                      show)
+                      show, time_options)
 
 
 @click.command("analyze")
@@ -38,19 +38,26 @@ from .options import (check_writable, convention_options, emit, make_convention,
 @click.option("--input-shape", "input_shape", default=None, metavar="C,H,W",
               help="Input size for an .onnx model whose input height or width is not fixed.")
 @output_option
+@time_options
 @convention_options
-def analyze(arch, P, P_at, G, variants, per_layer, fmt, output, se, strict, input_shape, **convention_options):
+def analyze(arch, P, P_at, G, variants, per_layer, fmt, output, se, strict, input_shape, device, dtype, batch,
+            hetconv_impl, traffic, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
     ARCH is a built-in name (see `hetcalc list`), a path to a YAML spec, or an .onnx model (needs
     `pip install 'hetcalc[onnx]'`; weights are not needed).
+
+    With --device, adds predicted time per layer and variant, the time-based speedup and what bounds
+    each layer (docs/time-model.md).
 
     Example:  hetcalc vgg16 --P 4 --format json -o vgg16.json
     """
     check_writable(output, inputs=(arch,))
     fmt = output_format(fmt, output, EXTENSIONS)
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
-                          se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape))
+                          se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
+                          device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
+                          traffic=traffic or None)
     if fmt == "table":
         emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only))
     else:

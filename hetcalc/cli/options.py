@@ -46,6 +46,29 @@ def convention_options(func):
     return func
 
 
+def time_options(func):
+    """Memory traffic and predicted time (docs/time-model.md): device, element type, batch, HetConv kernels."""
+    options = [
+        click.option("--device", default=None, metavar="NAME|PROFILE",
+                     help="Predict time on a device: a built-in (see `hetcalc devices`), 'local' after "
+                          "`hetcalc calibrate`, or a profile YAML path."),
+        click.option("--dtype", default=None, type=click.Choice(("fp32", "fp16", "bf16", "int8"),
+                                                                 case_sensitive=False),
+                     help="Element type of weights and activations for memory traffic [default: fp32]."),
+        click.option("--batch", default=None, type=click.IntRange(1, 10**9), metavar="B",
+                     help="Batch size of the forward pass [default: 1]."),
+        click.option("--hetconv-impl", "hetconv_impl", default="fused", show_default=True,
+                     type=click.Choice(("fused", "split", "masked"), case_sensitive=False),
+                     help="How HetConv runs: one fused kernel, split (grouped KxK + gather + grouped "
+                          "1x1 + add) or masked (a dense KxK)."),
+        click.option("--traffic", is_flag=True,
+                     help="Show memory traffic (bytes, FLOPs per byte) without a device."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool = False, params: str = "pytorch",
                     hetconv: str = "exact", ratio_1x1: bool = False, pointwise_bias: bool = True) -> Convention:
     """A Convention from the values of `convention_options`."""

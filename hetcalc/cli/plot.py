@@ -172,3 +172,36 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
         click.echo(f"hetcalc: note: {totals.skipped_note}", err=True)
     fig = plots.sweep_figure(totals, reduction=reduction, title=title, size=size)
     _write(fig, plots.sweep_data(totals), output, data_path, dpi)
+
+
+@plot.command("roofline")
+@click.argument("arch", metavar="ARCH")
+@click.option("--device", required=True, metavar="NAME|PROFILE",
+              help="The device: a built-in (see `hetcalc devices`), 'local', or a profile path.")
+@click.option("--P", "P", default="4", show_default=True, metavar="N|M", help="HetConv part P.")
+@click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P].")
+@click.option("--variants", default="all", show_default=True, metavar="LIST",
+              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@click.option("--dtype", default="fp32", show_default=True,
+              type=click.Choice(("fp32", "fp16", "bf16", "int8"), case_sensitive=False), help="Element type.")
+@click.option("--batch", default=1, show_default=True, type=click.IntRange(1, 10**9), metavar="B",
+              help="Batch size.")
+@click.option("--hetconv-impl", "hetconv_impl", default="fused", show_default=True,
+              type=click.Choice(("fused", "split", "masked"), case_sensitive=False), help="How HetConv runs.")
+@figure_options
+def roofline(arch, device, P, G, variants, dtype, batch, hetconv_impl, output, data_path, dpi, size, title):
+    """Each variant's layers on DEVICE's roofline: FLOPs per byte against predicted FLOP/s.
+
+    Points are layers (larger where replaced); lines are the device's peak, its dense-convolution
+    roof and its memory and cache bandwidths (docs/time-model.md).
+
+    Example:  hetcalc plot roofline vgg16 --device a100 --P 4 -o roofline.png
+    """
+    size = parse_size(size)
+    _check_outputs(output, data_path, arch)
+    report = run_analysis(arch, P=P, G=G, variants=variants, device=device, dtype=dtype, batch=batch,
+                          hetconv_impl=hetconv_impl)
+    from .. import roofline as rf
+
+    fig = rf.roofline_figure(report, title=title, size=size)
+    _write(fig, rf.roofline_data(report), output, data_path, dpi)

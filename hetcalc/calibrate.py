@@ -1,0 +1,312 @@
+"""`hetcalc calibrate`: measure this machine and fit a device profile for the time model.
+
+numpy micro-benchmarks give the memory and cache bandwidth and a GEMM rate; with PyTorch installed the
+bandwidths, the per-kernel dispatch overhead and every convolution class are timed in torch itself
+(torch.nn.functional.conv2d on a few shapes per class), and the model's parameters are fitted to them.
+Every value records how it was obtained. Samples are medians of interleaved rounds: the machine may be
+shared. numpy and torch are imported here only.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .devices import Device, Value
+from .traffic import conv_class
+
+ROUNDS = 5
+MIN_SAMPLE_S = 0.02
+
+# (batch, in channels, out channels, map size, kernel, groups): CIFAR- and ImageNet-sized layers
+CONV_SHAPES = [
+    # dense 3x3
+    (1, 16, 16, 32, 3, 1), (1, 64, 64, 32, 3, 1), (1, 128, 128, 16, 3, 1), (1, 256, 256, 8, 3, 1),
+    (1, 512, 512, 4, 3, 1), (1, 64, 64, 56, 3, 1), (1, 256, 256, 14, 3, 1), (8, 32, 32, 16, 3, 1),
+    (8, 128, 128, 8, 3, 1),
+    # pointwise 1x1
+    (1, 64, 128, 32, 1, 1), (1, 256, 256, 8, 1, 1), (1, 256, 64, 56, 1, 1), (1, 1024, 256, 14, 1, 1),
+    (8, 128, 128, 16, 1, 1),
+    # grouped 3x3 at several channels per group
+    (1, 64, 64, 32, 3, 4), (1, 128, 128, 16, 3, 8), (1, 256, 256, 8, 3, 4), (1, 256, 256, 14, 3, 16),
+    (1, 512, 512, 4, 3, 16), (8, 64, 64, 16, 3, 16), (8, 32, 32, 16, 3, 4),
+    # grouped 1x1 (HetConv split's second kernel: P groups of M - M/P channels)
+    (1, 192, 256, 8, 1, 4), (1, 96, 128, 16, 1, 2), (1, 480, 512, 4, 1, 16), (8, 48, 64, 16, 1, 4),
+    (1, 224, 256, 14, 1, 8),
+    # depthwise 3x3
+    (1, 64, 64, 32, 3, 64), (1, 256, 256, 8, 3, 256), (1, 128, 128, 56, 3, 128), (8, 64, 64, 16, 3, 64),
+]
+GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
+
+
+@dataclass(frozen=True)
+class ConvSample:
+    batch: int
+    cin: int
+    cout: int
+    size: int
+    kernel: int
+    groups: int
+    seconds: float
+
+    @property
+    def kclass(self) -> str:
+        return conv_class(self.kernel * self.kernel, self.groups, self.cin)
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.batch * self.cout * (self.cin // self.groups) * self.kernel ** 2 * self.size ** 2
+
+    @property
+    def bytes(self) -> int:
+        weights = self.cout * (self.cin // self.groups) * self.kernel ** 2
+        return 4 * (weights + self.batch * (self.cin + self.cout) * self.size ** 2)
+
+    @property
+    def channels_per_group(self) -> int:
+        return self.cin // self.groups
+
+    def label(self) -> str:
+        return f"B{self.batch} {self.cin}->{self.cout} {self.size}x{self.size} k{self.kernel} g{self.groups}"
+
+
+def _calls(fn: Callable[[], object], budget: float) -> list[float]:
+    """Seconds of single calls of `fn`, as many as fit in `budget` seconds (at least 3)."""
+    out: list[float] = []
+    clock = time.perf_counter
+    end = clock() + budget
+    while len(out) < 3 or (clock() < end and len(out) < 2000):
+        start = clock()
+        fn()
+        out.append(clock() - start)
+    return out
+
+
+def interleaved(fns: list[Callable[[], object]], rounds: int = ROUNDS, quantile: float = 0.0) -> list[float]:
+    """Seconds per call of each function: the `quantile` (default: the fastest) of single-call times over
+    interleaved rounds.
+
+    The low end, not the median: on a shared machine a call is only ever slowed by others (an OpenMP
+    thread descheduled at a barrier costs a whole time slice, 10-100 ms), in bursts that can cover most
+    calls; the quiet machine's time is the fastest call.
+    """
+    for fn in fns:  # warm-up: first calls allocate and choose algorithms
+        fn()
+        fn()
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, out in zip(fns, samples):
+            out += _calls(fn, MIN_SAMPLE_S)
+    result = []
+    for s in samples:
+        s.sort()
+        result.append(s[min(len(s) - 1, int(quantile * len(s)))])
+    return result
+
+
+def cache_size() -> int | None:
+    """The last-level cache size from sysfs (Linux), or None."""
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    best = None
+    try:
+        for entry in sorted(os.listdir(base)):
+            with open(os.path.join(base, entry, "size")) as fh:
+                text = fh.read().strip()
+            with open(os.path.join(base, entry, "type")) as fh:
+                if fh.read().strip() == "Instruction":
+                    continue
+            scale = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}.get(text[-1:], 1)
+            value = int(text.rstrip("KMG")) * scale
+            best = value if best is None or value > best else best
+    except (OSError, ValueError):
+        return None
+    return best
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "this machine"
+
+
+FIXED_GRID_S = [0.0, 5e-6, 10e-6, 20e-6, 30e-6, 50e-6, 80e-6, 120e-6, 200e-6]
+
+
+def _fit_convs(samples: list[ConvSample], overhead: float, peak: float, bandwidth_of) -> dict:
+    """Fit half_work, group_channels and each class's efficiency to the conv timings.
+
+    Model (docs/time-model.md): t = overhead + max(flops / (peak * eff * g) + half_work / peak, bytes / bw).
+    For each grid value of the fixed time (half_work / peak) and of group_channels, each class's rate is the
+    median of flops / g / (t - overhead - fixed) over its samples (robust to a disturbed sample); the pair
+    with the smallest median relative error over all samples wins.
+    """
+    classes = sorted({s.kclass for s in samples})
+    best = None
+    for gc in GROUP_CHANNEL_GRID:
+        def g(s):
+            return min(1.0, s.channels_per_group / gc) if s.kclass in ("grouped", "grouped_pointwise") else 1.0
+
+        for fixed in FIXED_GRID_S:
+            rates = {}
+            for c in classes:
+                mine = [s.flops / g(s) / max(s.seconds - overhead - fixed, s.seconds * 0.05)
+                        for s in samples if s.kclass == c]
+                rates[c] = statistics.median(mine)
+            errors = []
+            for s in samples:
+                compute = s.flops / g(s) / rates[s.kclass] + fixed
+                predicted = overhead + max(compute, s.bytes / bandwidth_of(s.bytes))
+                errors.append(abs(predicted - s.seconds) / s.seconds)
+            score = statistics.median(errors)
+            ceiling = max(peak, *(rates[c] for c in classes if c not in ("grouped", "grouped_pointwise")))
+            physical = all(rates[c] <= 1.05 * ceiling for c in classes)  # grouped no faster than dense
+            if best is None or (physical, -score) > (best[5], -best[0]):
+                best = (score, gc, fixed, rates, errors, physical)
+    score, gc, fixed, rates, errors, _ = best
+    top = max(peak, *rates.values())
+    return {"group_channels": gc, "half_work": fixed * top, "peak": top, "rates": rates, "median_error": score,
+            "errors": errors}
+
+
+def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | None = None,
+              name: str = "local", threads: int | None = None) -> Device:
+    """Measure this machine; return a profile fitted to the measurements (not yet checked end to end)."""
+    import numpy as np
+
+    say = progress or (lambda text: None)
+    started = time.perf_counter()
+    if use_torch is None:
+        try:
+            import torch  # noqa: F401
+
+            use_torch = True
+        except ImportError:
+            use_torch = False
+    measured: dict = {"machine": cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+    # bandwidth: a large copy (main memory) and a small one that stays in the cache
+    say("memory bandwidth (numpy copies)")
+    big = np.ones(16 * 1024 * 1024, np.float32)
+    big_out = np.empty_like(big)
+    small = np.ones(128 * 1024, np.float32)
+    small_out = np.empty_like(small)
+    t_big, t_small = interleaved([lambda: np.copyto(big_out, big), lambda: np.copyto(small_out, small)], 5)
+    memory_bw = 2 * big.nbytes / t_big
+    cache_bw = 2 * small.nbytes / t_small
+    bw_source = f"measured: numpy copy of {big.nbytes >> 20} MiB (read + write), median of 5 rounds"
+    cache_source = f"measured: numpy copy of {small.nbytes >> 10} KiB, median of 5 rounds"
+    say("GEMM rate (numpy float32 matmul)")
+    a = np.ones((768, 768), np.float32)
+    (t_mm,) = interleaved([lambda: a @ a], 5)
+    gemm = 2 * 768 ** 3 / t_mm
+    threads = os.cpu_count() or 1
+    llc = cache_size()
+
+    if not use_torch:
+        overhead = interleaved([lambda: np.add(small[:16], 1.0)], 5)[0]
+        eff = Value(0.5, "assumed: no PyTorch to time convolutions; half the numpy GEMM rate")
+        return Device(
+            name=name, title=f"{cpu_name()} (calibrated without PyTorch)", kind="cpu", validated=False,
+            peak_flops={"fp32": Value(gemm, "measured: numpy float32 matmul 768x768, median of 5 rounds")},
+            memory_bandwidth=Value(memory_bw, bw_source),
+            kernel_overhead=Value(overhead, "measured: numpy dispatch of a 16-element add; PyTorch's per-op "
+                                            "dispatch is several times longer"),
+            efficiency={c: eff for c in ("dense", "pointwise", "grouped", "grouped_pointwise", "depthwise",
+                                         "linear")},
+            cache_bytes=Value(llc, "sysfs: last-level cache size") if llc else None,
+            cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
+            notes="Calibrated on this machine with numpy only; convolution efficiencies are assumptions.",
+            measured={**measured, "torch": False, "seconds": round(time.perf_counter() - started, 1)})
+
+    import torch
+    import torch.nn.functional as F
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    threads = torch.get_num_threads()
+    measured.update(torch=str(torch.__version__), threads=int(threads))
+    with torch.inference_mode():
+        say("dispatch overhead and bandwidth (torch element-wise kernels)")
+        tiny = torch.ones(16)
+        large, large_out = torch.ones(16 * 1024 * 1024), torch.empty(16 * 1024 * 1024)
+        medium, medium_out = torch.ones(64 * 1024), torch.empty(64 * 1024)
+        t_tiny, t_large, t_medium = interleaved([lambda: torch.relu(tiny),
+                                                 lambda: torch.clamp_min(large, 0, out=large_out),
+                                                 lambda: torch.clamp_min(medium, 0, out=medium_out)])
+        overhead = t_tiny
+        memory_bw = max(2 * large.numel() * 4 / max(t_large - overhead, 1e-9), 1.0)
+        cache_bw = max(2 * medium.numel() * 4 / max(t_medium - overhead, 1e-9), memory_bw)
+        bw_source = f"measured: torch.clamp_min into a preallocated output over {large.numel() * 4 >> 20} MiB (read + write) less the overhead, {threads} threads"
+        cache_source = f"measured: torch.clamp_min over {medium.numel() * 4 >> 10} KiB (read + write) less the overhead"
+        say(f"convolutions: {len(CONV_SHAPES)} shapes over 5 kernel classes (torch conv2d)")
+        fns = []
+        for b, cin, cout, size, k, groups in CONV_SHAPES:
+            x = torch.randn(b, cin, size, size)
+            w = torch.randn(cout, cin // groups, k, k)
+            fns.append(lambda x=x, w=w, k=k, groups=groups: F.conv2d(x, w, padding=k // 2, groups=groups))
+        times = interleaved(fns, 8)
+        samples = [ConvSample(*shape, t) for shape, t in zip(CONV_SHAPES, times)]
+        say("linear layers (torch linear)")
+        fc = [(1, 512, 512), (1, 2048, 1000), (32, 512, 512)]
+        fc_fns = []
+        for b, fin, fout in fc:
+            x, w = torch.randn(b, fin), torch.randn(fout, fin)
+            fc_fns.append(lambda x=x, w=w: F.linear(x, w))
+        fc_times = interleaved(fc_fns, 5)
+
+    def bandwidth_of(nbytes):
+        return cache_bw if llc and nbytes <= llc else memory_bw
+
+    fit = _fit_convs(samples, overhead, gemm, bandwidth_of)
+    peak = fit["peak"]
+    rates = fit["rates"]
+    n_by = {c: sum(s.kclass == c for s in samples) for c in rates}
+    eff = {c: Value(min(rates[c] / peak, 1.0),
+                    f"fitted: {n_by[c]} torch conv2d timings of this class ({threads} threads), least squares "
+                    f"in relative error") for c in rates}
+    # FC layers: attained rate of the largest, capped by the weight traffic the time model adds anyway
+    fc_rate = max(2 * b * fin * fout / max(t - overhead, 1e-9) for (b, fin, fout), t in zip(fc, fc_times))
+    eff["linear"] = Value(min(fc_rate / peak, 1.0), f"measured: best of {len(fc)} torch linear timings")
+    measured.update(
+        seconds=round(time.perf_counter() - started, 1),
+        conv_fit_median_error=round(fit["median_error"], 3),
+        convolutions=[{"shape": s.label(), "class": s.kclass, "seconds": float(f"{s.seconds:.4g}"),
+                       "fit_error": round(e, 3)} for s, e in zip(samples, fit["errors"])],
+        linear=[{"shape": f"B{b} {fin}->{fout}", "seconds": float(f"{t:.4g}")} for (b, fin, fout), t in zip(fc, fc_times)],
+        numpy_gemm_flops=float(f"{gemm:.4g}"),
+    )
+    peak_source = (f"fitted: the highest of numpy float32 matmul 768x768 ({gemm / 1e9:.1f} GFLOP/s) and the "
+                   f"convolution classes' fitted rates, {threads} threads (an attained rate, not the hardware peak)")
+    return Device(
+        name=name, title=f"{cpu_name()}, {threads} threads (calibrated)", kind="cpu", validated=False,
+        peak_flops={"fp32": Value(peak, peak_source)},
+        memory_bandwidth=Value(memory_bw, bw_source),
+        kernel_overhead=Value(overhead, f"measured: torch.relu on 16 elements (eager dispatch), {threads} threads"),
+        efficiency={c: eff[c] for c in ("dense", "pointwise", "grouped", "grouped_pointwise", "depthwise",
+                                        "linear")},
+        half_work=Value(fit["half_work"], "fitted: the fixed time of a convolution beyond the dispatch "
+                                          "overhead, times the peak (least squares over the conv timings)"),
+        group_channels=Value(fit["group_channels"], "fitted: grid search over the grouped conv timings"),
+        cache_bytes=Value(llc, "sysfs: last-level cache size") if llc else None,
+        cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
+        notes=("Parameters measured on this machine by `hetcalc calibrate` (micro-benchmarks of single kernels). "
+               "Not validated end to end: benchmarks/time_model.py compares whole networks against measurement."),
+        measured=measured)
+
+
+def profile_yaml(device: Device) -> str:
+    """The profile as YAML text, with a comment saying how it was made."""
+    import yaml
+
+    head = ("# Device profile written by `hetcalc calibrate` (schema: docs/time-model.md).\n"
+            "# Every value says how it was obtained; re-run calibrate on a quiet machine for steadier numbers.\n")
+    return head + yaml.safe_dump(device.to_dict(), sort_keys=False, width=110, allow_unicode=True)

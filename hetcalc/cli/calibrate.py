@@ -1,0 +1,46 @@
+"""`hetcalc calibrate`: measure this machine and save a device profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import check_writable, write_atomic
+
+
+@click.command("calibrate")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the profile to FILE [default: the config folder's local.yaml, used by --device local].")
+@click.option("--name", default="local", show_default=True, help="The profile's name.")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None, metavar="T",
+              help="PyTorch threads to measure with [default: PyTorch's default]; use the same for `hetcalc measure`.")
+@click.option("--no-torch", is_flag=True, help="Use numpy micro-benchmarks only, even when PyTorch is installed.")
+def calibrate(output, name, threads, no_torch):
+    """Measure this machine (about a minute) and write a device profile for --device.
+
+    numpy times memory copies and a matrix product; with PyTorch installed, dispatch overhead,
+    bandwidth and convolutions of every kernel class are timed in torch and the time model's
+    parameters are fitted to them. Every value records how it was obtained.
+
+    Example:  hetcalc calibrate && hetcalc vgg16 --P 4 --device local
+    """
+    from ..calibrate import calibrate as run, profile_yaml
+    from ..devices import config_dir, load_device_text
+
+    if output is None:
+        output = config_dir() / f"{name}.yaml"
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.ClickException(f"cannot create {output.parent}: {exc.strerror or exc}") from None
+    check_writable(output)
+    device = run(progress=lambda text: click.echo(f"measuring {text} ...", err=True),
+                 use_torch=False if no_torch else None, name=name, threads=threads)
+    text = profile_yaml(device)
+    load_device_text(text, str(output))  # what is written must read back as a valid profile
+    write_atomic(output, text)
+    fit = device.measured.get("conv_fit_median_error")
+    fit_text = f"; convolution fit: median error {fit:.0%}" if fit is not None else ""
+    click.echo(f"saved {output} (took {device.measured.get('seconds')} s{fit_text}); "
+               f"use it with --device {name if output == config_dir() / f'{name}.yaml' else output}", err=True)

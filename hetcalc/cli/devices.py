@@ -1,0 +1,64 @@
+"""`hetcalc devices`: the device profiles the time model knows."""
+
+from __future__ import annotations
+
+import click
+
+from .options import show
+
+
+@click.command("devices")
+@click.option("--verbose", "-v", is_flag=True, help="Show every value with its source.")
+def devices(verbose):
+    """List the device profiles for --device: built-ins and those saved by `hetcalc calibrate`.
+
+    Built-ins come from public spec sheets and are not validated by measurement here.
+
+    Example:  hetcalc devices
+    """
+    from ..devices import all_devices, config_dir
+    from ..tables import Column, Grid, to_rich
+    from ..time_views import size
+
+    grid = Grid(title="Device profiles", columns=[
+        Column("name", "left"), Column("device", "left"), Column("fp32 peak"), Column("bandwidth"),
+        Column("overhead"), Column("validated", "left")])
+    details = []
+    for device, where, error in all_devices():
+        if device is None:
+            grid.rows.append(["", "(unreadable profile)", "", "", "", ""])
+            details.append(f"{error}")
+            continue
+        fp32 = device.peak_flops.get("fp32")
+        if where != "built-in":
+            details.append(f"{device.name}: {where}")
+        grid.rows.append([device.name, device.title, f"{fp32.value / 1e12:.3g} TF/s" if fp32 else "",
+                          size(int(device.memory_bandwidth.value)) + "/s",
+                          f"{device.kernel_overhead.value * 1e6:.1f} us",
+                          "yes" if device.validated else ("calibrated" if device.measured else "no")])
+        if verbose:
+            details.append(f"{device.name} ({device.where}):")
+            data = device.to_dict()
+            for key, value in data.items():
+                if key in ("name", "measured"):
+                    continue
+                if isinstance(value, dict) and "value" in value:
+                    details.append(f"  {key}: {value['value']:g}  ({value['source']})")
+                elif isinstance(value, dict):
+                    for sub, entry in value.items():
+                        if isinstance(entry, dict) and "value" in entry:
+                            details.append(f"  {key}.{sub}: {entry['value']:g}  ({entry['source']})")
+                else:
+                    details.append(f"  {key}: {value}")
+    grid.notes = ["validated: no = spec-sheet figures and estimates, not measured here; calibrated = measured "
+                  "on this machine by `hetcalc calibrate` (single-kernel micro-benchmarks). Use a name or a "
+                  f"profile path with --device; saved profiles live in {config_dir()}. Schema: "
+                  "docs/time-model.md; every value's source: hetcalc devices -v."]
+
+    def renderables(ascii_only):
+        from rich.text import Text
+
+        return [to_rich(grid, ascii_only), Text(""), *[Text(n, style="dim") for n in grid.notes],
+                *[Text(line) for line in details]]
+
+    show(renderables)

@@ -1,0 +1,90 @@
+"""`hetcalc measure`: time each variant as a PyTorch module on this machine, beside the prediction."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..export import EXTENSIONS, FORMATS
+from .options import check_writable, emit, is_terminal, output_format, output_option
+
+
+@click.command("measure")
+@click.argument("arch", metavar="ARCH")
+@click.option("--P", "P", default="4", show_default=True, metavar="LIST",
+              help="HetConv part P (an integer, M or N); several, comma-separated (2,4,8), are timed side by "
+                   "side.")
+@click.option("--G", "G", default=None, metavar="INT|M|N", help="GWC+PWC groups [default: the first P].")
+@click.option("--variants", default="all", show_default=True, metavar="LIST",
+              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all (standard is always timed: "
+                   "speedups are against it).")
+@click.option("--batch", type=int, default=1, show_default=True, help="Batch size of each forward pass.")
+@click.option("--threads", type=int, default=None,
+              help="torch.set_num_threads for the run [default: PyTorch's, one per core].")
+@click.option("--rounds", type=int, default=10, show_default=True,
+              help="Timed rounds; each times every variant once, in a rotating order.")
+@click.option("--warmup", type=int, default=2, show_default=True,
+              help="Untimed forward passes of each variant before the rounds.")
+@click.option("--device", default=None, metavar="NAME|PROFILE.yaml",
+              help="Device profile whose predicted times are shown beside the measured ones.")
+@click.option("--hetconv-impl", "hetconv_impl", type=click.Choice(("split", "masked", "fused")), default="split",
+              show_default=True,
+              help="How HetConv is built: split (grouped K x K + grouped 1 x 1), masked (dense, masked "
+                   "weights) or fused (timed as masked: PyTorch has no fused kernel).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
+              help="Output format [default: table, or from the -o file's extension].")
+@output_option
+def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, fmt, output):
+    """Time ARCH's variants as PyTorch modules on this machine (needs `pip install 'hetcalc[torch]'`).
+
+    Builds each variant (hetcalc.build_module), runs forward passes under torch.inference_mode on the CPU
+    after a warm-up, in rounds interleaved across the variants, and prints each variant's median time, its
+    spread, the measured speedup against standard beside the FLOPs speedup and, with a device profile,
+    the predicted time and its error. Timings are noisy on a busy machine: compare variants from one run.
+
+    Example:  hetcalc measure resnet56 --P 2,4 --batch 8 --threads 1
+    """
+    from ..optional import require_torch
+
+    require_torch("hetcalc measure")
+    from ..measure import measure as run_measure
+    from ..measure_views import header_lines, measurement_csv, measurement_grid, measurement_json
+    from ..tables import document_latex, document_markdown, document_renderables
+
+    check_writable(output, inputs=(arch,))
+    name = output_format(fmt, output, EXTENSIONS)
+    try:
+        result = run_measure(arch, P=P, G=G, variants=variants, batch=batch, threads=threads, rounds=rounds,
+                             warmup=warmup, hetconv_impl=hetconv_impl, device=device, progress=_progress())
+    finally:
+        _progress_done()
+    if name == "json":
+        return emit(output, measurement_json(result))
+    if name == "csv":
+        return emit(output, measurement_csv(result))
+    lines, grids = header_lines(result), [measurement_grid(result)]
+    if name == "table":
+        emit(output, renderables_for=lambda ascii_only: document_renderables(lines, grids, ascii_only))
+    elif name == "markdown":
+        emit(output, document_markdown(lines, grids))
+    else:
+        emit(output, document_latex(lines, grids))
+
+
+def _progress():
+    """A status line on a terminal's standard error, rewritten in place; nothing when piped."""
+    if not is_terminal(sys.stderr):
+        return None
+
+    def show(text: str) -> None:
+        sys.stderr.write(f"\r\x1b[Kmeasuring: {text}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _progress_done() -> None:
+    if is_terminal(sys.stderr):
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()

@@ -1,0 +1,90 @@
+"""The time model: kernels and a device profile in, seconds and what bounds them out (pure functions).
+
+Per kernel (docs/time-model.md gives the formulas and their limits):
+
+    compute = flops / (peak[dtype] * efficiency[class] * group_factor) + half_work / peak[dtype]
+    memory  = bytes / bandwidth   (cache bandwidth when the kernel's activations fit in the cache)
+    t       = overhead + max(compute, memory)
+
+A forward pass runs its kernels one after another on one stream, so a variant's time is the sum over its
+kernels; parallel branches (residual shortcuts) do not overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .devices import Device
+from .traffic import Kernel
+
+
+@dataclass(frozen=True)
+class KernelTime:
+    seconds: float
+    overhead: float
+    compute: float
+    memory: float
+
+    @property
+    def bound(self) -> str:
+        return bound_of(self.overhead, self.compute, self.memory)
+
+
+def bound_of(overhead: float, compute: float, memory: float) -> str:
+    """Whichever term dominates: the per-kernel overhead, or the larger of compute and memory."""
+    busy = max(compute, memory)
+    if overhead >= busy:
+        return "overhead"
+    return "compute" if compute >= memory else "memory"
+
+
+def group_factor(device: Device, kernel: Kernel) -> float:
+    """Grouped convolutions with few channels per group reuse each input less: their attained rate falls
+    in proportion to channels per group below the profile's `group_channels` (1 when not given)."""
+    if kernel.kclass not in ("grouped", "grouped_pointwise") or device.group_channels is None:
+        return 1.0
+    return min(1.0, kernel.channels_per_group / device.group_channels.value)
+
+
+def compute_rate(device: Device, kernel: Kernel, dtype: str) -> float:
+    """FLOP/s attained by a large kernel of this class."""
+    return device.peak(dtype) * device.efficiency[kernel.kclass].value * group_factor(device, kernel)
+
+
+def bandwidth(device: Device, kernel: Kernel) -> float:
+    """Bytes/s for this kernel: cache bandwidth when its activations fit in the cache."""
+    if device.cache_bytes is not None and kernel.activation_bytes <= device.cache_bytes.value:
+        return device.cache_bandwidth.value
+    return device.memory_bandwidth.value
+
+
+def kernel_time(device: Device, kernel: Kernel, dtype: str) -> KernelTime:
+    """Predicted seconds of one kernel, with its three terms."""
+    compute = 0.0
+    if kernel.kclass != "elementwise" and kernel.flops:
+        half = device.half_work.value if device.half_work is not None else 0.0
+        compute = kernel.flops / compute_rate(device, kernel, dtype) + half / device.peak(dtype)
+    memory = kernel.bytes / bandwidth(device, kernel)
+    overhead = device.kernel_overhead.value
+    return KernelTime(overhead + max(compute, memory), overhead, compute, memory)
+
+
+@dataclass(frozen=True)
+class LayerTime:
+    seconds: float
+    bound: str
+
+
+def layer_time(device: Device, kernels: list[Kernel], dtype: str) -> LayerTime:
+    """A layer's kernels in sequence; its bound is the term that takes the most of its time."""
+    times = [kernel_time(device, k, dtype) for k in kernels]
+    total = sum(t.seconds for t in times)
+    shares = {"overhead": 0.0, "compute": 0.0, "memory": 0.0}
+    for t in times:
+        shares["overhead"] += t.overhead
+        if t.compute >= t.memory:
+            shares["compute"] += t.compute
+        else:
+            shares["memory"] += t.memory
+    bound = max(shares, key=shares.get) if times else "overhead"
+    return LayerTime(total, bound)

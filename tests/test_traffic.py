@@ -1,0 +1,142 @@
+"""Memory traffic against hand formulas: bytes of every kernel a layer runs, exact integers."""
+
+from __future__ import annotations
+
+import pytest
+
+import hetcalc
+from hetcalc.errors import OptionError
+from hetcalc.graph import Conv
+from hetcalc.traffic import conv_layer_kernels, fixed_layer_kernels, shortcut_inputs
+
+SIZES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+
+
+def conv(M, N, K=3, H=16, stride=1, bias=False, bn=True, act="relu"):
+    Ho = (H + 2 * (K // 2) - K) // stride + 1
+    return Conv("c", (M, H, H), (N, Ho, Ho), (K, K), (stride, stride), (K // 2, K // 2), bias=bias, bn=bn, act=act)
+
+
+@pytest.mark.parametrize("dtype", list(SIZES))
+@pytest.mark.parametrize("B", [1, 3])
+def test_standard_conv_bytes_and_intensity(dtype, B):
+    M, N, K, H = 32, 64, 3, 16
+    s = SIZES[dtype]
+    c = conv(M, N, K, H, stride=2, bias=True)
+    Ho = 8
+    ks = conv_layer_kernels(c, "standard", None, "fused", B, s)
+    assert [k.op for k in ks] == ["conv", "bn", "act"]
+    weights = N * M * K * K
+    assert ks[0].bytes_read == (weights + N + B * M * H * H) * s  # weights, bias, input
+    assert ks[0].bytes_written == B * N * Ho * Ho * s
+    assert ks[0].flops == 2 * B * N * M * K * K * Ho * Ho
+    out = B * N * Ho * Ho
+    assert ks[1].bytes == (2 * out + 4 * N) * s  # BN reads, writes, and its 4 stored values per channel
+    assert ks[2].bytes == 2 * out * s
+    report = hetcalc.analyze({"input": [M, H, H], "layers": [{"conv": {"out": 8, "kernel": 1}},
+                                                             {"conv": {"out": N, "stride": 2, "bias": True,
+                                                                       "bn": True, "act": "relu"}}]},
+                             P=4, variants="standard", replace_first=True, dtype=dtype, batch=B)
+    layer = report.variants[0].layers[1]
+    in_ = B * 8 * H * H
+    expected = (N * 8 * 9 + N + in_ + out) * s + (2 * out + 4 * N) * s + 2 * out * s
+    assert layer.bytes == expected
+    flops = 2 * B * N * 8 * 9 * Ho * Ho + 2 * out + out  # conv, BN scale+shift, ReLU
+    assert layer.intensity == pytest.approx(flops / expected)
+    assert layer.time_s is None and layer.bound is None
+
+
+def test_gwc_pwc_intermediate_is_written_then_read():
+    M, N, H, G, B, s = 64, 128, 8, 4, 2, 4
+    c = conv(M, N, 3, H)
+    ks = conv_layer_kernels(c, "gwc_pwc", G, "fused", B, s)
+    assert [k.op for k in ks] == ["conv", "bn", "act", "conv", "bn", "act"]
+    mid = B * M * H * H
+    assert ks[0].bytes_written == mid * s  # the intermediate tensor, written by the groupwise conv
+    assert ks[0].bytes_read == (M * (M // G) * 9 + mid) * s
+    assert ks[3].bytes_read == (M * N + mid) * s  # ... and read by the pointwise conv
+    assert ks[3].bytes_written == B * N * H * H * s
+    assert ks[0].kclass == "grouped" and ks[3].kclass == "pointwise"
+
+
+def test_dwc_is_depthwise():
+    ks = conv_layer_kernels(conv(32, 64, 3, 8), "dwc_pwc", None, "fused", 1, 4)
+    assert ks[0].kclass == "depthwise" and ks[0].bytes_read == (32 * 9 + 32 * 64) * 4
+
+
+def test_hetconv_split_kernels():
+    M, N, K, H, P, B, s = 64, 128, 3, 16, 4, 2, 2
+    c = conv(M, N, K, H, bias=True)
+    ks = conv_layer_kernels(c, "hetconv", P, "split", B, s)
+    assert [k.op for k in ks] == ["conv", "gather", "conv", "add", "bn", "act"]
+    big, rest = M // P, M - M // P
+    grouped, gather, pointwise, add = ks[:4]
+    assert grouped.kclass == "grouped" and grouped.channels_per_group == big
+    assert grouped.weight_bytes == (N * big * K * K + N) * s
+    assert gather.bytes_read == gather.bytes_written == B * P * rest * H * H * s
+    assert pointwise.kclass == "grouped_pointwise" and pointwise.channels_per_group == rest
+    assert pointwise.bytes_read == (N * rest + B * P * rest * H * H) * s
+    assert add.bytes_read == 2 * B * N * H * H * s and add.bytes_written == B * N * H * H * s
+    # MACs of the two convolutions are HetConv's eqs. 2-4 exactly
+    assert (grouped.flops + pointwise.flops) // 2 == B * H * H * N * (big * K * K + rest)
+    fused = conv_layer_kernels(c, "hetconv", P, "fused", B, s)
+    assert fused[0].flops == grouped.flops + pointwise.flops
+    masked = conv_layer_kernels(c, "hetconv", P, "masked", B, s)
+    assert masked == conv_layer_kernels(c, "standard", None, "fused", B, s)
+
+
+def test_split_needs_P_dividing_N():
+    with pytest.raises(OptionError, match="divide the output depth N"):
+        conv_layer_kernels(conv(64, 36, 3, 8), "hetconv", 8, "split", 1, 4)
+    with pytest.raises(OptionError, match="N=10"):
+        hetcalc.analyze({"input": [3, 8, 8], "layers": [{"conv": 16}, {"conv": 10}]}, P=4, device="a100",
+                        hetconv_impl="split")
+
+
+def test_fc_pool_and_option_a_shortcut():
+    net = hetcalc.resolve("resnet56")
+    shortcuts = shortcut_inputs(net)
+    assert len(shortcuts) == 2  # the two stage entries that halve the map and double the channels
+    idx, shape = sorted(shortcuts.items())[0]
+    assert shape == (16, 32, 32) and net.layers[idx].out_shape == (32, 16, 16)
+    B, s = 4, 4
+    pad, add, act = fixed_layer_kernels(net.layers[idx], B, s, shape)
+    assert pad.bytes_read == B * 16 * 16 * 16 * s and pad.bytes_written == B * 32 * 16 * 16 * s
+    assert add.bytes == 3 * B * 32 * 16 * 16 * s and act.bytes == 2 * B * 32 * 16 * 16 * s
+    fc = net.layers[-1]
+    (k,) = fixed_layer_kernels(fc, B, s)
+    assert k.bytes == (64 * 10 + 10 + B * 64 + B * 10) * s and k.flops == 2 * B * 640
+    pool = net.layers[-2]
+    (k,) = fixed_layer_kernels(pool, B, s)
+    assert k.bytes == (B * 64 * 8 * 8 + B * 64) * s
+
+
+def test_variant_bytes_add_up_and_scale_with_dtype():
+    r32 = hetcalc.analyze("vgg16", P=4, dtype="fp32")
+    r8 = hetcalc.analyze("vgg16", P=4, dtype="int8")
+    for v32, v8 in zip(r32.variants, r8.variants):
+        assert v32.bytes == sum(layer.bytes for layer in v32.layers)
+        assert v32.bytes == 4 * v8.bytes
+        assert v32.time_s is None and "time_s" not in v32.to_dict()
+        assert "bytes" in v32.to_dict()
+    plain = hetcalc.analyze("vgg16", P=4)
+    assert plain.variants[0].bytes is None and "bytes" not in plain.variants[0].to_dict()
+    assert "bytes" not in plain.variants[0].layers[0].to_dict()
+
+
+def test_peak_activation_memory_of_a_plain_chain():
+    # conv 3 -> 8 at 4x4, nothing else: the largest kernel holds its input and output
+    r = hetcalc.analyze({"input": [3, 4, 4], "layers": [{"conv": {"out": 8, "bn": False, "act": None}}]},
+                        variants="standard", batch=2)
+    assert r.variants[0].peak_activation_bytes == (2 * 3 * 16 + 2 * 8 * 16) * 4
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"dtype": "fp64"}, "dtype must be one of"),
+    ({"batch": 0}, "batch must be a positive integer"),
+    ({"batch": True}, "batch must be a positive integer"),
+    ({"hetconv_impl": "sparse", "traffic": True}, "hetconv_impl must be one of"),
+])
+def test_bad_options(kwargs, match):
+    with pytest.raises(OptionError, match=match):
+        hetcalc.analyze("vgg16", **kwargs)
