@@ -25,7 +25,7 @@ from torch import nn
 
 from .counting import Convention
 from .errors import HetcalcError, OptionError
-from .graph import INPUT, Add, Conv, Linear, Network, Pool
+from .graph import INPUT, Activation, Add, BatchNorm, Conv, Linear, Network, Pool, Reshape
 from .report import analyze, layer_part, parse_variants
 
 
@@ -304,6 +304,11 @@ class _Walker:
                 i += 2
                 continue
             layer = self.network.layers[step]
+            if isinstance(layer, Reshape) and layer.op == "flatten":  # the FC after it takes it flat
+                modules[self._name(modules, layer.name, prefix)] = nn.Flatten() if not flat else nn.Identity()
+                flat = True
+                i += 1
+                continue
             if isinstance(layer, Linear):
                 modules[self._name(modules, layer.name, prefix)] = _block([
                     ("flatten", nn.Flatten() if not flat else None),
@@ -320,6 +325,10 @@ class _Walker:
                         module.add_module("se", SqueezeExcitation(layer.N, self.se))
                 elif isinstance(layer, Pool):
                     module = _pool(layer)
+                elif isinstance(layer, BatchNorm):
+                    module = _block([("bn", nn.BatchNorm2d(layer.out_shape[0])), ("act", _act(layer.act))])
+                elif isinstance(layer, Activation):
+                    module = _act(layer.act)
                 else:
                     raise HetcalcError(f"the torch builder cannot build layer {layer.name} ({layer.kind}) here")
                 modules[self._name(modules, layer.name, prefix)] = module
