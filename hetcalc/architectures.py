@@ -31,7 +31,12 @@ def builtin_path(name: str) -> Path:
 
 
 def looks_like_path(arch: str) -> bool:
-    return arch.endswith((".yaml", ".yml", ".onnx")) or "/" in arch or "\\" in arch or Path(arch).exists()
+    if arch.endswith((".yaml", ".yml", ".onnx")) or "/" in arch or "\\" in arch:
+        return True
+    try:
+        return Path(arch).exists()
+    except (OSError, ValueError):  # too long for a file name, or a NUL byte: not a file
+        return False
 
 
 def is_onnx(path: str | Path) -> bool:
@@ -68,5 +73,6 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
         return replace(network, source=f"built-in architectures/{arch}.yaml")
     if looks_like_path(arch):
         return load_file(Path(arch), strict, input_shape)
-    raise OptionError(f"unknown architecture '{arch}'; built-in: {', '.join(names)} "
+    shown = arch if len(arch) <= 80 else f"{arch[:60]}... ({len(arch):,} characters)"
+    raise OptionError(f"unknown architecture '{shown}'; built-in: {', '.join(names)} "
                     "(or give a path to a .yaml spec)")

@@ -23,6 +23,33 @@ OP_RULES = {
 }
 
 
+def _op_names(ops) -> tuple[str, ...]:
+    """Operation names from a tuple or list of names, or one string ('bn' or 'bn,act'); 'all' is every one.
+
+    Every name must be known: a misspelt one is refused, never dropped.
+    """
+    if isinstance(ops, str):
+        ops = ops.split(",")
+    try:
+        items = list(ops)
+    except TypeError:
+        raise OptionError(f"ops must be a list of operation names ({', '.join(OPS)}), got {ops!r}") from None
+    names = []
+    for op in items:
+        if not isinstance(op, str):
+            raise OptionError(f"ops must be operation names ({', '.join(OPS)}), got {op!r}")
+        name = op.strip().lower()
+        if not name:
+            continue
+        if name == "all":
+            names += OPS
+        elif name not in OPS:
+            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {', '.join(OPS)}, all)")
+        else:
+            names.append(name)
+    return tuple(names)
+
+
 @dataclass(frozen=True)
 class Convention:
     """What counts as a FLOP and as a parameter. The default is the paper's: MACs of conv and FC layers."""
@@ -36,6 +63,14 @@ class Convention:
     pointwise_bias: bool = True  # GWC/DWC+PWC: the pointwise conv has a bias when the network's convs do
 
     def __post_init__(self) -> None:
+        for name in ("replace_first", "ratio_1x1", "pointwise_bias"):
+            value = getattr(self, name)
+            if type(value) is not bool:  # 'no' and 'false' are truthy strings, not False
+                raise OptionError(f"{name} must be True or False, got {value!r}")
+        for name, allowed in (("params", PARAM_STYLES), ("hetconv", HETCONV_ACCOUNTING)):
+            if not isinstance(getattr(self, name), str):
+                raise OptionError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        object.__setattr__(self, "ops", _op_names(self.ops))
         if type(self.flops_per_mac) is not int or self.flops_per_mac not in (1, 2):
             raise OptionError(f"flops per MAC must be 1 or 2, got {self.flops_per_mac!r}")
         if self.params not in PARAM_STYLES:
@@ -46,9 +81,6 @@ class Convention:
         if self.ratio_1x1 and self.hetconv != "ratio":
             raise OptionError("ratio_1x1 (--ratio-1x1) needs ratio accounting for HetConv "
                               "(hetconv='ratio', --hetconv ratio)")
-        bad = [op for op in self.ops if op not in OPS]
-        if bad:
-            raise OptionError(f"unknown operation '{bad[0]}' to count (known: {', '.join(OPS)}, all)")
         object.__setattr__(self, "ops", tuple(op for op in OPS if op in self.ops))
 
     def flops(self, piece: Piece) -> int:

@@ -22,9 +22,40 @@ TIME_SUMMARY_FIELDS = ("bytes", "peak_activation_bytes", "time_s", "time_speedup
 
 
 def to_json(report: Report) -> str:
+    """The report as JSON text (docs/json.md); `write_json` streams the same text to a file."""
+    buf = io.StringIO()
+    write_json(report, buf)
+    return buf.getvalue()
+
+
+_LAYERS_MARK = "\0layers\0"
+
+
+def write_json(report: Report, fh) -> None:
+    """Stream the report's JSON to a text file: the same data as `json.dumps(report.to_dict())`.
+
+    Indented two spaces, each per-layer object on one line: the C encoder writes each layer as it goes,
+    so a 100,000-layer report never sits in memory as one text (nor as one tree of dicts).
+    """
     import json
 
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    data = report.to_dict(layers=False)
+    for variant in data["variants"]:
+        variant["layers"] = _LAYERS_MARK
+    pieces = json.dumps(data, indent=2).split(json.dumps(_LAYERS_MARK))
+    encode = json.JSONEncoder(separators=(", ", ": ")).encode
+    for variant, piece in zip(report.variants, pieces):
+        fh.write(piece)
+        layers = variant.layers
+        if not layers:
+            fh.write("[]")
+            continue
+        fh.write("[\n")
+        last = len(layers) - 1
+        for i, layer in enumerate(layers):
+            fh.write("        " + encode(layer.to_dict()) + (",\n" if i < last else "\n"))
+        fh.write("      ]")
+    fh.write(pieces[-1] + "\n")
 
 
 def _cell(value):
@@ -95,3 +126,10 @@ def render(report: Report, fmt: str, per_layer: bool = True) -> str:
     if fmt == "latex":
         return to_latex_doc(report, per_layer)
     raise ValueError(fmt)
+
+
+def streamed(report: Report, fmt: str, per_layer: bool = True):
+    """Like `render`, but JSON comes as a function writing to a text file, so that it streams."""
+    if fmt == "json":
+        return lambda fh: write_json(report, fh)
+    return render(report, fmt, per_layer)

@@ -6,13 +6,57 @@ _UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
 def si(value: int, digits: int = 2) -> str:
-    """313463808 -> '313.46M' (decimal units, as papers print FLOPs and parameters)."""
+    """313463808 -> '313.46M' (decimal units, as papers print FLOPs and parameters).
+
+    Integer arithmetic, rounding half to even: exact however large the count (a float would
+    print 73728000000000016.00T for 73728000000000010000000000000).
+    """
+    if isinstance(value, float):
+        return _si_float(value, digits)
+    value = int(value)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    for scale, unit in _UNITS:
+        if value >= scale:
+            return f"{sign}{_fixed(value, scale, digits)}{unit}"
+    return f"{sign}{value}"
+
+
+def _fixed(numerator: int, denominator: int, digits: int) -> str:
+    """numerator / denominator with `digits` decimals, exactly (round half to even)."""
+    unit = 10**digits
+    q, r = divmod(numerator * unit, denominator)
+    if 2 * r > denominator or (2 * r == denominator and q % 2):
+        q += 1
+    whole, frac = divmod(q, unit)
+    return f"{whole}.{frac:0{digits}d}" if digits else str(whole)
+
+
+def _si_float(value: float, digits: int) -> str:
     sign = "-" if value < 0 else ""
     value = abs(value)
     for scale, unit in _UNITS:
         if value >= scale:
             return f"{sign}{value / scale:.{digits}f}{unit}"
-    return f"{sign}{value}"
+    return f"{sign}{value:g}"
+
+
+def printable(text: str) -> str:
+    """A name as a table shows it: control characters and lone surrogates escaped, so columns stay aligned."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
 
 
 def percent(value: float) -> str:

@@ -25,6 +25,53 @@ from .formatting import si
 from .graph import Conv, Network
 from .report import Report, analyze, is_replaced, parse_variants
 
+
+def _prepare_matplotlib() -> None:
+    """Before matplotlib is first imported: figures are only ever saved, so the Agg backend whatever
+    MPLBACKEND says (a bogus value would make the import fail), and a private config folder when the
+    user's is not writable (matplotlib would warn on every run)."""
+    import os
+    import sys
+
+    if "matplotlib" in sys.modules:
+        return
+    os.environ["MPLBACKEND"] = "Agg"
+    if not os.environ.get("MPLCONFIGDIR"):
+        home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        folder = os.path.join(home, "matplotlib")
+        probe = folder if os.path.isdir(folder) else home
+        if not (os.path.isdir(probe) and os.access(probe, os.W_OK | os.X_OK)):
+            os.environ["MPLCONFIGDIR"] = _private_config_dir()
+    elif not os.access(os.environ["MPLCONFIGDIR"], os.W_OK | os.X_OK):
+        os.environ["MPLCONFIGDIR"] = _private_config_dir()
+
+
+def _private_config_dir() -> str:
+    """A folder of our own for matplotlib's font cache: kept between runs (building the cache takes
+    seconds), in the temporary folder, owned by this user and private to them; a fresh one otherwise."""
+    import os
+    import stat
+    import tempfile
+
+    folder = os.path.join(tempfile.gettempdir(), f"hetcalc-matplotlib-{os.getuid()}")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077 \
+                and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    except OSError:
+        pass
+    import atexit
+    import shutil
+
+    private = tempfile.mkdtemp(prefix="hetcalc-mpl-")
+    atexit.register(shutil.rmtree, private, True)
+    return private
+
+
+_prepare_matplotlib()
+
 # One colour per variant in every figure: the Okabe-Ito palette, safe for colour-blind readers
 # (grey for the baseline). Markers and dashes keep the variants apart in greyscale print too.
 COLOURS = {"standard": "#999999", "hetconv": "#0072B2", "gwc_pwc": "#E69F00", "dwc_pwc": "#009E73"}
@@ -35,6 +82,11 @@ ASYMPTOTE_COLOUR = "#000000"
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DEFAULT_DPI = 200
 PNG_MAX_PIXELS = 2**16 - 1  # Agg's limit on each side of a raster image
+MAX_RASTER = 50_000_000  # pixels of any raster drawn (the PNG, or the layout pass at the figure's dpi): 200 MB
+MAX_INCHES = 200.0  # each side of a figure
+MAX_DPI = 10_000
+MAX_K = 1_000  # kernel size of Figure 5
+MAX_P = 2**60  # the largest P a figure's axis takes
 LOG_SPREAD = 20  # "auto" scale: log when the largest bar exceeds the smallest non-zero one this many times
 SCALES = ("auto", "log", "linear")
 
@@ -45,6 +97,8 @@ _STYLE = {
     "axes.spines.right": False, "axes.grid": True, "grid.color": "#d9d9d9", "grid.linewidth": 0.6,
     "axes.axisbelow": True, "lines.linewidth": 1.8, "lines.markersize": 5, "legend.frameon": False,
     "pdf.fonttype": 42, "ps.fonttype": 42, "svg.hashsalt": "hetcalc",
+    # text from a user (a title, a layer name like "$\\foo$") is text, never TeX math
+    "text.parse_math": False, "text.usetex": False,
 }
 
 
@@ -90,18 +144,29 @@ def _positive_int(value: Any, option: str, least: int = 1) -> int:
 def powers_of_two(P_max: int, option: str = "P_max") -> tuple[int, ...]:
     """1, 2, 4, ..., P_max; P_max must be a power of two."""
     _positive_int(P_max, option)
+    if P_max > MAX_P:
+        raise OptionError(f"{option} must be at most 2^60 = {MAX_P:,}, got {_big(P_max)}")
     if P_max & (P_max - 1):
         raise OptionError(f"{option} must be a power of two (1, 2, 4, 8, ...), got {P_max}")
     return tuple(2**i for i in range(P_max.bit_length()))
 
 
+def _big(value: int) -> str:
+    return str(value) if value < 10**30 else f"a number of {len(str(value)):,} digits"
+
+
 def _check_size(size) -> tuple[float, float]:
     try:
         width, height = (float(v) for v in size)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise OptionError(f"size must be two numbers (width, height) in inches, got {size!r}") from None
     if not (0 < width < float("inf") and 0 < height < float("inf")):
         raise OptionError(f"size must be two positive numbers (width, height) in inches, got {size!r}")
+    if max(width, height) > MAX_INCHES or min(width, height) < 0.5:
+        raise OptionError(f"size must be between 0.5 and {MAX_INCHES:g} inches a side, got {width:g} x {height:g}")
+    if width * height * 100**2 > MAX_RASTER:  # the layout pass draws at 100 dpi
+        raise OptionError(f"a {width:g} x {height:g} inch figure is too large to lay out "
+                          f"(at most {MAX_RASTER // 10**4:,} square inches)")
     return width, height
 
 
@@ -144,6 +209,14 @@ def _layout_guard():
                               "size (--size W,H in inches)")
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def user_text(text) -> str:
+    """Text from a user as a figure shows it: line breaks kept, other control characters escaped (a font
+    has no glyph for them). Math text is off in the style, so '$' is a dollar sign."""
+    from .formatting import printable
+
+    return "\n".join(printable(line) for line in str(text).split("\n"))
 
 
 def tick_text(value: float) -> str:
@@ -269,15 +342,20 @@ def _flops_label(convention: Convention, what: str = "FLOPs per image") -> str:
     return f"{what}\n({mac}{extra})"
 
 
+def _floats(values) -> list[float]:
+    """Counts as floats for drawing only (numpy cannot hold integers beyond int64); CSV keeps them exact."""
+    return [float(v) for v in values]
+
+
 def _line(ax, key: str, x, y, label: str, **style):
     options = dict(color=COLOURS[key], marker=MARKERS[key], linestyle=LINESTYLES[key], label=label, gid=key)
     options.update(style)
-    return ax.plot(list(x), list(y), **options)[0]
+    return ax.plot(_floats(x), _floats(y), **options)[0]
 
 
 def _reference(ax, key: str, y, label: str):
     """A horizontal line across the axes for a value that does not depend on P."""
-    line = ax.axhline(y, color=COLOURS[key], linestyle=LINESTYLES[key], linewidth=1.4, label=label)
+    line = ax.axhline(float(y), color=COLOURS[key], linestyle=LINESTYLES[key], linewidth=1.4, label=label)
     line.set_gid(key)
     return line
 
@@ -290,7 +368,11 @@ def speedup_data(K: int = 3, P_max: int = 256, N: int = 256) -> PlotData:
     The closed forms come from the CONV_TYPES registry, for a K x K filter with N outputs.
     """
     _positive_int(K, "K", 2)
+    if K > MAX_K:
+        raise OptionError(f"K must be at most {MAX_K:,}, got {_big(K)}")
     _positive_int(N, "N")
+    if N > 10**30:
+        raise OptionError(f"N must be at most 10**30, got {_big(N)}")
     parts = powers_of_two(P_max, "P_max")
     conv = Conv(name="filter", in_shape=(N, 1, 1), out_shape=(N, 1, 1), kernel=(K, K))
     hetconv, gwc_pwc, dwc_pwc = (CONV_TYPES[key].closed_form for key in ("hetconv", "gwc_pwc", "dwc_pwc"))
@@ -323,7 +405,7 @@ def speedup_figure(K: int = 3, P_max: int = 256, N: int = 256, *, title: str | N
     if title is None:
         title = f"HetConv speedup over standard convolution, K = {K}"
     if title:
-        fig.suptitle(title)
+        fig.suptitle(user_text(title))
     _legend(fig, [ax], ncols=3)
     _fit_texts(fig, [ax], part_axis=ax)
     return fig
@@ -388,7 +470,7 @@ def layers_figure(report: Report, *, title: str | None = None, size=None, scale:
     width = 0.8 / count
     x = range(len(index))
     for ax, attr in ((ax_flops, "flops"), (ax_params, "params")):
-        heights = {v.variant: [getattr(v.layers[i], attr) for i in index] for v in report.variants}
+        heights = {v.variant: _floats(getattr(v.layers[i], attr) for i in index) for v in report.variants}
         for j, v in enumerate(report.variants):
             label = f"{v.label}: {v.speedup:.2f}× ({si(v.flops)} FLOPs)"
             ax.bar([i + (j - (count - 1) / 2) * width for i in x], heights[v.variant], width,
@@ -399,13 +481,13 @@ def layers_figure(report: Report, *, title: str | None = None, size=None, scale:
         ax.set_xlim(-0.6, len(index) - 0.4)
     ax_flops.set_ylabel(_flops_label(report.convention))
     ax_params.set_ylabel("parameters")
-    names = [layers[i].name + ("*" if _replaced(report, i) else "") for i in index]
+    names = [user_text(layers[i].name) + ("*" if _replaced(report, i) else "") for i in index]
     ax_params.set_xticks(list(x), names, rotation=90, fontsize=9 if len(index) <= 30 else 8)
     ax_params.set_xlabel("layer (* replaced; the variants differ only there)")
     if title is None:
         title = f"{report.title}: cost per layer"
     if title:
-        fig.suptitle(title)
+        fig.suptitle(user_text(title))
     _legend(fig, [ax_flops], ncols=min(count, 2), title="variant: total speedup over standard (eq. 9)")
     _fit_texts(fig, [ax_flops, ax_params])
     return fig
@@ -519,7 +601,7 @@ def sweep_figure(sweep: SweepTotals, *, reduction: bool = False, title: str | No
     if title is None:
         title = f"{sweep.title}: total cost against P"
     if title:
-        fig.suptitle(title)
+        fig.suptitle(user_text(title))
     _legend(fig, [ax_flops], ncols=min(len(sweep.variants), 4))
     _fit_texts(fig, [ax_flops, ax_params], part_axis=ax_params)
     return fig
@@ -536,13 +618,22 @@ def render_figure(fig, fmt: str, dpi: float = DEFAULT_DPI) -> bytes:
 
     if fmt not in FORMATS.values():
         raise OptionError(f"unknown figure format {fmt!r}; use one of {', '.join(FORMATS.values())}")
-    if not dpi > 0:
-        raise OptionError(f"dpi must be positive, got {dpi!r}")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 1 <= dpi < float("inf"):
+        raise OptionError(f"dpi must be a number from 1 to {MAX_DPI:,}, got {dpi!r}")
     width, height = fig.get_size_inches()
+    if fmt == "png" and min(width, height) * dpi < 16:
+        raise OptionError(f"a {width:g} x {height:g} inch figure at {dpi:g} dpi is smaller than 16 pixels a "
+                          "side; raise --dpi or --size")
     if fmt == "png" and max(width, height) * dpi > PNG_MAX_PIXELS:
         raise OptionError(f"a {width:g} x {height:g} inch figure at {dpi:g} dpi is "
                           f"{round(width * dpi)} x {round(height * dpi)} pixels; PNG allows at most "
                           f"{PNG_MAX_PIXELS} on each side (lower --dpi or --size)")
+    if fmt == "png" and width * height * dpi * dpi > MAX_RASTER:
+        raise OptionError(f"a {width:g} x {height:g} inch figure at {dpi:g} dpi is "
+                          f"{round(width * dpi):,} x {round(height * dpi):,} pixels; at most {MAX_RASTER:,} "
+                          "pixels in all (lower --dpi or --size)")
+    if dpi > MAX_DPI:
+        raise OptionError(f"dpi must be a number from 1 to {MAX_DPI:,}, got {dpi!r}")
     metadata = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
     buf = io.BytesIO()
     with _layout_guard(), matplotlib.style.context(_STYLE):

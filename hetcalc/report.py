@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from collections.abc import Sequence
 from typing import Any, Iterable, Union
 
 from .architectures import resolve
@@ -19,9 +20,13 @@ SHOWN_LAYERS = 20  # an error names at most this many layers, then counts the re
 TIME_FIELDS = ("bytes", "intensity", "time_s", "bound", "peak_activation_bytes", "time_speedup")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerResult:
-    """One layer's cost under one variant."""
+    """One layer's cost under one variant.
+
+    Slotted: a 100,000-layer network has 400,000 of these, and a slotted instance takes a fifth of the
+    memory of one with a __dict__. Add a field as usual; `to_dict()` follows the fields.
+    """
 
     name: str
     kind: str  # conv | fc | pool | add | mul | concat | bn | act | flatten | reshape | pad | slice | upsample
@@ -45,9 +50,21 @@ class LayerResult:
     bound: str | None = None  # "compute" | "memory" | "overhead"
 
     def to_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if v is not None or k not in TIME_FIELDS}
+        data = {name: getattr(self, name) for name in _field_names(type(self))
+                if getattr(self, name) is not None or name not in TIME_FIELDS}
         data["out"] = list(self.out)
         return data
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls) -> tuple[str, ...]:
+    """A dataclass's field names, in order (cached: to_dict runs once per layer and variant)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(cls.__dataclass_fields__)
+    return names
 
 
 @dataclass(frozen=True)
@@ -67,16 +84,18 @@ class VariantResult:
     flops_reduction: float  # percent
     params_reduction: float  # percent
     replaced_layers: int
-    layers: tuple[LayerResult, ...] = field(repr=False)
+    layers: Sequence[LayerResult] = field(repr=False)  # a LayerRows: built on access
     bytes: int | None = None  # memory traffic of one forward pass of the batch
     peak_activation_bytes: int | None = None
     time_s: float | None = None  # predicted seconds of one forward pass of the batch
     time_speedup: float | None = None  # standard's time_s / this variant's
 
-    def to_dict(self) -> dict:
+    def to_dict(self, layers: bool = True) -> dict:
+        """The JSON object of one variant; `layers=False` leaves out its per-layer list (streamed exports)."""
         data = {k: v for k, v in self.__dict__.items()
                 if k != "layers" and (v is not None or k not in TIME_FIELDS)}
-        data["layers"] = [layer.to_dict() for layer in self.layers]
+        if layers:
+            data["layers"] = [layer.to_dict() for layer in self.layers]
         return data
 
 
@@ -111,11 +130,11 @@ class Report:
         """The standard variant: the baseline of every reduction and speedup."""
         return self.variant("standard")
 
-    def to_dict(self) -> dict:
-        """The JSON object of docs/json.md."""
+    def to_dict(self, layers: bool = True) -> dict:
+        """The JSON object of docs/json.md; `layers=False` leaves out the per-layer lists."""
         return {"architecture": self.architecture, "title": self.title, "source": self.source,
                 "input": list(self.input), "convention": self.convention.to_dict(), "se": self.se,
-                **self._time_dict(), "variants": [v.to_dict() for v in self.variants]}
+                **self._time_dict(), "variants": [v.to_dict(layers) for v in self.variants]}
 
     def _time_dict(self) -> dict:
         if self.dtype is None:
@@ -166,8 +185,15 @@ def parse_variants(variants: Iterable[str] | str | None) -> tuple[str, ...]:
         variants = variants.split(",")
     aliases = {"std": "standard", "het": "hetconv", "gwc": "gwc_pwc", "dwc": "dwc_pwc",
                "gwc+pwc": "gwc_pwc", "dwc+pwc": "dwc_pwc", "gwc-pwc": "gwc_pwc", "dwc-pwc": "dwc_pwc"}
+    try:
+        variants = list(variants)
+    except TypeError:
+        raise OptionError(f"variants must be a comma-separated string or a list of variant names, got "
+                          f"{variants!r}") from None
     chosen = set()
     for raw in variants:
+        if not isinstance(raw, str):
+            raise OptionError(f"a variant must be a name ({', '.join(VARIANTS)}, all), got {raw!r}")
         key = raw.strip().lower()
         if not key:
             continue
@@ -315,6 +341,22 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             gc.enable()
 
 
+def make_convention(convention: Any, options: dict) -> Convention:
+    """The Convention of an API call: the one given, or one built from keyword options (not both)."""
+    if convention is not None:
+        if not isinstance(convention, Convention):
+            raise OptionError(f"convention must be a hetcalc.Convention, got {convention!r}")
+        if options:
+            raise OptionError(f"give either convention= or its fields as keywords, not both "
+                              f"(got {', '.join(sorted(options))})")
+        return convention
+    known = Convention.__dataclass_fields__
+    unknown = [k for k in options if k not in known]
+    if unknown:
+        raise OptionError(f"unknown option {unknown[0]!r} (known: {', '.join(known)})")
+    return Convention(**options)
+
+
 def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None, input_shape=None,
              strict=False) -> Report:
     network = resolve(arch, input_shape=input_shape, strict=strict)
@@ -322,7 +364,7 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
         from .overrides import apply_parts
 
         network = apply_parts(network, P_at)
-    convention = convention or Convention(**convention_options)
+    convention = make_convention(convention, convention_options)
     keys = parse_variants(variants)
     part_p = parse_part(P, "P")
     # G defaults to P; a per-layer P = N cannot be a group count (it need not divide M), so G = M then
@@ -370,6 +412,7 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
                else (0, 0, 0, 0) for i, layer in enumerate(layers)]
     parts = {"standard": None, "hetconv": part_p, "gwc_pwc": part_g, "dwc_pwc": None}
     own_parts = any(c.P is not None for c in replaced)  # some replaced layers have their own P
+    std_rows = None
     results = []
     std_totals = None
     for key in ("standard", *[k for k in keys if k != "standard"]):
@@ -377,45 +420,51 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
         part = parts[key]
         flags = ratio_flags if key == "hetconv" and convention.hetconv == "ratio" else replaced_flags
         layer_results = []
-        for layer, flag, std, extra in zip(layers, flags, std_sums, se_sums):
-            if flag and key != "standard":
-                own = layer.P if (key == "hetconv" or (key == "gwc_pwc" and g_own)) else None
-                if key == "gwc_pwc" and own == "N":  # as for --P N: a group count must divide M
-                    own = "M"
-                p = None if key == "dwc_pwc" else layer_part(own if own is not None else part, layer)
-                if key == "hetconv" and convention.hetconv == "ratio":
-                    ratio = hetconv_ratio(p, ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
-                    sums, closed = _scaled(std, ratio), float(ratio)
-                else:
-                    kind = (key, p, layer.in_shape, layer.out_shape, layer.kernel, layer.groups, layer.bias,
-                            layer.bn, layer.act)
-                    if kind not in memo:
-                        pieces = ctype.cost(layer, p)
-                        if key != "hetconv" and not convention.pointwise_bias:
-                            pieces = (*pieces[:-1], replace(pieces[-1], biases=0, bias_adds=0))
-                        memo[kind] = _sum(pieces, convention), ctype.closed_form(layer, p)
-                    sums, closed = memo[kind]
-                tag = key + (f" {ctype.part}={p}" if ctype.part else "")
-            else:
+        for i, (layer, flag, std, extra) in enumerate(zip(layers, flags, std_sums, se_sums)):
+            if not (flag and key != "standard"):
+                if std_rows is not None:  # a layer no variant rebuilds has the same result in every variant
+                    layer_results.append(std_rows[i])
+                    continue
                 sums, closed, tag = std, None, "standard" if isinstance(layer, Conv) else layer.kind
-            layer_results.append(_layer_result(layer, flag and key != "standard", tag, _add(sums, extra),
-                                               _add(std, extra)[0], closed))
-        flops = sum(r.flops for r in layer_results)
-        params = sum(r.params for r in layer_results)
-        macs = sum(r.macs for r in layer_results)
-        depths = [r.depth for r in layer_results]
+                layer_results.append((False, tag, _add(sums, extra) if se else sums, std[0] + extra[0], closed))
+                continue
+            own = layer.P if (key == "hetconv" or (key == "gwc_pwc" and g_own)) else None
+            if key == "gwc_pwc" and own == "N":  # as for --P N: a group count must divide M
+                own = "M"
+            p = None if key == "dwc_pwc" else layer_part(own if own is not None else part, layer)
+            if key == "hetconv" and convention.hetconv == "ratio":
+                ratio = hetconv_ratio(p, ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
+                sums, closed = _scaled(std, ratio), float(ratio)
+            else:
+                kind = (key, p, layer.in_shape, layer.out_shape, layer.kernel, layer.groups, layer.bias,
+                        layer.bn, layer.act)
+                if kind not in memo:
+                    pieces = ctype.cost(layer, p)
+                    if key != "hetconv" and not convention.pointwise_bias:
+                        pieces = (*pieces[:-1], replace(pieces[-1], biases=0, bias_adds=0))
+                    memo[kind] = _sum(pieces, convention), ctype.closed_form(layer, p)
+                sums, closed = memo[kind]
+            tag = key + (f" {ctype.part}={p}" if ctype.part else "")
+            layer_results.append((True, tag, _add(sums, extra) if se else sums, std[0] + extra[0], closed))
+        if std_rows is None:
+            std_rows = layer_results
+        flops = sum(r[2][0] for r in layer_results)
+        params = sum(r[2][1] for r in layer_results)
+        macs = sum(r[2][2] for r in layer_results)
+        depths = [r[2][3] for r in layer_results]
         depth = network.longest_path(depths.__getitem__)
         if std_totals is None:
             std_totals = (flops, params, depth)
         s_flops, s_params, s_depth = std_totals
         results.append(VariantResult(
-            variant=key, label=_label(key, part, own_parts and (key == "hetconv" or (key == "gwc_pwc" and g_own))), P=part_p if key == "hetconv" else None,
+            variant=key, label=_label(key, part, own_parts and (key == "hetconv" or (key == "gwc_pwc" and g_own))),
+            P=part_p if key == "hetconv" else None,
             G=part_g if key == "gwc_pwc" else ("M" if key == "dwc_pwc" else None),
             flops=flops, params=params, macs=macs, latency_depth=depth, added_latency=depth - s_depth,
             speedup=s_flops / flops if flops else float("inf"),
             flops_reduction=100.0 * (s_flops - flops) / s_flops if s_flops else 0.0,
             params_reduction=100.0 * (s_params - params) / s_params if s_params else 0.0,
-            replaced_layers=sum(r.replaced for r in layer_results), layers=tuple(layer_results)))
+            replaced_layers=sum(r[0] for r in layer_results), layers=LayerRows(layers, layer_results)))
     chosen = tuple(r for r in results if r.variant in keys)
     return Report(architecture=network.name, title=network.title, source=network.source,
                   input=network.input, convention=convention, variants=chosen, network=network, se=se,
@@ -429,13 +478,58 @@ def _label(key: str, part: Part, per_layer: bool = False) -> str:
     return ctype.label
 
 
-def _layer_result(layer, replaced: bool, tag: str, sums, std_flops: int, closed) -> LayerResult:
-    flops, params, macs, depth = sums
+class LayerRows(Sequence):
+    """A variant's per-layer results, an immutable sequence of LayerResult built on access.
+
+    The analysis keeps one small row per layer (shared between variants where a layer is not rebuilt);
+    a 100,000-layer network's four variants would otherwise hold 400,000 LayerResult objects that a
+    summary never reads. Indexing, slicing, iteration and equality behave as for a tuple.
+    """
+
+    __slots__ = ("_layers", "_rows")
+
+    def __init__(self, layers, rows) -> None:
+        self._layers = layers
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self._rows))))
+        row = self._rows[index]
+        return _layer_result(_layer_facts(self._layers[index]), *row)
+
+    def __iter__(self):
+        for layer, row in zip(self._layers, self._rows):
+            yield _layer_result(_layer_facts(layer), *row)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, LayerRows):
+            return self._rows == other._rows and (self._layers is other._layers or tuple(self) == tuple(other))
+        if isinstance(other, (tuple, list)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"LayerRows({len(self)} layers)"
+
+
+def _layer_facts(layer) -> dict:
+    """The fields of a layer's result that every variant shares."""
     conv = isinstance(layer, Conv)
-    return LayerResult(
-        name=layer.name, kind=layer.kind, M=layer.in_features if isinstance(layer, Linear) else layer.in_shape[0],
-        N=layer.out_shape[0],
-        K=layer.K if conv else None, stride=layer.stride[0] if conv else None,
-        out=(layer.out_shape[1], layer.out_shape[2]), replaced=replaced, realization=tag,
-        flops=flops, params=params, macs=macs, depth=depth,
-        ratio=(flops / std_flops) if (replaced and std_flops) else None, closed_form=closed)
+    return dict(name=layer.name, kind=layer.kind,
+                M=layer.in_features if isinstance(layer, Linear) else layer.in_shape[0], N=layer.out_shape[0],
+                K=layer.K if conv else None, stride=layer.stride[0] if conv else None,
+                out=(layer.out_shape[1], layer.out_shape[2]))
+
+
+def _layer_result(facts: dict, replaced: bool, tag: str, sums, std_flops: int, closed) -> LayerResult:
+    flops, params, macs, depth = sums
+    return LayerResult(**facts, replaced=replaced, realization=tag, flops=flops, params=params, macs=macs,
+                       depth=depth, ratio=(flops / std_flops) if (replaced and std_flops) else None,
+                       closed_form=closed)

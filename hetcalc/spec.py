@@ -171,7 +171,16 @@ def _name(value: Any, what: str, at: At) -> str:
     if not isinstance(value, str) or not value.strip():
         hint = " (quote it: YAML reads yes/no/on/off as booleans)" if isinstance(value, bool) else ""
         raise at.error(f"{what} must be a non-empty string, got {_got(value)}{hint}")
+    _no_surrogate(value, what, at)
     return value.strip()
+
+
+def _no_surrogate(value: str, what: str, at: At) -> None:
+    """Refuse a lone surrogate ("\\udcff" in YAML): not a character, and no UTF-8 file could hold it."""
+    surrogate = next((ch for ch in value if 0xD800 <= ord(ch) <= 0xDFFF), None)
+    if surrogate is not None:
+        raise at.error(f"{what} holds a lone surrogate \\u{ord(surrogate):04x}, which is not a character; "
+                       "text in a spec must be valid Unicode")
 
 
 def _choice(value: Any, what: str, at: At, choices: tuple[str, ...]) -> str:
@@ -423,6 +432,8 @@ class _Builder:
         """One Conv from options (args, then `override`, then the spec's defaults).
 
         `in` is checked on the first of a run of repeats only: the others take the run's own output.
+        The checks depend only on the options and the input shape, so the same entry on the same shape (a
+        repeat, the blocks of a repeated residual) reuses the checked layer with a new name and edge.
         """
         index, shape = cur
         try:
@@ -923,6 +934,8 @@ def build_network(data: Any, source: str = "<spec>", default_name: str = "networ
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             raise _at_key(data, key, at).error(f"{key} must be a string, got {_got(value)}")
+        if value:
+            _no_surrogate(value, key, _at_key(data, key, at))
         text[key] = value or ""
     in_at = _at_key(data, "input", at)
     raw_input = data["input"]
@@ -971,7 +984,15 @@ def _defaults(value: Any, at: At) -> dict:
 
 
 def load_spec_text(text: str, source: str = "<string>", default_name: str = "network") -> Network:
-    """A Network from YAML text."""
+    """A Network from YAML text (a str, or UTF-8 bytes)."""
+    if not isinstance(source, str) or not isinstance(default_name, str):
+        raise SpecError(f"source and default_name must be strings, got {source!r}, {default_name!r}")
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        from .yamlsource import decode_spec_bytes
+
+        text = decode_spec_bytes(bytes(text), source)
+    elif not isinstance(text, str):
+        raise SpecError(f"spec text must be a str or bytes, got {type(text).__name__}", source=source)
     data, root_mark = load_yaml_document(text, source)
     return build_network(data, source, default_name, root_mark=root_mark)
 
@@ -979,4 +1000,6 @@ def load_spec_text(text: str, source: str = "<string>", default_name: str = "net
 def load_spec_file(path: str | Path) -> Network:
     """A Network from a YAML file."""
     path = Path(path)
-    return load_spec_text(read_spec_file(path), str(path), path.stem)
+    # a file name that is not UTF-8 (os.fsdecode's surrogates) still gives a printable default name
+    stem = path.stem.encode("utf-8", "backslashreplace").decode("utf-8")
+    return load_spec_text(read_spec_file(path), str(path), stem)

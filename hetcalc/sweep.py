@@ -28,6 +28,8 @@ from .graph import Network
 from .report import Report, analyze
 
 MAX_VALUES = 100_000  # part values in one sweep
+MAX_PART = 10**30  # no spec integer is larger (spec.MAX_VALUE), so a larger part divides no M
+_TARGET = __import__("re").compile(r"[+]?(?:(\d{1,40})(?:\.(\d{0,40}))?|\.(\d{1,40}))(?:[eE]([+-]?\d{1,3}))?")
 INT64_SAFE = 2**62  # below this, int64 sums and products of two checked terms cannot overflow
 PART_VARIANTS = {"hetconv": "P", "gwc_pwc": "G"}
 FIXED_VARIANTS = ("standard", "dwc_pwc")
@@ -45,9 +47,16 @@ def parse_values(text: Any, option: str = "P") -> tuple[int, ...]:
         text = str(text)
     if not isinstance(text, str):
         try:
-            items = [int(v) for v in text]
-        except (TypeError, ValueError):
-            raise OptionError(f"{option} values must be integers, got {text!r}") from None
+            items = list(text)
+        except TypeError:
+            raise OptionError(f"{option} values must be integers or value text like '1..16', got {text!r}") from None
+        for v in items:  # 4.7 is not 4, True is not 1
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise OptionError(f"{option} values must be integers, got {v!r}")
+            if v < 1:
+                raise OptionError(f"{option} values must be at least 1, got {v}")
+            if v > MAX_PART:
+                raise OptionError(f"{option} value {_digits(v)} is too large (at most 10**30)")
         text = ",".join(str(v) for v in items)
     values: set[int] = set()
     for raw in text.split(","):
@@ -81,9 +90,17 @@ def parse_values(text: Any, option: str = "P") -> tuple[int, ...]:
     return tuple(sorted(values))
 
 
+def _digits(value: int) -> str:
+    text = str(value) if value < 10**40 else f"of {len(str(value)):,} digits"
+    return text
+
+
 def _bound(text: str, item: str, option: str) -> int:
     text = text.strip()
-    if not text.isdigit():
+    if len(text) > 31 and text.isascii() and text.isdigit():
+        raise OptionError(f"{option} values '{item[:40]}...': a number of {len(text):,} digits is too large "
+                          f"({option} is at most 10**30)")
+    if not (text.isascii() and text.isdigit()):  # '²' and other Unicode digits are not numbers here
         shown = "M" if text.upper() == "M" else text
         hint = (" (a sweep takes integers; for P=M use 'hetcalc ARCH --P M')" if shown == "M"
                 else " (write N, A..B or pow2:A..B, comma-separated)")
@@ -91,17 +108,29 @@ def _bound(text: str, item: str, option: str) -> int:
     value = int(text)
     if value < 1:
         raise OptionError(f"{option} values '{item}': {option} must be at least 1, got {value}")
+    if value > MAX_PART:
+        raise OptionError(f"{option} values '{item}': {value} is too large ({option} is at most 10**30)")
     return value
 
 
 def parse_target(value: Any) -> Fraction:
     """A FLOPs reduction target in percent, '80%' or '80' (exact, from the decimal text)."""
-    text = str(value).strip()
-    number = text[:-1].strip() if text.endswith("%") else text
-    try:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Fraction)):
+        raise OptionError(f"target reduction must be a percentage like 80% or 80, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise OptionError(f"target reduction must be above 0% and below 100%, got {value!r}")
+    if isinstance(value, (int, float, Fraction)):
+        target = Fraction(value)
+    else:
+        text = value.strip()
+        number = text[:-1].strip() if text.endswith("%") else text
+        # a bounded syntax: Fraction('1e-999999999') would build a billion-digit integer
+        if not (number.isascii() and _TARGET.fullmatch(number)) or int(_TARGET.fullmatch(number).group(4) or 0) > 200 \
+                or int(_TARGET.fullmatch(number).group(4) or 0) < -200:
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            raise OptionError(f"target reduction must be a percentage like 80% or 80 (at most 40 digits, "
+                              f"exponent within 200), got {shown!r}")
         target = Fraction(number)
-    except (ValueError, ZeroDivisionError):
-        raise OptionError(f"target reduction must be a percentage like 80% or 80, got {value!r}") from None
     if not 0 < target < 100:
         raise OptionError(f"target reduction must be above 0% and below 100%, got {value!r}")
     return target
@@ -286,7 +315,9 @@ def sweep(archs: Iterable[Any] | None = None, P: Any = "1..1024", G: Any = None,
     Values that do not divide every replaced layer's input depth M are kept, marked with the reason.
     se: Squeeze-and-Excitation reduction ratio, as in `analyze()`.
     """
-    convention = convention or Convention(**convention_options)
+    from .report import make_convention
+
+    convention = make_convention(convention, convention_options)
     if convention.hetconv != "exact":
         raise OptionError("a sweep counts HetConv exactly as built (eqs. 2-4); ratio accounting is not "
                           "swept: use 'hetcalc ARCH --P N' for it")
@@ -297,7 +328,10 @@ def sweep(archs: Iterable[Any] | None = None, P: Any = "1..1024", G: Any = None,
     elif isinstance(archs, (str, Path, Network, dict)):
         names = [archs]
     else:
-        names = list(archs)
+        try:
+            names = list(archs)
+        except TypeError:
+            raise OptionError(f"archs must be an architecture or a list of them, got {archs!r}") from None
     if not names:
         raise OptionError("no architecture to sweep")
     results = tuple(_sweep_network(resolve(arch), p_values, g_values, convention, se) for arch in names)

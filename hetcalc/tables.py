@@ -104,18 +104,38 @@ def report_grids(report: Report, per_layer: bool = True) -> list[Grid]:
 
 def to_text(grid: Grid) -> str:
     """A Grid as plain aligned text: title, header, rule, rows, rule, total (no trailing spaces)."""
-    lines = [[c.header for c in grid.columns], *grid.rows, *([grid.total] if grid.total else [])]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(grid.columns))]
+    lines = [[_cell(c.header) for c in grid.columns], *[[_cell(c) for c in row] for row in grid.rows],
+             *([[_cell(c) for c in grid.total]] if grid.total else [])]
+    widths = [max(_width(line[i]) for line in lines) for i in range(len(grid.columns))]
 
     def fmt_line(cells) -> str:
-        return "  ".join(cell.ljust(w) if col.justify == "left" else cell.rjust(w)
-                        for cell, w, col in zip(cells, widths, grid.columns)).rstrip()
+        return "  ".join(_pad(cell, w, col.justify) for cell, w, col in zip(cells, widths, grid.columns)).rstrip()
 
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
-    out = [grid.title, "", fmt_line(lines[0]), rule, *[fmt_line(row) for row in grid.rows]]
+    body = lines[1:len(lines) - (1 if grid.total else 0)]
+    out = [_cell(grid.title), "", fmt_line(lines[0]), rule, *[fmt_line(row) for row in body]]
     if grid.total:
-        out += [rule, fmt_line(grid.total)]
+        out += [rule, fmt_line(lines[-1])]
     return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    """A cell as shown: control characters and lone surrogates escaped (fmt.printable)."""
+    return fmt.printable(str(text))
+
+
+def _width(text: str) -> int:
+    """Terminal columns a cell takes (wide East Asian characters count two)."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _pad(cell: str, width: int, justify: str) -> str:
+    gap = " " * (width - _width(cell))
+    return cell + gap if justify == "left" else gap + cell
 
 
 def to_rich(grid: Grid, ascii_only: bool = False):
@@ -127,13 +147,13 @@ def to_rich(grid: Grid, ascii_only: bool = False):
     if ascii_only:
         return Text(to_text(grid), no_wrap=True, overflow="ignore")
     # Text objects, not strings: names like "[resnet50]" are data, never rich markup
-    table = Table(title=Text(grid.title), box=box.SIMPLE_HEAD, title_justify="left",
+    table = Table(title=Text(_cell(grid.title)), box=box.SIMPLE_HEAD, title_justify="left",
                   show_footer=grid.total is not None, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
     for i, col in enumerate(grid.columns):
-        footer = Text(grid.total[i]) if grid.total else ""
-        table.add_column(Text(col.header), justify=col.justify, footer=footer, overflow="fold")
+        footer = Text(_cell(grid.total[i])) if grid.total else ""
+        table.add_column(Text(_cell(col.header)), justify=col.justify, footer=footer, overflow="fold")
     for row in grid.rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(Text(_cell(cell)) for cell in row))
     return table
 
 
@@ -142,18 +162,20 @@ def document_renderables(lines: list[str], grids: list[Grid], ascii_only: bool =
     """Header lines (the first in bold), each grid with its notes, then footer lines: for a rich Console."""
     from rich.text import Text
 
+    lines = [_cell(line) for line in lines]
     items: list = [Text(lines[0], style="bold"), *[Text(line, style="dim") for line in lines[1:]]] if lines else []
     for grid in grids:
         if items:
             items.append(Text(""))
-        items += [to_rich(grid, ascii_only), Text(""), *[Text(note, style="dim") for note in grid.notes]]
+        items += [to_rich(grid, ascii_only), Text(""), *[Text(_cell(note), style="dim") for note in grid.notes]]
     if footer:
-        items += [Text(""), *[Text(line, style="bold") for line in footer]]
+        items += [Text(""), *[Text(_cell(line), style="bold") for line in footer]]
     return items
 
 
 def document_markdown(lines: list[str], grids: list[Grid], footer: list[str] = ()) -> str:
     """The same document in Markdown: the first header line as a heading, the others as a list."""
+    lines = [_cell(line) for line in lines]
     out = [f"## {lines[0]}", "", *[f"- {line}" for line in lines[1:]], ""] if lines else []
     out += [to_markdown(grid) for grid in grids]
     return "\n".join([*out, *footer]) + ("\n" if footer else "")
@@ -161,7 +183,8 @@ def document_markdown(lines: list[str], grids: list[Grid], footer: list[str] = (
 
 def document_latex(lines: list[str], grids: list[Grid], footer: list[str] = ()) -> str:
     """The same document in LaTeX: header and footer lines as comments, one table per grid."""
-    out = [f"% {line}" for line in lines] + [to_latex(grid) for grid in grids] + [f"% {line}" for line in footer]
+    out = ([f"% {_cell(line)}" for line in lines] + [to_latex(grid) for grid in grids]
+           + [f"% {_cell(line)}" for line in footer])
     return "\n".join(out) + ("\n" if footer else "")
 
 
@@ -197,15 +220,15 @@ def render_text(renderables, width: int = 400) -> str:
 def to_markdown(grid: Grid) -> str:
     """A GitHub-flavoured Markdown table, with the title as a heading."""
     def line(cells):
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+        return "| " + " | ".join(_cell(c).replace("|", "\\|") for c in cells) + " |"
 
-    out = [f"### {grid.title}", "", line([c.header for c in grid.columns]),
+    out = [f"### {_cell(grid.title)}", "", line([c.header for c in grid.columns]),
            "|" + "|".join("---:" if c.justify == "right" else ":---" for c in grid.columns) + "|"]
     out += [line(row) for row in grid.rows]
     if grid.total:
         out.append(line([f"**{c}**" if c else "" for c in grid.total]))
     if grid.notes:
-        out += ["", *grid.notes]
+        out += ["", *map(_cell, grid.notes)]
     return "\n".join(out) + "\n"
 
 
@@ -214,7 +237,7 @@ _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in _cell(text))
 
 
 def to_latex(grid: Grid) -> str:
@@ -230,7 +253,7 @@ def to_latex(grid: Grid) -> str:
     if grid.total:
         out += [r"\midrule", line(grid.total)]
     out += [r"\bottomrule", r"\end{tabular}"]
-    out += [f"% {note}" for note in grid.notes]
+    out += [f"% {_cell(note)}" for note in grid.notes]
     out.append(r"\end{table}")
     return "\n".join(out) + "\n"
 

@@ -45,42 +45,95 @@ class HetcalcGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run a command inside the error boundary: every failure becomes one line and an exit code."""
         import warnings
 
         warnings.showwarning = _warn  # a library warning (an uncounted ONNX op) is one stderr line
-        try:
-            rv = super().main(args=args, prog_name=prog_name or "hetcalc", complete_var=complete_var,
-                              standalone_mode=False, **extra)
-        except OptionError as exc:
-            _fail(str(exc), 2)
-        except HetcalcError as exc:
-            _fail(str(exc), 1)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
-            sys.exit(0)
-        except click.UsageError as exc:
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else " (see 'hetcalc --help')"
-            _fail(exc.format_message() + hint, exc.exit_code)
-        except click.ClickException as exc:
-            _fail(exc.format_message(), exc.exit_code)
-        except click.Abort:
-            _fail("aborted", 1)
-        except BrokenPipeError:
-            sys.stderr.close()
-            sys.exit(1)
-        code = rv if isinstance(rv, int) else 0
+        code = _guarded(lambda: super(HetcalcGroup, self).main(
+            args=args, prog_name=prog_name or "hetcalc", complete_var=complete_var, standalone_mode=False,
+            **extra))
         if standalone_mode:
             sys.exit(code)
         return code
 
 
 def _warn(message, category, filename, lineno, file=None, line=None) -> None:
-    click.echo(f"hetcalc: warning: {' '.join(str(message).split())}", err=True)
+    from .streams import one_line
+
+    try:
+        click.echo(f"hetcalc: warning: {one_line(str(message))}", err=True)
+    except (OSError, ValueError, UnicodeError):
+        pass
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"hetcalc: error: {' '.join(message.split())}", err=True)
-    sys.exit(code)
+def _guarded(run) -> int:
+    """The one error boundary: domain errors, usage errors, OS and encoding errors, signals -> one line."""
+    from .outputs import install_signal_handlers, restore_signal_handlers
+
+    previous = install_signal_handlers()
+    try:
+        return _boundary(run)
+    finally:
+        restore_signal_handlers(previous)
+
+
+def _boundary(run) -> int:
+    from .outputs import Interrupted, command_outputs, remove_temporaries
+    from .streams import ClosedStream, describe_encode_error, describe_os_error, silence_stdout
+
+    if sys.stdout is None:  # started with standard output closed: writing to it must fail, not vanish
+        sys.stdout = ClosedStream("standard output")
+    try:
+        try:
+            with command_outputs():
+                rv = run()
+            sys.stdout.flush()  # a full device or a closed pipe fails here, not silently at exit
+        finally:
+            remove_temporaries()
+    except OptionError as exc:
+        return _fail(str(exc), 2)
+    except HetcalcError as exc:
+        return _fail(str(exc), 1)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        return 0
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else " (see 'hetcalc --help')"
+        return _fail(exc.format_message() + hint, exc.exit_code)
+    except click.ClickException as exc:
+        return _fail(exc.format_message(), exc.exit_code)
+    except click.Abort:
+        return _fail("aborted", 1)
+    except KeyboardInterrupt:
+        silence_stdout()
+        return _fail("interrupted (SIGINT); no file was changed", 130)
+    except Interrupted as exc:
+        silence_stdout()
+        return _fail(f"interrupted ({exc}); no file was changed", 128 + exc.signum)
+    except BrokenPipeError:
+        silence_stdout()
+        return 1
+    except OSError as exc:
+        silence_stdout(exc)
+        return _fail(describe_os_error(exc), 1)
+    except UnicodeError as exc:
+        silence_stdout(exc)
+        return _fail(describe_encode_error(exc), 1)
+    except RecursionError:
+        return _fail("input nested too deeply to process", 1)
+    except MemoryError:
+        return _fail("out of memory; try a smaller input or --summary-only", 1)
+    return rv if isinstance(rv, int) else 0
+
+
+def _fail(message: str, code: int) -> int:
+    from .streams import one_line
+
+    try:
+        click.echo(f"hetcalc: error: {one_line(message)}", err=True)
+    except (OSError, ValueError, UnicodeError):
+        pass  # standard error itself is gone: the exit code still tells
+    return code
 
 
 @click.group(cls=HetcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})

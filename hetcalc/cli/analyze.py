@@ -8,7 +8,7 @@ import click
 
 from ..architectures import builtin_names, builtin_path
 from ..errors import OptionError
-from ..export import EXTENSIONS, FORMATS, render
+from ..export import EXTENSIONS, FORMATS, streamed
 from ..report import analyze as run_analysis
 from ..spec import load_spec_file
 from ..tables import Column, Grid, report_renderables, to_rich
@@ -61,7 +61,7 @@ def analyze(arch, P, P_at, G, variants, per_layer, fmt, output, se, strict, inpu
     if fmt == "table":
         emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only))
     else:
-        emit(output, render(report, fmt, per_layer))
+        emit(output, streamed(report, fmt, per_layer))
 
 
 def parse_shape(text: str | None):

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import sys
-import tempfile
+import tempfile  # noqa: F401  (tests patch tempfile.TemporaryFile through this module)
 from pathlib import Path
 from typing import Iterable
 
 import click
 
 from ..counting import HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
-from ..errors import OptionError, OutputError
+from ..errors import OptionError, OutputError  # noqa: F401
+from .outputs import Outputs, current
 
 
 def convention_options(func):
@@ -72,10 +71,7 @@ def time_options(func):
 def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool = False, params: str = "pytorch",
                     hetconv: str = "exact", ratio_1x1: bool = False, pointwise_bias: bool = True) -> Convention:
     """A Convention from the values of `convention_options`."""
-    names = [o.strip().lower() for o in ops.split(",") if o.strip()]
-    if "all" in names:
-        names = list(OPS)
-    return Convention(flops_per_mac=flops_per_mac, ops=tuple(names), replace_first=replace_first,
+    return Convention(flops_per_mac=flops_per_mac, ops=ops, replace_first=replace_first,
                       params=params, hetconv=hetconv, ratio_1x1=ratio_1x1, pointwise_bias=pointwise_bias)
 
 
@@ -85,87 +81,31 @@ def output_option(func):
 
 
 def check_writable(path: Path | None, inputs: Iterable[str | Path | None] = ()) -> None:
-    """Refuse an output path that cannot be written, before any work is done.
+    """Refuse an output path that cannot be written, before any work is done (`Outputs.declare`).
 
-    The folder must exist and accept a new file (tried for real: permission bits say nothing to root or
-    on a read-only file system); the path must not be a folder, nor one of the run's `inputs`.
+    Under `hetcalc`, the path joins the command's outputs, committed together when the command succeeds.
     """
     if path is None:
         return
-    path = Path(path)
-    folder = path.parent
-    if not folder.exists():
-        raise OptionError(f"cannot write {path}: folder {folder} does not exist")
-    if not folder.is_dir():
-        raise OptionError(f"cannot write {path}: {folder} is not a folder")
-    if path.is_dir():
-        raise OptionError(f"cannot write {path}: it is a directory")
-    for source in inputs:
-        if source is not None and path.exists() and Path(source).exists() and path.samefile(source):
-            raise OptionError(f"cannot write {path}: it is an input of this run")
-    if path.exists() and not path.is_file():
-        return  # a device or a pipe (/dev/null, /dev/stdout): written in place
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OptionError(f"cannot write {path}: permission denied")
-    try:
-        with tempfile.TemporaryFile(dir=_real(path).parent):
-            pass
-    except OSError as exc:
-        raise OptionError(f"cannot write {path}: folder {folder} is not writable "
-                          f"({exc.strerror or exc})") from None
+    outs = current()
+    (outs if outs is not None else Outputs()).declare(path, inputs=[p for p in inputs if p is not None])
 
 
-def _real(path: Path) -> Path:
-    """The file a symlink points to, so that writing replaces the target and keeps the link."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
+def write_atomic(path: Path, data) -> None:
     """Write `data` to `path` through a temporary file and a rename: never a partial file.
 
-    An existing file is replaced only once the new content is complete, and keeps its permissions; a new
-    file gets the usual ones (0666 less the umask). Devices and pipes are written in place.
+    Under `hetcalc`, the write waits for the command to succeed and happens together with its other
+    outputs (hetcalc.cli.outputs); called from Python, it happens now. An existing file keeps its
+    permissions; a new file gets the usual ones (0666 less the umask). Devices and pipes are written in place.
+    `data`: str, bytes, or a function that writes text to the file object it is given (streamed).
     """
-    path = Path(path)
-    check_writable(path)
-    payload = data if isinstance(data, bytes) else data.encode("utf-8")
-    if path.exists() and not path.is_file():
-        try:
-            with path.open("wb") as fh:
-                fh.write(payload)
-        except OSError as exc:
-            raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
+    outs = current()
+    if outs is not None:
+        outs.add(path, data)
         return
-    target = _real(path)
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
-    tmp = None
-    try:
-        for _ in range(100):
-            tmp = target.parent / f".{target.name}.{os.urandom(4).hex()}.tmp"
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                break
-            except FileExistsError:
-                continue
-        else:
-            raise OSError(errno.EEXIST, "no free temporary file name")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as exc:
-        raise OutputError(f"cannot write: {exc.strerror or exc}; the file was left as it was",
-                          source=str(path)) from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    outs = Outputs()
+    outs.add(path, data)
+    outs.commit()
 
 
 def is_terminal(file=None) -> bool:
@@ -183,11 +123,23 @@ def show(renderables_for) -> None:
     if is_terminal() and not os.environ.get("NO_COLOR"):
         from rich.console import Console
 
-        con = Console()
+        con = Console(width=terminal_width())
         for item in renderables_for(False):
             con.print(item)
     else:
         click.echo(render_text(renderables_for(True)), nl=False)
+
+
+def terminal_width(default: int = 80) -> int:
+    """Columns of the terminal: COLUMNS when it is a sensible number (20 to 1000), else the terminal's own."""
+    text = os.environ.get("COLUMNS", "")
+    if text.isascii() and text.isdigit() and 20 <= int(text) <= 1000:
+        return int(text)
+    try:
+        columns = os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        columns = 0
+    return columns if 20 <= columns <= 1000 else default
 
 
 def output_format(fmt: str | None, output: Path | None, extensions: dict[str, str]) -> str:
@@ -208,6 +160,10 @@ def emit(output: Path | None, text: str | None = None, renderables_for=None) -> 
 
         text = render_text(renderables_for(True))
     if output is None:
-        click.echo(text, nl=False)
+        if callable(text):  # a streamed export: written as it is produced
+            text(sys.stdout)
+            sys.stdout.flush()
+        else:
+            click.echo(text, nl=False)
     else:
         write_atomic(output, text)

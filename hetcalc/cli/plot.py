@@ -65,6 +65,39 @@ def _check_outputs(output: Path, data_path: Path | None, arch: str | None = None
         raise OptionError(f"--data {data_path} is the figure's own file; give the CSV another name")
 
 
+class one_line_warnings:
+    """matplotlib's warnings as `hetcalc: warning:` lines, each once; missing glyphs merged into one line."""
+
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings(record=True)
+        self.caught = self._catch.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        import re
+
+        self._catch.__exit__(*exc)
+        glyphs, seen = [], []
+        for w in self.caught:
+            text = " ".join(str(w.message).split())
+            found = re.match(r"Glyph \d+ \((.*)\) missing from font\(s\) (.*)\.$", text)
+            if found:
+                if found.group(1) not in glyphs:
+                    glyphs.append(found.group(1))
+            elif text not in seen:
+                seen.append(text)
+        if glyphs:
+            shown = ", ".join(glyphs[:8]) + (", ..." if len(glyphs) > 8 else "")
+            seen.append(f"the figure's font has no glyph for {len(glyphs)} character(s) ({shown}); they are "
+                        "drawn as boxes")
+        for text in seen:
+            click.echo(f"hetcalc: warning: {text}", err=True)
+        return False
+
+
 def _write(fig, data, output: Path, data_path: Path | None, dpi: float) -> None:
     """Render the figure, then write it and its data, each atomically."""
     from .. import plots
@@ -113,8 +146,9 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
     from .. import plots
 
     data = plots.speedup_data(K, P_max, N)
-    fig = plots.speedup_figure(K, P_max, N, title=title, size=size)
-    _write(fig, data, output, data_path, dpi)
+    with one_line_warnings():
+        fig = plots.speedup_figure(K, P_max, N, title=title, size=size)
+        _write(fig, data, output, data_path, dpi)
 
 
 @plot.command("layers")
@@ -141,8 +175,9 @@ def layers(arch, P, G, variants, scale, output, data_path, dpi, size, title, **c
     from .. import plots
 
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention))
-    fig = plots.layers_figure(report, title=title, size=size, scale=scale)
-    _write(fig, plots.layers_data(report), output, data_path, dpi)
+    with one_line_warnings():
+        fig = plots.layers_figure(report, title=title, size=size, scale=scale)
+        _write(fig, plots.layers_data(report), output, data_path, dpi)
 
 
 @plot.command("sweep")
@@ -170,8 +205,9 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
     totals = plots.sweep_totals(arch, P_max, variants=variants, convention=make_convention(**convention))
     if totals.skipped:
         click.echo(f"hetcalc: note: {totals.skipped_note}", err=True)
-    fig = plots.sweep_figure(totals, reduction=reduction, title=title, size=size)
-    _write(fig, plots.sweep_data(totals), output, data_path, dpi)
+    with one_line_warnings():
+        fig = plots.sweep_figure(totals, reduction=reduction, title=title, size=size)
+        _write(fig, plots.sweep_data(totals), output, data_path, dpi)
 
 
 @plot.command("roofline")
@@ -203,5 +239,6 @@ def roofline(arch, device, P, G, variants, dtype, batch, hetconv_impl, output, d
                           hetconv_impl=hetconv_impl)
     from .. import roofline as rf
 
-    fig = rf.roofline_figure(report, title=title, size=size)
-    _write(fig, rf.roofline_data(report), output, data_path, dpi)
+    with one_line_warnings():
+        fig = rf.roofline_figure(report, title=title, size=size)
+        _write(fig, rf.roofline_data(report), output, data_path, dpi)

@@ -39,7 +39,7 @@ def sweep(archs, P, G, target, all_rows, fmt_name, output, **convention_options)
     from ..sweep_views import header_lines, sweep_csv, sweep_grids, sweep_json
     from ..tables import document_latex, document_markdown, document_renderables
 
-    check_writable(output)
+    check_writable(output, inputs=archs)
     name = output_format(fmt_name, output, EXTENSIONS)
     goal = parse_target(target) if target is not None else None
     result = run_sweep(archs or None, P=P, G=G, convention=make_convention(**convention_options))
