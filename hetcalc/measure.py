@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ class Measurement:
     device: str | None = None  # the profile predictions come from
     device_title: str | None = None
     dtype: str = "fp32"
+    cpus: int | None = None  # os.cpu_count()
+    load_average: float | None = None  # the 1-minute load average as the run started (None where unknown)
     baseline: VariantTiming | None = field(default=None, repr=False)  # standard, even when not chosen
 
     def variant(self, key: str) -> VariantTiming:
@@ -166,6 +169,7 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             raise _torch_failure("build", v.label, reports[0].architecture, batch, exc) from None
 
     previous_threads = torch.get_num_threads()
+    load = _load_average()
     torch.set_flush_denormal(True)  # denormal activations would time the FPU's slow path, not the model
     enabled = gc.isenabled()
     try:
@@ -202,18 +206,30 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
                        batch=batch, threads=used_threads, rounds=rounds, warmup=warmup, hetconv_impl=hetconv_impl,
                        torch_version=str(torch.__version__).split("+")[0], variants=chosen,
                        device=getattr(profile, "name", None), device_title=getattr(profile, "title", None),
-                       baseline=timings[0])
+                       cpus=os.cpu_count(), load_average=load, baseline=timings[0])
+
+
+def local_profile() -> str | None:
+    """'local' when `hetcalc calibrate` has saved this machine's profile, else None."""
+    from .devices import config_dir
+
+    return "local" if (config_dir() / "local.yaml").is_file() else None
 
 
 def _report(arch, part, G, keys, device, batch, hetconv_impl):
     """hetcalc's analysis of one P: FLOPs always, predicted times with a device profile."""
     if device is None:
         return analyze(arch, P=part, G=G, variants=keys)
-    try:  # fused runs as masked here (PyTorch has no fused HetConv kernel): predict what runs
-        return analyze(arch, P=part, G=G, variants=keys, device=device, dtype="fp32", batch=batch,
-                       hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl)
-    except TypeError:
-        raise OptionError("this hetcalc has no time model yet: measure without --device") from None
+    # fused runs as masked here (PyTorch has no fused HetConv kernel): predict what runs
+    return analyze(arch, P=part, G=G, variants=keys, device=device, dtype="fp32", batch=batch,
+                   hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl)
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on Windows
+        return None
 
 
 def _torch_failure(what: str, label: str, arch: str, batch: int, exc: BaseException) -> HetcalcError:
@@ -249,7 +265,6 @@ def _quartiles(samples: list[float]) -> tuple[float, float, float]:
 
 def _timings(entries, report) -> list[VariantTiming]:
     std_flops = report.standard.flops
-    std_pred = getattr(report.standard, "time_s", None)
     out: list[VariantTiming] = []
     std_median = None
     for entry in entries:
@@ -259,7 +274,7 @@ def _timings(entries, report) -> list[VariantTiming]:
             std_median = median
         speedup = std_median / median if median else None
         predicted = getattr(v, "time_s", None)
-        predicted_speedup = std_pred / predicted if predicted and std_pred else None
+        predicted_speedup = getattr(v, "time_speedup", None)  # std_pred / predicted, as the report has it
         out.append(VariantTiming(
             key=entry.key, variant=v.variant, label=v.label, P=v.P, G=v.G, flops=v.flops, params=v.params,
             samples_s=tuple(entry.samples), passes=entry.passes, median_s=median, q1_s=q1, q3_s=q3,

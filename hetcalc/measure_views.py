@@ -40,6 +40,13 @@ def header_lines(m: Measurement) -> list[str]:
              f"HetConv {impl}.",
              f"Medians of {m.rounds} round{'s' if m.rounds != 1 else ''} interleaved across the variants, after "
              f"{m.warmup} warm-up pass{'es' if m.warmup != 1 else ''}."]
+    if m.load_average is not None and m.cpus:
+        load = f"Load average {m.load_average:.1f} on {m.cpus} CPUs"
+        if m.load_average > m.cpus / 2 and m.threads > 1:
+            load = f"{load}: busy; {m.threads} threads can be far slower (--threads 1)"
+        elif m.load_average > m.cpus / 2:
+            load = f"{load}: busy, timings are noisy"
+        lines.append(load + ".")
     if m.device:
         lines.append(f"Predicted: hetcalc's time model on device profile {m.device} ({m.device_title}).")
     else:

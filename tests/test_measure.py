@@ -162,8 +162,9 @@ def test_pytorch_failure_is_one_line(run, tiny_spec, monkeypatch):
 class _Timed:
     """A VariantResult with a predicted time: its FLOPs at one GFLOP per second."""
 
-    def __init__(self, result):
+    def __init__(self, result, standard):
         self._result, self.time_s = result, result.flops * 1e-9
+        self.time_speedup = standard.flops / result.flops
 
     def __getattr__(self, name):
         return getattr(self._result, name)
@@ -175,7 +176,7 @@ class _TimedReport:
         self.device = type("Device", (), {"name": "fake", "title": "one GFLOP/s"})()
 
     def variant(self, key):
-        return _Timed(self._report.variant(key))
+        return _Timed(self._report.variant(key), self._report.standard)
 
     @property
     def standard(self):
@@ -218,3 +219,42 @@ def test_predictions_go_beside_measurements(run, tiny_spec, monkeypatch):
     dwc = next(line for line in lines if line.startswith("DWC+PWC"))
     expected = hetcalc.analyze(TINY, P=2).variant("dwc_pwc")
     assert dwc.split()[-1] == f"{expected.speedup:.2f}x"  # by model = FLOPs ratio under this fake model
+
+
+def test_no_local_profile_means_no_prediction(run, tiny_spec, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # an empty config folder: nothing calibrated
+    for extra in ((), ("--device", "none")):
+        result = run("measure", tiny_spec, "--rounds", "1", "--warmup", "0", *extra)
+        assert result.exit_code == 0, result.output
+        assert "Predicted: not shown" in result.stdout and "predicted" not in result.stdout.split("variant")[1]
+
+
+def test_predicted_times_come_from_the_time_model(run, tiny_spec, tmp_path, monkeypatch):
+    """With a device profile, each variant's prediction is analyze()'s time_s for the same batch, fp32 and
+    HetConv realization; without --device, the calibrated 'local' profile is used when one is saved."""
+    pytest.importorskip("torch")
+    from hetcalc.devices import PROFILES
+    from hetcalc.measure import measure
+
+    m = measure(TINY, P=[2, 4], batch=3, rounds=1, warmup=0, device="x86-server")
+    assert m.device == "x86-server"
+    for v in m.variants:
+        part = v.P if v.variant == "hetconv" else 2
+        model = hetcalc.analyze(TINY, P=part, device="x86-server", dtype="fp32", batch=3, hetconv_impl="split")
+        expected = model.variant(v.variant)
+        assert v.predicted_s == expected.time_s > 0
+        assert v.predicted_speedup == pytest.approx(model.standard.time_s / expected.time_s)
+        assert v.error == pytest.approx(v.predicted_s / v.median_s - 1)
+
+    folder = tmp_path / "hetcalc" / "devices"
+    folder.mkdir(parents=True)
+    (folder / "local.yaml").write_text((PROFILES / "x86-server.yaml").read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    result = run("measure", tiny_spec, "--P", "2", "--rounds", "1", "--warmup", "0")
+    assert result.exit_code == 0, result.output
+    assert "Predicted: hetcalc's time model on device profile x86-server" in result.stdout
+    assert "predicted  error  by model" in result.stdout
+    bad = run("measure", tiny_spec, "--rounds", "1", "--device", "nosuch")
+    assert bad.exit_code == 2 and "unknown device 'nosuch'" in bad.stderr

@@ -27,7 +27,8 @@ from .options import check_writable, emit, is_terminal, output_format, output_op
 @click.option("--warmup", type=int, default=2, show_default=True,
               help="Untimed forward passes of each variant before the rounds.")
 @click.option("--device", default=None, metavar="NAME|PROFILE.yaml",
-              help="Device profile whose predicted times are shown beside the measured ones.")
+              help="Device profile whose predicted times are shown beside the measured ones [default: "
+                   "'local', this machine's, when `hetcalc calibrate` has saved it; none: no prediction].")
 @click.option("--hetconv-impl", "hetconv_impl", type=click.Choice(("split", "masked", "fused")), default="split",
               show_default=True,
               help="How HetConv is built: split (grouped K x K + grouped 1 x 1), masked (dense, masked "
@@ -36,9 +37,9 @@ from .options import check_writable, emit, is_terminal, output_format, output_op
               help="Output format [default: table, or from the -o file's extension].")
 @output_option
 def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, fmt, output):
-    """Time ARCH's variants as PyTorch modules on this machine (needs `pip install 'hetcalc[torch]'`).
+    """Time the variants as PyTorch modules, beside the prediction.
 
-    Builds each variant (hetcalc.build_module), runs forward passes under torch.inference_mode on the CPU
+    Needs the torch extra: pip install 'hetcalc[torch]'. Builds each variant (hetcalc.build_module), runs forward passes under torch.inference_mode on the CPU
     after a warm-up, in rounds interleaved across the variants, and prints each variant's median time, its
     spread, the measured speedup against standard beside the FLOPs speedup and, with a device profile,
     the predicted time and its error. Timings are noisy on a busy machine: compare variants from one run.
@@ -48,12 +49,16 @@ def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetcon
     from ..optional import require_torch
 
     require_torch("hetcalc measure")
-    from ..measure import measure as run_measure
+    from ..measure import local_profile, measure as run_measure
     from ..measure_views import header_lines, measurement_csv, measurement_grid, measurement_json
     from ..tables import document_latex, document_markdown, document_renderables
 
     check_writable(output, inputs=(arch,))
     name = output_format(fmt, output, EXTENSIONS)
+    if device is None:
+        device = local_profile()
+    elif device.strip().lower() == "none":
+        device = None
     try:
         result = run_measure(arch, P=P, G=G, variants=variants, batch=batch, threads=threads, rounds=rounds,
                              warmup=warmup, hetconv_impl=hetconv_impl, device=device, progress=_progress())
