@@ -31,16 +31,16 @@ CONV_SHAPES = [
     # pointwise 1x1
     (1, 64, 128, 32, 1, 1), (1, 256, 256, 8, 1, 1), (1, 256, 64, 56, 1, 1), (1, 1024, 256, 14, 1, 1),
     (8, 128, 128, 16, 1, 1),
-    # grouped 3x3 at several channels per group
+    # grouped 3x3 at several channels per group (GWC, and HetConv split's first kernel)
     (1, 64, 64, 32, 3, 4), (1, 128, 128, 16, 3, 8), (1, 256, 256, 8, 3, 4), (1, 256, 256, 14, 3, 16),
-    (1, 512, 512, 4, 3, 16), (8, 64, 64, 16, 3, 16), (8, 32, 32, 16, 3, 4),
-    # grouped 1x1 (HetConv split's second kernel: P groups of M - M/P channels)
-    (1, 192, 256, 8, 1, 4), (1, 96, 128, 16, 1, 2), (1, 480, 512, 4, 1, 16), (8, 48, 64, 16, 1, 4),
-    (1, 224, 256, 14, 1, 8),
+    (1, 512, 512, 4, 3, 16), (8, 64, 64, 16, 3, 16), (8, 32, 32, 16, 3, 4), (8, 64, 64, 32, 3, 16),
+    # grouped 1x1: HetConv split's second kernel, P groups of M - M/P inputs and N/P outputs
+    (1, 192, 64, 32, 1, 4), (1, 896, 128, 16, 1, 8), (1, 7680, 512, 4, 1, 16), (8, 48, 32, 16, 1, 2),
+    (8, 240, 16, 32, 1, 16), (1, 1536, 256, 14, 1, 8),
     # depthwise 3x3
     (1, 64, 64, 32, 3, 64), (1, 256, 256, 8, 3, 256), (1, 128, 128, 56, 3, 128), (8, 64, 64, 16, 3, 64),
 ]
-GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128]
+GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 
 
 @dataclass(frozen=True)
@@ -68,62 +68,73 @@ class ConvSample:
 
     @property
     def channels_per_group(self) -> int:
-        return self.cin // self.groups
+        return min(self.cin // self.groups, max(self.cout // self.groups, 1))
 
     def label(self) -> str:
         return f"B{self.batch} {self.cin}->{self.cout} {self.size}x{self.size} k{self.kernel} g{self.groups}"
 
 
-def _calls(fn: Callable[[], object], budget: float) -> list[float]:
-    """Seconds of single calls of `fn`, as many as fit in `budget` seconds (at least 3)."""
-    out: list[float] = []
-    clock = time.perf_counter
-    end = clock() + budget
-    while len(out) < 3 or (clock() < end and len(out) < 2000):
-        start = clock()
-        fn()
-        out.append(clock() - start)
-    return out
+def _sample(fn: Callable[[], object]) -> Callable[[], float]:
+    """A timer for `fn`: seconds per call over a run of calls lasting about MIN_SAMPLE_S."""
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    reps = max(1, min(10_000, int(MIN_SAMPLE_S / once)))
+
+    def run() -> float:
+        start = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        return (time.perf_counter() - start) / reps
+
+    return run
 
 
-def interleaved(fns: list[Callable[[], object]], rounds: int = ROUNDS, quantile: float = 0.0) -> list[float]:
-    """Seconds per call of each function: the `quantile` (default: the fastest) of single-call times over
-    interleaved rounds.
+def interleaved(fns: list[Callable[[], object]], rounds: int = ROUNDS, statistic: str = "median") -> list[float]:
+    """Seconds per call of each function over interleaved rounds.
 
-    The low end, not the median: on a shared machine a call is only ever slowed by others (an OpenMP
-    thread descheduled at a barrier costs a whole time slice, 10-100 ms), in bursts that can cover most
-    calls; the quiet machine's time is the fastest call.
+    Each round times a run of calls lasting about MIN_SAMPLE_S, as `hetcalc measure` times forward passes,
+    so that a shared machine slows kernels here as it slows networks there. statistic: "median" of the
+    rounds (the default, like measure), or "fastest" (the quiet machine's time: other processes only ever
+    slow a round down).
     """
     for fn in fns:  # warm-up: first calls allocate and choose algorithms
         fn()
         fn()
+    timers = [_sample(fn) for fn in fns]
     samples: list[list[float]] = [[] for _ in fns]
     for _ in range(rounds):
-        for fn, out in zip(fns, samples):
-            out += _calls(fn, MIN_SAMPLE_S)
-    result = []
-    for s in samples:
-        s.sort()
-        result.append(s[min(len(s) - 1, int(quantile * len(s)))])
-    return result
+        for timer, out in zip(timers, samples):
+            out.append(timer())
+    pick = min if statistic == "fastest" else statistics.median
+    return [pick(s) for s in samples]
 
 
 def cache_size() -> int | None:
-    """The last-level cache size from sysfs (Linux), or None."""
+    """One core's own cache (the largest data or unified cache not shared with other cores) from sysfs
+    (Linux), or None. A shared last-level cache is not relied on: on a busy machine others fill it."""
     base = "/sys/devices/system/cpu/cpu0/cache"
     best = None
     try:
-        for entry in sorted(os.listdir(base)):
-            with open(os.path.join(base, entry, "size")) as fh:
-                text = fh.read().strip()
+        entries = sorted(e for e in os.listdir(base) if e.startswith("index"))
+    except OSError:
+        return None
+    for entry in entries:
+        try:
             with open(os.path.join(base, entry, "type")) as fh:
                 if fh.read().strip() == "Instruction":
                     continue
+            with open(os.path.join(base, entry, "shared_cpu_list")) as fh:
+                shared = fh.read()
+                if "," in shared or "-" in shared:  # shared by several cores
+                    continue
+            with open(os.path.join(base, entry, "size")) as fh:
+                text = fh.read().strip()
             scale = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}.get(text[-1:], 1)
             value = int(text.rstrip("KMG")) * scale
-            best = value if best is None or value > best else best
-    except (OSError, ValueError):
-        return None
+        except (OSError, ValueError):
+            continue
+        best = value if best is None or value > best else best
     return best
 
 
@@ -166,31 +177,28 @@ def _fit_convs(samples: list[ConvSample], overhead: float, peak: float, bandwidt
                 compute = s.flops / g(s) / rates[s.kclass] + fixed
                 predicted = overhead + max(compute, s.bytes / bandwidth_of(s.bytes))
                 errors.append(abs(predicted - s.seconds) / s.seconds)
-            score = statistics.median(errors)
+            score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean decides
             ceiling = max(peak, *(rates[c] for c in classes if c not in ("grouped", "grouped_pointwise")))
             physical = all(rates[c] <= 1.05 * ceiling for c in classes)  # grouped no faster than dense
-            if best is None or (physical, -score) > (best[5], -best[0]):
+            if best is None or (not physical, score) < (not best[5], best[0]):
                 best = (score, gc, fixed, rates, errors, physical)
     score, gc, fixed, rates, errors, _ = best
     top = max(peak, *rates.values())
-    return {"group_channels": gc, "half_work": fixed * top, "peak": top, "rates": rates, "median_error": score,
+    return {"group_channels": gc, "half_work": fixed * top, "peak": top, "rates": rates, "median_error": score[0],
             "errors": errors}
 
 
 def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | None = None,
-              name: str = "local", threads: int | None = None) -> Device:
+              name: str = "local", threads: int | None = None, statistic: str = "median") -> Device:
     """Measure this machine; return a profile fitted to the measurements (not yet checked end to end)."""
     import numpy as np
 
     say = progress or (lambda text: None)
     started = time.perf_counter()
     if use_torch is None:
-        try:
-            import torch  # noqa: F401
+        import importlib.util
 
-            use_torch = True
-        except ImportError:
-            use_torch = False
+        use_torch = importlib.util.find_spec("torch") is not None
     measured: dict = {"machine": cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
     # bandwidth: a large copy (main memory) and a small one that stays in the cache
@@ -199,20 +207,20 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     big_out = np.empty_like(big)
     small = np.ones(128 * 1024, np.float32)
     small_out = np.empty_like(small)
-    t_big, t_small = interleaved([lambda: np.copyto(big_out, big), lambda: np.copyto(small_out, small)], 5)
+    t_big, t_small = interleaved([lambda: np.copyto(big_out, big), lambda: np.copyto(small_out, small)], 5, statistic)
     memory_bw = 2 * big.nbytes / t_big
     cache_bw = 2 * small.nbytes / t_small
-    bw_source = f"measured: numpy copy of {big.nbytes >> 20} MiB (read + write), median of 5 rounds"
+    bw_source = f"measured: numpy copy of {big.nbytes >> 20} MiB (read + write), {statistic} of 5 rounds"
     cache_source = f"measured: numpy copy of {small.nbytes >> 10} KiB, median of 5 rounds"
     say("GEMM rate (numpy float32 matmul)")
     a = np.ones((768, 768), np.float32)
-    (t_mm,) = interleaved([lambda: a @ a], 5)
+    (t_mm,) = interleaved([lambda: a @ a], 5, statistic)
     gemm = 2 * 768 ** 3 / t_mm
-    threads = os.cpu_count() or 1
     llc = cache_size()
 
     if not use_torch:
-        overhead = interleaved([lambda: np.add(small[:16], 1.0)], 5)[0]
+        threads = os.cpu_count() or 1
+        overhead = interleaved([lambda: np.add(small[:16], 1.0)], 5, statistic)[0]
         eff = Value(0.5, "assumed: no PyTorch to time convolutions; half the numpy GEMM rate")
         return Device(
             name=name, title=f"{cpu_name()} (calibrated without PyTorch)", kind="cpu", validated=False,
@@ -222,7 +230,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
                                             "dispatch is several times longer"),
             efficiency={c: eff for c in ("dense", "pointwise", "grouped", "grouped_pointwise", "depthwise",
                                          "linear")},
-            cache_bytes=Value(llc, "sysfs: last-level cache size") if llc else None,
+            cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
             cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
             notes="Calibrated on this machine with numpy only; convolution efficiencies are assumptions.",
             measured={**measured, "torch": False, "seconds": round(time.perf_counter() - started, 1)})
@@ -233,27 +241,44 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     if threads is not None:
         torch.set_num_threads(threads)
     threads = torch.get_num_threads()
-    measured.update(torch=str(torch.__version__), threads=int(threads))
+    measured.update(torch=str(torch.__version__), threads=int(threads), statistic=statistic)
     with torch.inference_mode():
         say("dispatch overhead and bandwidth (torch element-wise kernels)")
+        relu_module = torch.nn.ReLU()
+        bn = torch.nn.BatchNorm2d(64).eval()
         tiny = torch.ones(16)
         large, large_out = torch.ones(16 * 1024 * 1024), torch.empty(16 * 1024 * 1024)
-        medium, medium_out = torch.ones(64 * 1024), torch.empty(64 * 1024)
-        t_tiny, t_large, t_medium = interleaved([lambda: torch.relu(tiny),
-                                                 lambda: torch.clamp_min(large, 0, out=large_out),
-                                                 lambda: torch.clamp_min(medium, 0, out=medium_out)])
+        act = torch.randn(1, 64, 32, 32)  # a CIFAR-sized activation, 256 KiB
+        # HetConv split's gather at P = 4 on a batch-8 CIFAR map: 3/4 of the channels, four times over
+        gather_in = torch.randn(8, 64, 32, 32)
+        index = torch.tensor([c for g in range(4) for c in range(64) if not g * 16 <= c < (g + 1) * 16])
+        t_tiny, t_large, t_bn, t_relu, t_add, t_gather = interleaved(
+            [lambda: relu_module(tiny), lambda: torch.clamp_min(large, 0, out=large_out), lambda: bn(act),
+             lambda: relu_module(act), lambda: act + act, lambda: gather_in.index_select(1, index)],
+            statistic=statistic)
+        gather_bytes = 2 * gather_in.shape[0] * len(index) * 32 * 32 * 4
+        gather_bw = max(gather_bytes / max(t_gather - t_tiny, 1e-9), 1.0)
+        gather_source = (f"measured: index_select of {len(index)} channels from a 8x64x32x32 tensor "
+                         f"({gather_bytes >> 20} MiB read + written), {statistic} of {ROUNDS} rounds")
         overhead = t_tiny
         memory_bw = max(2 * large.numel() * 4 / max(t_large - overhead, 1e-9), 1.0)
-        cache_bw = max(2 * medium.numel() * 4 / max(t_medium - overhead, 1e-9), memory_bw)
-        bw_source = f"measured: torch.clamp_min into a preallocated output over {large.numel() * 4 >> 20} MiB (read + write) less the overhead, {threads} threads"
-        cache_source = f"measured: torch.clamp_min over {medium.numel() * 4 >> 10} KiB (read + write) less the overhead"
+        act_bytes = act.numel() * 4
+        cache_bw = max(statistics.median([2 * act_bytes / max(t_bn - overhead, 1e-9),
+                                          2 * act_bytes / max(t_relu - overhead, 1e-9),
+                                          3 * act_bytes / max(t_add - overhead, 1e-9)]), memory_bw)
+        bw_source = (f"measured: torch.clamp_min into a preallocated output over {large.numel() * 4 >> 20} MiB "
+                     f"(read + write) less the overhead, {threads} threads, {statistic} of {ROUNDS} rounds")
+        cache_source = (f"measured: the median of BatchNorm2d (eval), ReLU and add on a 1x64x32x32 activation "
+                        f"({act_bytes >> 10} KiB), bytes read + written less the overhead")
+        overhead_source = (f"measured: an nn.ReLU module called on 16 elements (module call and eager dispatch), "
+                           f"{threads} threads, {statistic} of {ROUNDS} rounds")
         say(f"convolutions: {len(CONV_SHAPES)} shapes over 5 kernel classes (torch conv2d)")
         fns = []
         for b, cin, cout, size, k, groups in CONV_SHAPES:
             x = torch.randn(b, cin, size, size)
             w = torch.randn(cout, cin // groups, k, k)
             fns.append(lambda x=x, w=w, k=k, groups=groups: F.conv2d(x, w, padding=k // 2, groups=groups))
-        times = interleaved(fns, 8)
+        times = interleaved(fns, 7, statistic)
         samples = [ConvSample(*shape, t) for shape, t in zip(CONV_SHAPES, times)]
         say("linear layers (torch linear)")
         fc = [(1, 512, 512), (1, 2048, 1000), (32, 512, 512)]
@@ -261,7 +286,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         for b, fin, fout in fc:
             x, w = torch.randn(b, fin), torch.randn(fout, fin)
             fc_fns.append(lambda x=x, w=w: F.linear(x, w))
-        fc_times = interleaved(fc_fns, 5)
+        fc_times = interleaved(fc_fns, 5, statistic)
 
     def bandwidth_of(nbytes):
         return cache_bw if llc and nbytes <= llc else memory_bw
@@ -271,8 +296,8 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     rates = fit["rates"]
     n_by = {c: sum(s.kclass == c for s in samples) for c in rates}
     eff = {c: Value(min(rates[c] / peak, 1.0),
-                    f"fitted: {n_by[c]} torch conv2d timings of this class ({threads} threads), least squares "
-                    f"in relative error") for c in rates}
+                    f"fitted: {n_by[c]} torch conv2d timings of this class ({threads} threads, {statistic} of 7 rounds); "
+                    f"median rate over the shapes") for c in rates}
     # FC layers: attained rate of the largest, capped by the weight traffic the time model adds anyway
     fc_rate = max(2 * b * fin * fout / max(t - overhead, 1e-9) for (b, fin, fout), t in zip(fc, fc_times))
     eff["linear"] = Value(min(fc_rate / peak, 1.0), f"measured: best of {len(fc)} torch linear timings")
@@ -290,13 +315,14 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         name=name, title=f"{cpu_name()}, {threads} threads (calibrated)", kind="cpu", validated=False,
         peak_flops={"fp32": Value(peak, peak_source)},
         memory_bandwidth=Value(memory_bw, bw_source),
-        kernel_overhead=Value(overhead, f"measured: torch.relu on 16 elements (eager dispatch), {threads} threads"),
+        kernel_overhead=Value(overhead, overhead_source),
         efficiency={c: eff[c] for c in ("dense", "pointwise", "grouped", "grouped_pointwise", "depthwise",
                                         "linear")},
         half_work=Value(fit["half_work"], "fitted: the fixed time of a convolution beyond the dispatch "
                                           "overhead, times the peak (least squares over the conv timings)"),
         group_channels=Value(fit["group_channels"], "fitted: grid search over the grouped conv timings"),
-        cache_bytes=Value(llc, "sysfs: last-level cache size") if llc else None,
+        gather_bandwidth=Value(gather_bw, gather_source),
+        cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
         cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
         notes=("Parameters measured on this machine by `hetcalc calibrate` (micro-benchmarks of single kernels). "
                "Not validated end to end: benchmarks/time_model.py compares whole networks against measurement."),

@@ -22,7 +22,7 @@ from .yamlsource import load_yaml_document, read_spec_file
 PROFILES = Path(__file__).with_name("profiles")
 KINDS = ("cpu", "gpu")
 TOP_KEYS = ("name", "title", "kind", "validated", "notes", "peak_flops", "memory_bandwidth", "kernel_overhead",
-            "efficiency", "half_work", "group_channels", "cache", "measured")
+            "efficiency", "half_work", "group_channels", "gather_bandwidth", "cache", "measured")
 VALUE_KEYS = ("value", "source")
 CACHE_KEYS = ("bytes", "bandwidth")
 EFFICIENCY_CLASSES = CONV_CLASSES
@@ -40,7 +40,10 @@ class Value:
     source: str
 
     def to_dict(self) -> dict:
-        return {"value": float(f"{float(self.value):.4g}"), "source": self.source}
+        value = float(self.value)
+        if value.is_integer() and value < 2**53:  # cache sizes, channel counts: exactly
+            return {"value": int(value), "source": self.source}
+        return {"value": float(f"{value:.4g}"), "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Device:
     group_channels: Value | None = None  # channels per group below which grouped convs slow down in proportion
     cache_bytes: Value | None = None  # an activation working set up to this size is served at cache_bandwidth
     cache_bandwidth: Value | None = None
+    gather_bandwidth: Value | None = None  # bytes/s of a channel gather (index_select); memory_bandwidth if None
     notes: str = ""
     source: str = ""  # the file it came from
     measured: dict = field(default_factory=dict, compare=False)  # calibration data kept for reference
@@ -74,7 +78,7 @@ class Device:
     def peak(self, dtype: str) -> float:
         if dtype not in self.peak_flops:
             raise OptionError(f"device {self.name} has no peak FLOP/s for {dtype} (it gives "
-                              f"{', '.join(self.peak_flops)}); add peak_flops.{dtype} to {self.source}")
+                              f"{', '.join(self.peak_flops)}); add peak_flops.{dtype} to {self.where}")
         return self.peak_flops[dtype].value
 
     def to_dict(self) -> dict:
@@ -87,7 +91,7 @@ class Device:
         data["memory_bandwidth"] = self.memory_bandwidth.to_dict()
         data["kernel_overhead"] = self.kernel_overhead.to_dict()
         data["efficiency"] = {k: v.to_dict() for k, v in self.efficiency.items()}
-        for key in ("half_work", "group_channels"):
+        for key in ("half_work", "group_channels", "gather_bandwidth"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key).to_dict()
         if self.cache_bytes is not None:
@@ -224,6 +228,7 @@ def build_device(data: Any, source: str, root_mark=None) -> Device:
         kernel_overhead=_value(data, "kernel_overhead", "kernel_overhead", at, upper=1.0),
         efficiency=eff, half_work=_optional(data, "half_work", "half_work", at),
         group_channels=_optional(data, "group_channels", "group_channels", at),
+        gather_bandwidth=_optional(data, "gather_bandwidth", "gather_bandwidth", at),
         cache_bytes=cache_bytes, cache_bandwidth=cache_bw, notes=texts["notes"], source=source,
         measured=_plain(measured))
 
@@ -243,8 +248,12 @@ def load_device_text(text: str, source: str = "<profile>") -> Device:
     except SpecError as exc:
         if isinstance(exc, DeviceError):
             raise
-        raise DeviceError(exc.message.replace("a spec must", "a profile must").replace("spec", "profile"),
-                          source=exc.source, line=exc.line, column=exc.column) from None
+        message, column = exc.message, exc.column
+        if message.startswith("empty spec"):
+            message = "empty profile: expected a mapping with name, kind, peak_flops, ... (docs/time-model.md)"
+            column = 1
+        raise DeviceError(message.replace("a spec must", "a profile must").replace("spec", "profile"),
+                          source=exc.source, line=exc.line, column=column) from None
     return build_device(data, source, mark)
 
 

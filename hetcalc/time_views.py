@@ -20,7 +20,8 @@ def seconds(value: float) -> str:
 
 def size(value: int) -> str:
     """Bytes in decimal units: 66903376 -> '66.9 MB'."""
-    for scale, unit in ((10**12, "TB"), (10**9, "GB"), (10**6, "MB"), (10**3, "KB")):
+    for scale, unit in ((10**18, "EB"), (10**15, "PB"), (10**12, "TB"), (10**9, "GB"), (10**6, "MB"),
+                        (10**3, "KB")):
         if value >= scale:
             return f"{value / scale:.3g} {unit}"
     return f"{value} B"
@@ -77,13 +78,14 @@ def time_summary_grid(report: Report):
         columns += [Column("time"), Column("time speedup"), Column("FLOPs speedup")]
     grid = Grid(title=f"Time on {report.device.title}" if timed else "Memory traffic", columns=columns)
     for v in report.variants:
-        device_flops = sum(2 * layer.macs for layer in v.layers)
+        device_flops = sum(layer.intensity * layer.bytes for layer in v.layers)  # the batch's device FLOPs
         row = [v.label, size(v.bytes), f"{device_flops / v.bytes:.1f}" if v.bytes else "",
                size(v.peak_activation_bytes)]
         if timed:
             row += [seconds(v.time_s), fmt.speedup(v.time_speedup), fmt.speedup(v.speedup)]
         grid.rows.append(row)
-    notes = ["traffic: bytes read and written by all kernels of one forward pass; FLOP/B: 2 x MACs per byte; "
+    notes = ["traffic: bytes read and written by all kernels of one forward pass; FLOP/B: device FLOPs "
+             "(1 MAC = 2 FLOPs) per byte; "
              "peak act.: the largest kernel's activations plus tensors held for residual shortcuts."]
     if timed:
         notes.append("time speedup = standard's predicted time / the variant's; FLOPs speedup = eq. 9.")

@@ -52,7 +52,11 @@ def compute_rate(device: Device, kernel: Kernel, dtype: str) -> float:
 
 
 def bandwidth(device: Device, kernel: Kernel) -> float:
-    """Bytes/s for this kernel: cache bandwidth when its activations fit in the cache."""
+    """Bytes/s for this kernel: cache bandwidth when its activations fit in the cache; a gather's own
+    bandwidth (when the profile gives one) when they do not."""
+    if kernel.op == "gather" and device.gather_bandwidth is not None and (
+            device.cache_bytes is None or kernel.activation_bytes > device.cache_bytes.value):
+        return device.gather_bandwidth.value
     if device.cache_bytes is not None and kernel.activation_bytes <= device.cache_bytes.value:
         return device.cache_bandwidth.value
     return device.memory_bandwidth.value

@@ -29,7 +29,7 @@ class Kernel:
     flops: int
     bytes_read: int
     bytes_written: int
-    channels_per_group: int = 0  # input channels each output channel sees (convolutions)
+    channels_per_group: int = 0  # the smaller of a group's input and output channels (convolutions)
     weight_bytes: int = 0  # of bytes_read: weights, biases, BatchNorm's stored values
 
     @property
@@ -85,7 +85,7 @@ def conv_kernel(*, M: int, N: int, k_area: int, groups: int, in_area: int, out_a
     macs = batch * out_area * weights
     read = (batch * M * in_area + weights + (N if bias else 0)) * size
     return Kernel("conv", conv_class(k_area, groups, M), 2 * macs, read, batch * N * out_area * size,
-                  M // groups, (weights + (N if bias else 0)) * size)
+                  min(M // groups, max(N // groups, 1)), (weights + (N if bias else 0)) * size)
 
 
 def elementwise(op: str, elements: int, size: int, inputs: int = 1, ops_per_element: int = 1,

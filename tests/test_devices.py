@@ -79,3 +79,47 @@ def test_local_profile_from_the_config_folder(tmp_path, monkeypatch):
     (config_dir() / "local.yaml").write_text(text)
     assert resolve_device("local").name == "local"
     assert hetcalc.analyze("vgg16", device="local").variants[0].time_s > 0
+
+
+def test_devices_command_lists_every_builtin(run):
+    result = run("devices")
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.stdout.splitlines()[4:] if line.strip() and not line.startswith(" ")]
+    assert set(builtin_device_names()) <= set(names)
+    verbose = run("devices", "-v").stdout
+    assert "NVIDIA A100 data sheet: 80GB HBM2e, 2,039 GB/s (SXM)" in verbose
+
+
+def test_calibrate_command_saves_to_the_config_folder(run, tmp_path, monkeypatch):
+    """The command's plumbing, with the measurement replaced by a known profile (no timings in tests)."""
+    import hetcalc.calibrate as cal
+
+    known = resolve_device("rpi5")
+    fake = type(known)(**{**known.__dict__, "name": "local", "measured": {"seconds": 1.0}})
+    monkeypatch.setattr(cal, "calibrate", lambda **kwargs: fake)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    result = run("calibrate")
+    assert result.exit_code == 0, result.output
+    saved = tmp_path / "hetcalc" / "devices" / "local.yaml"
+    assert saved.is_file() and str(saved) in result.stderr and "--device local" in result.stderr
+    assert resolve_device("local").memory_bandwidth.value == known.memory_bandwidth.value
+    out = tmp_path / "mine.yaml"
+    assert run("calibrate", "-o", str(out)).exit_code == 0
+    assert load_device_file(out).peak("fp32") == pytest.approx(known.peak("fp32"))
+    bad = run("calibrate", "-o", str(tmp_path / "missing" / "x.yaml"))
+    assert bad.exit_code == 2 and "does not exist" in bad.stderr
+
+
+def test_csv_has_time_columns_only_with_a_device(run):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(run("vgg16", "--device", "t4", "--format", "csv").stdout)))
+    assert {"bytes", "intensity", "time_s", "bound"} <= set(rows[0])
+    report = hetcalc.analyze("vgg16", device="t4")
+    assert int(rows[1]["bytes"]) == report.standard.layers[1].bytes
+    plain = list(csv.DictReader(io.StringIO(run("vgg16", "--format", "csv").stdout)))
+    assert "bytes" not in plain[0]
+    summary = list(csv.DictReader(io.StringIO(run("vgg16", "--device", "t4", "--format", "csv",
+                                                  "--summary-only").stdout)))
+    assert float(summary[1]["time_speedup"]) == pytest.approx(report.variant("hetconv").time_speedup)

@@ -48,6 +48,9 @@ def heavy_modules(setup: str) -> list[str]:
     ["mobilenet", "--format", "json"],
     ["resnet56", "--P", "2", "--format", "markdown", "--summary-only"],
     ["list"],
+    ["vgg16", "--P", "4", "--device", "a100", "--hetconv-impl", "split"],  # the time model is pure Python too
+    ["resnet56", "--traffic", "--format", "json"],
+    ["devices"],
     ["--help"],  # loads every command's module for the command list
     ["sweep", "--help"],
     ["import", "--help"],

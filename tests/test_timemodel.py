@@ -158,3 +158,14 @@ def test_device_table_adds_up(run):
         line = next(line for line in summary.splitlines() if line.startswith(v.label))
         shown = f"{v.time_s * 1e3:.2f} ms" if v.time_s >= 1e-3 else f"{v.time_s * 1e6:.1f} us"
         assert shown in line and f"{v.time_speedup:.2f}x" in line
+
+
+def test_a_gather_outside_the_cache_moves_at_the_gather_bandwidth():
+    v = lambda x: Value(x, "test")  # noqa: E731
+    d = device(cache_bytes=v(1e6), cache_bandwidth=v(100e9), gather_bandwidth=v(2e9))
+    big = Kernel("gather", "elementwise", 0, 4 * 10**6, 4 * 10**6)
+    assert kernel_time(d, big, "fp32").memory == pytest.approx(8e6 / 2e9)
+    small = Kernel("gather", "elementwise", 0, 4 * 10**5, 4 * 10**5)
+    assert kernel_time(d, small, "fp32").memory == pytest.approx(8e5 / 100e9)
+    other = Kernel("act", "elementwise", 0, 4 * 10**6, 4 * 10**6)
+    assert kernel_time(d, other, "fp32").memory == pytest.approx(8e6 / 10e9)

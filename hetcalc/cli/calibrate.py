@@ -15,8 +15,11 @@ from .options import check_writable, write_atomic
 @click.option("--name", default="local", show_default=True, help="The profile's name.")
 @click.option("--threads", type=click.IntRange(1, 1024), default=None, metavar="T",
               help="PyTorch threads to measure with [default: PyTorch's default]; use the same for `hetcalc measure`.")
+@click.option("--statistic", type=click.Choice(("median", "fastest")), default="median", show_default=True,
+              help="Per timing: the median of interleaved rounds (as `hetcalc measure`) or the fastest round "
+                   "(a quiet machine's time).")
 @click.option("--no-torch", is_flag=True, help="Use numpy micro-benchmarks only, even when PyTorch is installed.")
-def calibrate(output, name, threads, no_torch):
+def calibrate(output, name, threads, statistic, no_torch):
     """Measure this machine (about a minute) and write a device profile for --device.
 
     numpy times memory copies and a matrix product; with PyTorch installed, dispatch overhead,
@@ -36,7 +39,8 @@ def calibrate(output, name, threads, no_torch):
             raise click.ClickException(f"cannot create {output.parent}: {exc.strerror or exc}") from None
     check_writable(output)
     device = run(progress=lambda text: click.echo(f"measuring {text} ...", err=True),
-                 use_torch=False if no_torch else None, name=name, threads=threads)
+                 use_torch=False if no_torch else None, name=name, threads=threads,
+                 statistic=statistic)
     text = profile_yaml(device)
     load_device_text(text, str(output))  # what is written must read back as a valid profile
     write_atomic(output, text)
