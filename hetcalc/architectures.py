@@ -29,7 +29,7 @@ def builtin_path(name: str) -> Path:
 
 
 def looks_like_path(arch: str) -> bool:
-    if arch.endswith((".yaml", ".yml")) or "/" in arch or "\\" in arch:
+    if arch.endswith((".yaml", ".yml", ".onnx")) or "/" in arch or "\\" in arch:
         return True
     try:
         return Path(arch).exists()
@@ -37,8 +37,22 @@ def looks_like_path(arch: str) -> bool:
         return False
 
 
-def resolve(arch: Any) -> Network:
-    """A Network from a built-in name, a path to a YAML spec, a spec dict, or a Network."""
+def is_onnx(path: str | Path) -> bool:
+    return str(path).lower().endswith(".onnx")
+
+
+def load_file(path: Path, strict: bool = False, input_shape: Any = None) -> Network:
+    """A YAML spec, or an .onnx model (read by the optional onnx importer, loaded only here)."""
+    if is_onnx(path):
+        from .onnx_import import load_onnx_file
+
+        return load_onnx_file(path, strict=strict, input_shape=input_shape)
+    return load_spec_file(path)
+
+
+def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Network:
+    """A Network from a built-in name, a path to a YAML spec or .onnx model, a spec dict, a Network, or
+    a torch module (with `input_shape`)."""
     if isinstance(arch, Network):
         return arch
     # the spec machinery loads only when a spec is parsed: a built-in usually comes from the cache
@@ -47,9 +61,11 @@ def resolve(arch: Any) -> Network:
 
         return build_network(arch, "<dict>", str(arch.get("name", "network")))
     if isinstance(arch, Path):
-        from .spec import load_spec_file
+        return load_file(arch, strict, input_shape)
+    if type(arch).__module__.startswith("torch") or hasattr(arch, "named_modules"):
+        from .torch_import import network_from_module
 
-        return load_spec_file(arch)
+        return network_from_module(arch, input_shape, strict=strict)
     if not isinstance(arch, str) or not arch:
         raise SpecError(f"architecture must be a name, a path or a spec mapping, got {arch!r}")
     names = builtin_names()
@@ -58,9 +74,7 @@ def resolve(arch: Any) -> Network:
 
         return load_builtin(builtin_path(arch), f"built-in architectures/{arch}.yaml")
     if looks_like_path(arch):
-        from .spec import load_spec_file
-
-        return load_spec_file(Path(arch))
+        return load_file(Path(arch), strict, input_shape)
     shown = arch if len(arch) <= 80 else f"{arch[:60]}... ({len(arch):,} characters)"
     raise OptionError(f"unknown architecture '{shown}'; built-in: {', '.join(names)} "
                     "(or give a path to a .yaml spec)")

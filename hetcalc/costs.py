@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .graph import Add, Conv, Layer, Linear, Pool
+from .graph import Activation, Add, BatchNorm, Concat, Conv, Layer, Linear, Mul, Pool, Reshape
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ CONV_TYPES: dict[str, ConvType] = {
 
 
 def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
-    """Counts of a layer that every variant keeps as it is (FC, pooling, residual additions)."""
+    """Counts of a layer that every variant keeps as it is (FC, pooling, additions, data movement)."""
     if isinstance(layer, Conv):
         return standard_cost(layer)
     if isinstance(layer, Linear):
@@ -123,13 +123,23 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
         return (Piece(macs=weights, weights=weights, biases=layer.out_features if layer.bias else 0,
                       bias_adds=layer.out_features if layer.bias else 0,
                       act_elements=layer.out_features if layer.act else 0, act_kind=layer.act, depth=1),)
+    if not hasattr(layer, "out_shape"):
+        raise TypeError(f"unknown layer {layer!r}")
+    c, h, w = layer.out_shape
+    elements = c * h * w
+    act_kind = getattr(layer, "act", None)
+    act = elements if act_kind else 0
     if isinstance(layer, Pool):
-        c, h, w = layer.out_shape
         inputs = layer.in_shape[0] * layer.in_shape[1] * layer.in_shape[2]
         avg = layer.mode == "avg"
-        return (Piece(pool_ops=c * h * w * layer.kernel[0] * layer.kernel[1], pool_inputs=inputs,
-                      avg_outputs=c * h * w if avg else 0, gap_inputs=inputs if avg and layer.is_global else 0),)
-    if isinstance(layer, Add):
-        c, h, w = layer.out_shape
-        return (Piece(add_ops=c * h * w, act_elements=c * h * w if layer.act else 0, act_kind=layer.act),)
+        return (Piece(pool_ops=c * layer.reads, pool_inputs=inputs, avg_outputs=elements if avg else 0,
+                      gap_inputs=inputs if avg and layer.is_global else 0),)
+    if isinstance(layer, (Add, Mul)):  # n inputs: n - 1 operations per output element
+        return (Piece(add_ops=elements * max(len(layer.inputs) - 1, 1), act_elements=act, act_kind=act_kind),)
+    if isinstance(layer, BatchNorm):
+        return (Piece(bn_channels=c, bn_elements=elements, act_elements=act, act_kind=act_kind),)
+    if isinstance(layer, Activation):
+        return (Piece(act_elements=elements, act_kind=layer.act),)
+    if isinstance(layer, (Concat, Reshape)):  # concatenation, reshape, pad, slice, upsample: data movement
+        return (Piece(),)
     raise TypeError(f"unknown layer {layer!r}")

@@ -24,7 +24,8 @@ OP_RULES = {
     "bn": "two operations (scale, shift) per BatchNorm output element",
     "act": "one operation per activation output element",
     "pool": "one operation per pooling window element read (kernel area x output elements)",
-    "add": "one add per element of each residual addition",
+    "add": "one add per element of each residual addition (one operation per element of each "
+           "element-wise multiplication)",
     "se": "one operation per element for a Squeeze-and-Excitation block's squeeze and one for its scaling",
     "bn-norm": "two operations (subtract the mean, divide by the deviation) per BatchNorm output element, "
                "on top of bn's scale and shift (thop)",

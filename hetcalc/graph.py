@@ -1,4 +1,9 @@
-"""The validated layer graph: what a spec describes, with every shape resolved."""
+"""The validated layer graph: what every input (a YAML spec, an ONNX file, a torch module) becomes.
+
+`Network.layers` is a flat tuple in topological order; each layer's `inputs` holds the indices of the
+layers it reads (`INPUT`, -1, is the network's input). A layer built without `inputs` reads the layer
+before it, so a plain chain needs no edges written out.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,23 @@ from dataclasses import dataclass, field
 from typing import Union
 
 # activation names a spec may give (hetcalc.spec checks them; here so that counting need not load spec)
-ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu")
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu", "hardsigmoid", "elu",
+               "selu", "softplus", "mish", "clip", "softmax", "log_softmax", "affine")
 
 Shape = tuple[int, int, int]  # (channels, height, width)
+INPUT = -1  # the index that stands for the network's input in `inputs`
 
 
-def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Spatial output size, floor division as in PyTorch: (size + 2p - k) // s + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
+def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
+                padding_end: int | None = None, ceil: bool = False) -> int:
+    """Spatial output size as in PyTorch: (size + p_begin + p_end - d*(k-1) - 1) // s + 1.
+
+    With one `padding` it is the same on both sides; `ceil` rounds up (pooling's ceil_mode).
+    """
+    span = size + padding + (padding if padding_end is None else padding_end) - dilation * (kernel - 1) - 1
+    if ceil:
+        return -(-span // stride) + 1
+    return span // stride + 1
 
 
 @dataclass(frozen=True)
@@ -25,13 +39,17 @@ class Conv:
     out_shape: Shape
     kernel: tuple[int, int]
     stride: tuple[int, int] = (1, 1)
-    padding: tuple[int, int] = (0, 0)
+    padding: tuple[int, int] = (0, 0)  # top, left (and bottom, right unless padding_end says otherwise)
     groups: int = 1
     bias: bool = False
     bn: bool = False
     act: str | None = None
     replace: bool | None = None  # pinned by the spec: True/False, or None for the default rule
     where: str = ""
+    dilation: tuple[int, int] = (1, 1)
+    padding_end: tuple[int, int] | None = None  # bottom, right when they differ from `padding`
+    P: int | str | None = None  # this layer's own HetConv part (an integer, "M" or "N"), or None
+    inputs: tuple[int, ...] = ()
 
     kind = "conv"
 
@@ -53,6 +71,12 @@ class Conv:
         """D_o x D_o (H_o x W_o for non-square maps)."""
         return self.out_shape[1] * self.out_shape[2]
 
+    @property
+    def pads(self) -> tuple[int, int, int, int]:
+        """Top, left, bottom, right."""
+        end = self.padding if self.padding_end is None else self.padding_end
+        return (*self.padding, *end)
+
 
 @dataclass(frozen=True)
 class Linear:
@@ -64,6 +88,7 @@ class Linear:
     bias: bool = True
     act: str | None = None
     where: str = ""
+    inputs: tuple[int, ...] = ()
 
     kind = "fc"
 
@@ -79,7 +104,11 @@ class Linear:
 
 @dataclass(frozen=True)
 class Pool:
-    """Max or average pooling; `global` pools the whole map to 1 x 1."""
+    """Max or average pooling; `global` pools the whole map to 1 x 1, adaptive pooling to a fixed size.
+
+    `window` is the number of input elements read per output channel when windows differ in size
+    (adaptive pooling whose input does not divide evenly); otherwise kernel area x output area.
+    """
 
     name: str
     in_shape: Shape
@@ -89,67 +118,178 @@ class Pool:
     stride: tuple[int, int]
     padding: tuple[int, int] = (0, 0)
     where: str = ""
+    inputs: tuple[int, ...] = ()
+    window: int | None = None
+    adaptive: bool = False
+    padding_end: tuple[int, int] | None = None
+    ceil: bool = False
     is_global: bool = False  # written `global` in the spec: an adaptive pool to 1 x 1 in PyTorch
 
     kind = "pool"
 
+    @property
+    def reads(self) -> int:
+        """Window elements read per channel over the whole output."""
+        if self.window is not None:
+            return self.window
+        return self.out_shape[1] * self.out_shape[2] * self.kernel[0] * self.kernel[1]
+
 
 @dataclass(frozen=True)
 class Add:
-    """The element-wise sum that closes a residual block (and its activation)."""
+    """An element-wise sum of its inputs (a residual block's, with its activation)."""
 
     name: str
     in_shape: Shape
     out_shape: Shape
     act: str | None = None
     where: str = ""
+    inputs: tuple[int, ...] = ()
 
     kind = "add"
 
 
-Layer = Union[Conv, Linear, Pool, Add]
+@dataclass(frozen=True)
+class Mul:
+    """An element-wise product of its inputs (Squeeze-and-Excitation's scaling), broadcasting 1 x 1 maps."""
+
+    name: str
+    in_shape: Shape
+    out_shape: Shape
+    act: str | None = None
+    where: str = ""
+    inputs: tuple[int, ...] = ()
+
+    kind = "mul"
 
 
 @dataclass(frozen=True)
-class Parallel:
-    """Branches that run side by side and meet again (a residual block)."""
+class Concat:
+    """Channel concatenation of its inputs (Inception, DenseNet, UNet skips)."""
 
-    branches: tuple["Sequence", ...]
+    name: str
+    in_shape: Shape  # the first input's shape
+    out_shape: Shape
+    where: str = ""
+    inputs: tuple[int, ...] = ()
+
+    kind = "concat"
 
 
 @dataclass(frozen=True)
-class Sequence:
-    """Steps run one after another: indices into Network.layers, or Parallel blocks."""
+class BatchNorm:
+    """A BatchNorm that follows no convolution directly (pre-activation networks)."""
 
-    steps: tuple[Union[int, Parallel], ...] = ()
+    name: str
+    in_shape: Shape
+    out_shape: Shape
+    act: str | None = None
+    where: str = ""
+    inputs: tuple[int, ...] = ()
+
+    kind = "bn"
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation that stands on its own."""
+
+    name: str
+    in_shape: Shape
+    out_shape: Shape
+    act: str = "relu"
+    where: str = ""
+    inputs: tuple[int, ...] = ()
+
+    kind = "act"
+
+
+@dataclass(frozen=True)
+class Reshape:
+    """Data movement without arithmetic: flatten, reshape, pad, slice, upsample (`op` says which).
+
+    Counted as zero FLOPs and zero parameters: nearest upsampling copies, bilinear interpolation
+    is not a multiply-accumulate of a conv or FC layer.
+    """
+
+    name: str
+    in_shape: Shape
+    out_shape: Shape
+    op: str = "reshape"  # "flatten" | "reshape" | "pad" | "slice" | "upsample"
+    mode: str = ""  # upsample: nearest | bilinear; pad: constant | reflect | edge
+    where: str = ""
+    inputs: tuple[int, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.op
+
+
+Layer = Union[Conv, Linear, Pool, Add, Mul, Concat, BatchNorm, Activation, Reshape]
+WEIGHTED = (Conv, Linear)  # the layers that count toward latency depth
 
 
 @dataclass(frozen=True)
 class Network:
-    """A network as a flat, ordered layer list plus its topology for latency depth."""
+    """A network as a flat layer tuple in topological order, its edges in each layer's `inputs`."""
 
     name: str
     title: str
     input: Shape
     layers: tuple[Layer, ...]
-    topology: Sequence
     source: str = ""
     description: str = ""
     conv_bias: bool = False  # whether the network's convolutions carry a bias
     conv_bn: bool = False  # whether the network normalizes after its convolutions
     meta: dict = field(default_factory=dict, compare=False)
+    edges: tuple[tuple[int, ...], ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        edges = []
+        for i, layer in enumerate(self.layers):
+            ins = tuple(getattr(layer, "inputs", ()) or (i - 1,))
+            for j in ins:
+                if not INPUT <= j < i:
+                    raise ValueError(f"layer {layer.name!r} (#{i}) reads #{j}: inputs must come earlier")
+            edges.append(ins)
+        object.__setattr__(self, "edges", tuple(edges))
 
     @property
     def convs(self) -> list[Conv]:
         return [layer for layer in self.layers if isinstance(layer, Conv)]
 
+    def consumers(self) -> list[list[int]]:
+        """For every layer, the layers that read it."""
+        out: list[list[int]] = [[] for _ in self.layers]
+        for i, ins in enumerate(self.edges):
+            for j in ins:
+                if j >= 0:
+                    out[j].append(i)
+        return out
 
-def path_depth(topology: Sequence, weight) -> int:
-    """Longest path through `topology`, where `weight(i)` is the depth layer i adds."""
-    total = 0
-    for step in topology.steps:
-        if isinstance(step, Parallel):
-            total += max(path_depth(branch, weight) for branch in step.branches)
-        else:
-            total += weight(step)
-    return total
+    def longest_path(self, weight) -> int:
+        """The largest sum of `weight(i)` along any input-to-output path (latency depth)."""
+        best: list[int] = []
+        for i, ins in enumerate(self.edges):
+            best.append(weight(i) + max((best[j] if j >= 0 else 0) for j in ins))
+        return max(best, default=0)
+
+    def trunk(self) -> set[int]:
+        """Layers every input-to-output path passes through (those outside residual and parallel blocks).
+
+        Layer i is one when no edge jumps over it: none from a layer before i (or the input) to one after.
+        """
+        consumers = self.consumers()
+        reach = max((i for i, ins in enumerate(self.edges) if INPUT in ins), default=0)
+        last = len(self.layers) - 1
+        on_all: set[int] = set()
+        for i in range(len(self.layers)):
+            if reach <= i and (consumers[i] or i == last):
+                on_all.add(i)
+            reach = max(reach, *consumers[i]) if consumers[i] else reach
+        return on_all
+
+
+def path_depth(network: Network, weight) -> int:
+    """Longest path through `network`, where `weight(i)` is the depth layer i adds."""
+    return network.longest_path(weight)

@@ -540,13 +540,15 @@ class SweepTotals:
 
 
 def largest_common_part(network: Network, convention: Convention) -> int:
-    """The largest power of two that divides the input depth M of every replaced layer."""
+    """The largest power of two that divides the input depth M of every replaced layer (but those with
+    their own P, which keep it at every swept P)."""
     convs = network.convs
-    depths = [c.M for c in convs if is_replaced(c, c is convs[0], convention)]
-    if not depths:
+    replaced = [c for c in convs if is_replaced(c, c is convs[0], convention)]
+    depths = [c.M for c in replaced if c.P is None]
+    if not replaced:
         raise OptionError(f"{network.name} has no replaced layer, so P changes nothing; nothing to sweep")
     part = 1
-    while all(m % (2 * part) == 0 for m in depths):
+    while depths and all(m % (2 * part) == 0 for m in depths):
         part *= 2
     return part
 

@@ -12,7 +12,7 @@ from .architectures import resolve
 from .costs import CONV_TYPES, Piece, fixed_cost
 from .counting import Convention
 from .errors import OptionError
-from .graph import Add, Conv, Linear, Network, Parallel, path_depth
+from .graph import Add, Conv, Linear, Network
 
 Part = Union[int, str, None]  # an integer, "M" / "N" (each layer's own input / output depth), or None
 VARIANTS = tuple(CONV_TYPES)
@@ -29,7 +29,7 @@ class LayerResult:
     """
 
     name: str
-    kind: str  # conv | fc | pool | add
+    kind: str  # conv | fc | pool | add | mul | concat | bn | act | flatten | reshape | pad | slice | upsample
     M: int
     N: int
     K: int | None
@@ -225,6 +225,8 @@ def parse_variants(variants: Iterable[str] | str | None) -> tuple[str, ...]:
 
 def layer_part(part: Part, conv: Conv) -> int:
     """The integer part a layer gets: P itself, or the layer's M or N."""
+    if part is None:
+        part = "M"
     if part == "M":
         return conv.M
     if part == "N":
@@ -232,8 +234,23 @@ def layer_part(part: Part, conv: Conv) -> int:
     return int(part)
 
 
-def check_part(network: Network, replaced: list[Conv], part: Part, option: str, what: str) -> None:
-    """Refuse a P or G that does not divide the input depth M of every layer it applies to."""
+def check_part(network: Network, replaced: list[Conv], part: Part, option: str, what: str,
+               own: bool = True) -> None:
+    """Refuse a P or G that does not divide the input depth M of every layer it applies to.
+
+    With `own`, a layer's own P (from its spec or --P-at) stands in for `part`; such a layer is named
+    with its own value.
+    """
+    pinned = [c for c in replaced if own and c.P is not None and not (option == "G" and c.P == "N")
+              and c.M % layer_part(c.P, c)]
+    if pinned:
+        c = pinned[0]
+        value = f"N (its output depth {c.N})" if c.P == "N" else c.P
+        raise OptionError(f"{option}={value} set for layer {c.name} does not divide its input depth M={c.M}"
+                          + (f" (and {len(pinned) - 1} more layer(s) with their own {option})"
+                             if len(pinned) > 1 else ""))
+    if own:
+        replaced = [c for c in replaced if c.P is None]
     if part is None or part == "M":
         return
     bad = [conv for conv in replaced if conv.M % layer_part(part, conv)]
@@ -294,29 +311,18 @@ def se_cost(channels: int, area: int, reduction: int) -> tuple[Piece, ...]:
                   se_ops=channels * area, depth=1))
 
 
-def _in_branches(topology) -> set[int]:
-    """Indices of layers that sit inside a residual block's branches."""
-    inside: set[int] = set()
-
-    def walk(seq, nested: bool) -> None:
-        for step in seq.steps:
-            if isinstance(step, Parallel):
-                for branch in step.branches:
-                    walk(branch, True)
-            elif nested:
-                inside.add(step)
-
-    walk(topology, False)
-    return inside
-
-
 def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
             convention: Convention | str | None = None, se: int | None = None, by: str = "layer", *,
-            device: Any = None, dtype: str | None = None, batch: int | None = None, hetconv_impl: str = "fused",
+            P_at: Any = None, input_shape: Any = None, strict: bool = False, device: Any = None,
+            dtype: str | None = None, batch: int | None = None, hetconv_impl: str = "fused",
             traffic: bool | None = None, **convention_options: Any) -> Report:
-    """Cost every variant of `arch` (a built-in name, a YAML path, a spec dict or a Network).
+    """Cost every variant of `arch`: a built-in name, a YAML or .onnx path, a spec dict, a Network, or a
+    torch module (with `input_shape`, e.g. (3, 224, 224)).
 
     P: HetConv part, an integer, "M" (each layer's input depth, the paper's PC) or "N" (its output depth).
+    P_at: per-layer parts, {"pattern": P} or "pattern=P" items (shell-style patterns on layer names;
+    P "off" keeps a layer standard), applied after the network's own `P:` / `replace:` (see overrides.py).
+    strict: an ONNX op or torch layer hetcalc cannot count is an error instead of a warning.
     G: GWC+PWC groups; defaults to P. se: add Squeeze-and-Excitation with this reduction ratio after every
     convolution outside residual blocks and once per residual block. Other keyword options build a
     `Convention`. by: "layer" (one row per layer) or "stage" (one per stage or block, `Report.by_stage`).
@@ -342,7 +348,7 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     enabled = gc.isenabled()
     gc.disable()  # it builds many small acyclic objects: collector passes over the growing heap are superlinear
     try:
-        report = _analyze(arch, P, G, variants, convention, se, convention_options)
+        report = _analyze(arch, P, G, variants, convention, se, convention_options, P_at, input_shape, strict)
         if timed:
             from .timing import attach
 
@@ -378,8 +384,13 @@ def make_convention(convention: Any, options: dict) -> Convention:
     return Convention(**options)
 
 
-def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report:
-    network = resolve(arch)
+def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None, input_shape=None,
+             strict=False) -> Report:
+    network = resolve(arch, input_shape=input_shape, strict=strict)
+    if P_at:
+        from .overrides import apply_parts
+
+        network = apply_parts(network, P_at)
     convention = make_convention(convention, convention_options)
     keys = parse_variants(variants)
     part_p = parse_part(P, "P")
@@ -403,10 +414,12 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
                             and layer.groups == 1 and layer.replace is not False
                             and (layer is not first or convention.replace_first))
                    for layer, flag in zip(layers, replaced_flags)]
+    # a layer's own P is its HetConv part and, when G is not given, its GWC+PWC groups
+    g_own = G is None
     if "hetconv" in keys and convention.hetconv == "exact":
         check_part(network, replaced, part_p, "P", "HetConv")
     if "gwc_pwc" in keys:
-        check_part(network, replaced, part_g, "G", "GWC+PWC")
+        check_part(network, replaced, part_g, "G", "GWC+PWC", own=g_own)
 
     memo: dict = {}  # layers of the same kind and shapes cost the same: count each kind once
 
@@ -414,17 +427,20 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
         kind = (type(layer), layer.in_shape, layer.out_shape, getattr(layer, "kernel", None),
                 getattr(layer, "stride", None), getattr(layer, "groups", None), getattr(layer, "bias", None),
                 getattr(layer, "bn", None), getattr(layer, "act", None), getattr(layer, "mode", None),
-                getattr(layer, "is_global", None))
+                getattr(layer, "is_global", None), getattr(layer, "window", None),
+                getattr(layer, "padding", None), getattr(layer, "padding_end", None),
+                getattr(layer, "dilation", None), len(getattr(layer, "inputs", ())), getattr(layer, "op", None))
         if kind not in memo:
             memo[kind] = _sum(fixed_cost(layer), convention)
         return memo[kind]
 
     std_sums = [std_of(layer) for layer in layers]
-    inside = _in_branches(network.topology)
+    trunk = network.trunk() if se else set()
     se_sums = [_sum(se_cost(layer.out_shape[0], layer.out_shape[1] * layer.out_shape[2], se), convention)
-               if se and ((isinstance(layer, Conv) and i not in inside) or isinstance(layer, Add))
+               if se and ((isinstance(layer, Conv) and i in trunk) or isinstance(layer, Add))
                else (0, 0, 0, 0) for i, layer in enumerate(layers)]
     parts = {"standard": None, "hetconv": part_p, "gwc_pwc": part_g, "dwc_pwc": None}
+    own_parts = any(c.P is not None for c in replaced)  # some replaced layers have their own P
     std_rows = None
     results = []
     std_totals = None
@@ -441,7 +457,10 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
                 sums, closed, tag = std, None, "standard" if isinstance(layer, Conv) else layer.kind
                 layer_results.append((False, tag, _add(sums, extra) if se else sums, std[0] + extra[0], closed))
                 continue
-            p = None if part is None else layer_part(part, layer)
+            own = layer.P if (key == "hetconv" or (key == "gwc_pwc" and g_own)) else None
+            if key == "gwc_pwc" and own == "N":  # as for --P N: a group count must divide M
+                own = "M"
+            p = None if key == "dwc_pwc" else layer_part(own if own is not None else part, layer)
             if key == "hetconv" and convention.hetconv == "ratio":
                 ratio = hetconv_ratio(p, ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
                 sums, closed = _scaled(std, ratio), float(ratio)
@@ -462,12 +481,13 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
         params = sum(r[2][1] for r in layer_results)
         macs = sum(r[2][2] for r in layer_results)
         depths = [r[2][3] for r in layer_results]
-        depth = path_depth(network.topology, depths.__getitem__)
+        depth = network.longest_path(depths.__getitem__)
         if std_totals is None:
             std_totals = (flops, params, depth)
         s_flops, s_params, s_depth = std_totals
         results.append(VariantResult(
-            variant=key, label=_label(key, part), P=part_p if key == "hetconv" else None,
+            variant=key, label=_label(key, part, own_parts and (key == "hetconv" or (key == "gwc_pwc" and g_own))),
+            P=part_p if key == "hetconv" else None,
             G=part_g if key == "gwc_pwc" else ("M" if key == "dwc_pwc" else None),
             flops=flops, params=params, macs=macs, latency_depth=depth, added_latency=depth - s_depth,
             speedup=s_flops / flops if flops else float("inf"),
@@ -480,10 +500,10 @@ def _analyze(arch, P, G, variants, convention, se, convention_options) -> Report
                   baseline=results[0])
 
 
-def _label(key: str, part: Part) -> str:
+def _label(key: str, part: Part, per_layer: bool = False) -> str:
     ctype = CONV_TYPES[key]
     if ctype.part and part is not None:
-        return f"{ctype.label} ({ctype.part}={part})"
+        return f"{ctype.label} ({ctype.part}={part}{', per-layer' if per_layer else ''})"
     return ctype.label
 
 

@@ -82,7 +82,7 @@ def stage_report(report: Report) -> Report:
     stages = stage_of(names, [r.kind for r in layers], in_sizes)
     order = list(dict.fromkeys(stages))
     members = {s: [i for i, t in enumerate(stages) if t == s] for s in order}
-    topology = report.network.topology
+    network = report.network
 
     base_layers = list(base.layers)  # built once: a report's layers may be built on access (LayerRows)
 
@@ -91,7 +91,7 @@ def stage_report(report: Report) -> Report:
         rows = []
         for s in order:
             inside = set(members[s])
-            depth = path_depth(topology, lambda i: layers[i].depth if i in inside else 0)
+            depth = path_depth(network, lambda i: layers[i].depth if i in inside else 0)
             rows.append(_aggregate(s, [layers[i] for i in members[s]], [base_layers[i] for i in members[s]],
                                    depth))
         return replace(v, layers=tuple(rows))

@@ -352,7 +352,8 @@ def _sweep_network(network: Network, p_values, g_values, convention: Convention,
     return ArchSweep(
         architecture=at_one.architecture, title=at_one.title, source=at_one.source, input=at_one.input,
         standard=_fixed_point(at_one, std), dwc_pwc=_fixed_point(at_one, dwc),
-        hetconv=_part_sweep(at_one, at_m, "hetconv", p_values),
+        hetconv=_part_sweep(at_one, at_m, "hetconv", p_values,
+                            pinned={c.name for c in at_one.network.convs if c.P is not None}),
         gwc_pwc=_part_sweep(at_one, at_m, "gwc_pwc", g_values))
 
 
@@ -364,12 +365,16 @@ def _fixed_point(report: Report, v) -> Point:
                  added_latency=v.added_latency)
 
 
-def _part_sweep(at_one: Report, at_m: Report, variant: str, values: tuple[int, ...]) -> PartSweep:
-    """One variant's totals for every value: C + B // value where valid, the reason where not."""
+def _part_sweep(at_one: Report, at_m: Report, variant: str, values: tuple[int, ...],
+                pinned: set[str] = frozenset()) -> PartSweep:
+    """One variant's totals for every value: C + B // value where valid, the reason where not.
+
+    Layers with their own P (`pinned`) cost the same at every value: they stay in the constant C.
+    """
     import numpy as np
 
     one, many = at_one.variant(variant), at_m.variant(variant)
-    rows = [(r1, rm) for r1, rm in zip(one.layers, many.layers) if r1.replaced]
+    rows = [(r1, rm) for r1, rm in zip(one.layers, many.layers) if r1.replaced and r1.name not in pinned]
     names = [r1.name for r1, _ in rows]
     depth = [r1.M for r1, _ in rows]
     totals_m = (many.flops, many.params, many.macs)

@@ -21,7 +21,9 @@ def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: i
     out = []
     for i, (layer, result) in enumerate(zip(network.layers, variant.layers)):
         if isinstance(layer, Conv) and result.replaced:
-            p = None if part is None else layer_part(part, layer)
+            # the part this layer was costed with: its own P (spec, --P-at) or the run's
+            _, _, own = result.realization.partition("=")
+            p = int(own) if own.isdigit() else (None if part is None else layer_part(part, layer))
             out.append(conv_layer_kernels(layer, variant.variant, p, impl, batch, size))
         else:
             out.append(fixed_layer_kernels(layer, batch, size, shortcuts.get(i)))

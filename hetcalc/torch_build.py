@@ -16,6 +16,7 @@ HetConv has three realizations (`hetconv_impl`):
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -24,8 +25,23 @@ from torch import nn
 
 from .counting import Convention
 from .errors import HetcalcError, OptionError
-from .graph import Add, Conv, Linear, Network, Parallel, Pool, Sequence
+from .graph import INPUT, Activation, Add, BatchNorm, Conv, Linear, Network, Pool, Reshape
 from .report import analyze, layer_part, parse_variants
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Branches that run side by side and meet in the Add after them (a residual block)."""
+
+    branches: tuple["Sequence", ...]
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Steps run one after another: layer indices, or Parallel blocks."""
+
+    steps: tuple = ()
+
 
 HETCONV_IMPLS = ("split", "masked", "fused")
 
@@ -288,6 +304,11 @@ class _Walker:
                 i += 2
                 continue
             layer = self.network.layers[step]
+            if isinstance(layer, Reshape) and layer.op == "flatten":  # the FC after it takes it flat
+                modules[self._name(modules, layer.name, prefix)] = nn.Flatten() if not flat else nn.Identity()
+                flat = True
+                i += 1
+                continue
             if isinstance(layer, Linear):
                 modules[self._name(modules, layer.name, prefix)] = _block([
                     ("flatten", nn.Flatten() if not flat else None),
@@ -304,6 +325,10 @@ class _Walker:
                         module.add_module("se", SqueezeExcitation(layer.N, self.se))
                 elif isinstance(layer, Pool):
                     module = _pool(layer)
+                elif isinstance(layer, BatchNorm):
+                    module = _block([("bn", nn.BatchNorm2d(layer.out_shape[0])), ("act", _act(layer.act))])
+                elif isinstance(layer, Activation):
+                    module = _act(layer.act)
                 else:
                     raise HetcalcError(f"the torch builder cannot build layer {layer.name} ({layer.kind}) here")
                 modules[self._name(modules, layer.name, prefix)] = module
@@ -346,6 +371,48 @@ class _Walker:
             k += 1
             name = f"{base}_{k}"
         return name
+
+
+def topology(network: Network) -> Sequence:
+    """The graph as chains and two-branch residual blocks (what this builder makes), from its edges.
+
+    A layer read by more than one later layer of its stretch starts a block: its first reader begins the
+    body, its second begins the shortcut (or is the block's Add, for an identity or zero-pad shortcut).
+    """
+    edges = network.edges
+    layers = network.layers
+
+    def seq(lo: int, hi: int, entry: int) -> Sequence:
+        steps: list = []
+        cur, i = entry, lo
+        while i < hi:
+            readers = [j for j in range(i, hi) if cur in edges[j]]
+            if not readers or readers[0] != i:
+                raise HetcalcError(f"the torch builder makes chains and residual blocks; layer "
+                                   f"{layers[i].name} does not read the layer before it")
+            if len(readers) == 1:
+                if len(edges[i]) != 1:
+                    raise HetcalcError(f"the torch builder makes chains and residual blocks; "
+                                       f"{layers[i].name} ({layers[i].kind}) joins other branches")
+                steps.append(i)
+                cur, i = i, i + 1
+                continue
+            second = readers[1]
+            if isinstance(layers[second], Add) and len(edges[second]) == 2:
+                add, short = second, Sequence(())
+            else:
+                add = next((a for a in range(second + 1, hi) if isinstance(layers[a], Add)
+                            and len(edges[a]) == 2 and min(edges[a]) < second <= max(edges[a])), None)
+                if add is None:
+                    raise HetcalcError(f"the torch builder makes chains and residual blocks; the branches "
+                                       f"from {layers[i].name} do not meet in an add")
+                short = seq(second, add, cur)
+            steps.append(Parallel((seq(i, second, cur), short)))
+            steps.append(add)
+            cur, i = add, add + 1
+        return Sequence(tuple(steps))
+
+    return seq(0, len(layers), INPUT)
 
 
 def _first_layer(seq: Sequence, network: Network):
@@ -399,9 +466,11 @@ def build(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, hetco
     def build_conv(index: int, conv: Conv) -> nn.Module:
         if not replaced[index]:
             return standard_module(conv, None, options)
-        return BUILDERS[key](conv, None if part is None else layer_part(part, conv), options)
+        _, _, own = result.layers[index].realization.partition("=")  # its own P (spec, --P-at) or the run's
+        p = int(own) if own.isdigit() else (None if part is None else layer_part(part, conv))
+        return BUILDERS[key](conv, p, options)
 
-    modules, _ = _Walker(network, replaced, build_conv, se).sequence(network.topology, "", nested=False)
+    modules, _ = _Walker(network, replaced, build_conv, se).sequence(topology(network), "", nested=False)
     model = BuiltNetwork(modules, architecture=network.name, variant=key, P=result.P, G=result.G,
                          hetconv_impl=hetconv_impl, input_shape=network.input)
     return model.eval()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import OptionError
-from .graph import Add, Conv, Linear, Network, Parallel, Pool
+from .graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 HETCONV_IMPLS = ("fused", "split", "masked")
@@ -179,55 +179,58 @@ def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None) -> list[
         return kernels
     if isinstance(layer, Conv):
         return conv_layer_kernels(layer, "standard", None, "fused", batch, size)
+    c, h, w = layer.out_shape
+    elements = batch * c * h * w
+    act = [elementwise("act", elements, size)] if getattr(layer, "act", None) else []
+    if isinstance(layer, Mul):
+        return [elementwise("mul", elements, size, inputs=max(len(layer.inputs), 1)), *act]
+    if isinstance(layer, BatchNorm):
+        return [*_after_conv(c, h * w, True, None, batch, size), *act]
+    if isinstance(layer, Activation):
+        return [elementwise("act", elements, size)]
+    if isinstance(layer, Concat):  # a copy of every input into the joined tensor
+        return [elementwise("concat", elements, size, ops_per_element=0)]
+    if isinstance(layer, Reshape):
+        if layer.op in ("flatten", "reshape"):  # a view
+            return []
+        ci, hi, wi = layer.in_shape
+        return [elementwise(layer.op, elements, size, ops_per_element=0, read_elements=batch * ci * hi * wi)]
     raise TypeError(f"unknown layer {layer!r}")
 
 
 def shortcut_inputs(network: Network) -> dict[int, tuple[int, int, int]]:
     """Layer index of each residual addition whose parameter-free shortcut changes shape -> the shape
-    entering that shortcut."""
+    entering that shortcut (an input of the addition whose shape is not the sum's)."""
     layers = network.layers
     found: dict[int, tuple[int, int, int]] = {}
-
-    def walk(seq, entering):
-        shape = entering
-        steps = seq.steps
-        for n, step in enumerate(steps):
-            if isinstance(step, Parallel):
-                for branch in step.branches:
-                    walk(branch, shape)
-                empty = any(not branch.steps for branch in step.branches)
-                nxt = steps[n + 1] if n + 1 < len(steps) else None
-                if empty and isinstance(nxt, int) and isinstance(layers[nxt], Add) and shape is not None:
-                    if tuple(shape) != tuple(layers[nxt].out_shape):
-                        found[nxt] = tuple(shape)
-            else:
-                shape = layers[step].out_shape
-        return shape
-
-    walk(network.topology, network.input)
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Add):
+            for j in network.edges[i]:
+                shape = tuple(network.input if j == INPUT else layers[j].out_shape)
+                if shape != tuple(layer.out_shape):
+                    found[i] = shape
     return found
 
 
 def peak_activation_bytes(network: Network, kernels_per_layer: list[list[Kernel]], size: int, batch: int) -> int:
     """A simple bound on live activation memory: the largest kernel's input plus output activations,
-    plus the tensor a residual block holds for its shortcut while its body runs."""
-    held: dict[int, int] = {}  # layer index -> bytes of a block input alive during it
+    plus every tensor held across it (made before it, read after it: a residual block's shortcut while
+    its body runs, a skip connection, a branch waiting for its concatenation)."""
+    consumers = network.consumers()
+    last_read = {INPUT: max((i for i, ins in enumerate(network.edges) if INPUT in ins), default=-1)}
+    for j, readers in enumerate(consumers):
+        last_read[j] = max(readers, default=j)
 
-    def walk(seq, entering_bytes, extra):
-        shape_bytes = entering_bytes
-        for step in seq.steps:
-            if isinstance(step, Parallel):
-                for branch in step.branches:
-                    walk(branch, shape_bytes, extra + shape_bytes)
-            else:
-                held[step] = extra
-                c, h, w = network.layers[step].out_shape
-                shape_bytes = batch * c * h * w * size
+    def nbytes(j: int) -> int:
+        c, h, w = network.input if j == INPUT else network.layers[j].out_shape
+        return batch * c * h * w * size
 
-    c, h, w = network.input
-    walk(network.topology, batch * c * h * w * size, 0)
+    held = [0] * len(network.layers)  # layer index -> bytes alive across it
+    for j, end in last_read.items():
+        for i in range(j + 1, end):
+            held[i] += nbytes(j)
     peak = 0
     for i, kernels in enumerate(kernels_per_layer):
         for k in kernels:
-            peak = max(peak, k.activation_bytes + held.get(i, 0))
+            peak = max(peak, k.activation_bytes + held[i])
     return peak

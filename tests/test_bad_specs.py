@@ -270,7 +270,9 @@ def test_spec_doc_names_every_type_key_and_limit():
     text = SPEC_DOC.read_text(encoding="utf-8")
     keys = {*spec.TOP_KEYS, *spec.CONV_KEYS, *spec.FC_KEYS, *spec.POOL_KEYS, *spec.STAGE_KEYS,
             *spec.RESIDUAL_KEYS, *spec.LAYER_TYPES, *spec.BLOCKS, *spec.STAGE_SHORTCUTS, *spec.RESIDUAL_SHORTCUTS,
-            *spec.ACTIVATIONS}
+            *spec.ACTIVATIONS, *spec.CONCAT_KEYS, *spec.MERGE_KEYS, *spec.BN_KEYS, *spec.ACT_KEYS, *spec.SE_KEYS,
+            *spec.UPSAMPLE_KEYS, *spec.PAD_KEYS, *spec.SHAPE_KEYS, *spec.UPSAMPLE_MODES, *spec.PAD_MODES,
+            *spec.PAD_WORDS, "from"}
     assert [key for key in sorted(keys) if f"`{key}`" not in text] == []
     for limit in (f"{yamlsource.MAX_BYTES // 2**20} MiB", f"{yamlsource.MAX_NODES:,} values",
                   f"{yamlsource.MAX_DEPTH} levels", f"{spec.MAX_LAYERS:,} layers", f"{spec.MAX_NESTING} deep"):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import hetcalc
 from hetcalc import SpecError, load_spec_text
-from hetcalc.graph import Add, Conv, Linear, Parallel, Pool, Sequence, output_size
+from hetcalc.graph import INPUT, Add, Conv, Linear, Pool, output_size
 
 
 def load(text: str):
@@ -160,7 +160,7 @@ def test_repeat_chains_layers_and_names_them():
         ("fc1", (7, 1, 1)), ("fc2", (7, 1, 1)), ("head.1", (3, 1, 1)), ("head.2", (3, 1, 1))]
     assert [c.in_shape[0] for c in net.convs] == [3, 4, 4, 4, 6, 6, 5]
     assert net.layers[7].in_shape == (5, 2, 2) and net.layers[8].in_shape == (7, 1, 1)
-    assert net.topology == Sequence(tuple(range(11)))
+    assert net.edges == tuple((i - 1,) for i in range(11))  # a chain: each layer reads the one before
 
 
 def test_explicit_names():
@@ -262,8 +262,8 @@ def test_basic_stage_with_projection():
     assert conv2.stride == (1, 1) and conv2.act is None  # the activation comes after the addition
     assert short.kernel == (1, 1) and short.stride == (2, 2) and short.in_shape == (16, 8, 8) and short.act is None
     assert isinstance(add, Add) and add.act == "relu"
-    assert net.topology == Sequence((Parallel((Sequence((0, 1)), Sequence((2,)))), 3,
-                                     Parallel((Sequence((4, 5)), Sequence(()))), 6))
+    # block 0: conv1 <- input, conv2 <- conv1, shortcut <- input, add <- (conv2, shortcut); block 1: identity
+    assert net.edges == ((INPUT,), (0,), (INPUT,), (1, 2), (3,), (4,), (5, 3))
 
 
 def test_basic_stage_identity_when_shape_kept():
@@ -370,7 +370,7 @@ def test_residual_identity():
     """)
     assert [x.name for x in net.layers] == ["conv1", "res1.conv1", "res1.conv2", "res1.add"]
     assert net.layers[3].act == "relu"
-    assert net.topology == Sequence((0, Parallel((Sequence((1, 2)), Sequence(()))), 3))
+    assert net.edges == ((INPUT,), (0,), (1,), (2, 0))
 
 
 def test_residual_projection_shortcut():
@@ -387,7 +387,7 @@ def test_residual_projection_shortcut():
     """)
     assert shapes(net) == [("down.conv1", (16, 4, 4)), ("down.conv2", (16, 4, 4)),
                            ("down.shortcut.conv1", (16, 4, 4)), ("down.add", (16, 4, 4))]
-    assert net.topology == Sequence((Parallel((Sequence((0, 1)), Sequence((2,)))), 3))
+    assert net.edges == ((INPUT,), (0,), (INPUT,), (1, 2))
 
 
 def test_residual_zero_pad_and_repeat():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("numpy", "matplotlib")
+HEAVY = ("numpy", "matplotlib", "onnx", "torch")  # onnx and torch: only for .onnx files and modules
 PROBE = """
 import sys
 {setup}
@@ -53,6 +53,7 @@ def heavy_modules(setup: str) -> list[str]:
     ["devices"],
     ["--help"],  # loads every command's module for the command list
     ["sweep", "--help"],
+    ["import", "--help"],
 ], ids=" ".join)
 def test_table_commands_import_neither_numpy_nor_matplotlib(args):
     assert heavy_modules(RUN_MAIN.format(args=args)) == []
@@ -78,3 +79,10 @@ def test_the_probe_sees_heavy_imports():
     """The check above would notice: a sweep does import numpy."""
     assert "numpy" in heavy_modules(RUN_MAIN.format(args=["sweep", "resnet56", "--P", "1..4",
                                                           "--format", "csv"]))
+
+
+def test_the_probe_sees_onnx_on_the_onnx_path():
+    """An .onnx model does load onnx (so the YAML checks above would notice it too)."""
+    pytest.importorskip("onnx")
+    model = str(ROOT / "tests" / "onnx" / "unet.onnx")
+    assert "onnx" in heavy_modules(RUN_MAIN.format(args=[model, "--summary-only"]))

@@ -20,6 +20,7 @@ COMMANDS = {
     "sweep": ("hetcalc.cli.sweep", "sweep"),
     "reproduce": ("hetcalc.cli.reproduce", "reproduce"),
     "report": ("hetcalc.cli.report", "report"),
+    "import": ("hetcalc.cli.analyze", "import_model"),
     "devices": ("hetcalc.cli.devices", "devices"),
     "calibrate": ("hetcalc.cli.calibrate", "calibrate"),
     "measure": ("hetcalc.cli.measure", "measure"),
@@ -47,12 +48,24 @@ class HetcalcGroup(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run a command inside the error boundary: every failure becomes one line and an exit code."""
+        import warnings
+
+        warnings.showwarning = _warn  # a library warning (an uncounted ONNX op) is one stderr line
         code = _guarded(lambda: super(HetcalcGroup, self).main(
             args=args, prog_name=prog_name or "hetcalc", complete_var=complete_var, standalone_mode=False,
             **extra))
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _warn(message, category, filename, lineno, file=None, line=None) -> None:
+    from .streams import one_line
+
+    try:
+        click.echo(f"hetcalc: warning: {one_line(str(message))}", err=True)
+    except (OSError, ValueError, UnicodeError):
+        pass
 
 
 def _guarded(run) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..architectures import builtin_names, builtin_path
+from ..errors import OptionError
 from ..export import EXTENSIONS, FORMATS, streamed
 from ..report import analyze as run_analysis
 from ..tables import Column, Grid, report_renderables, to_rich
@@ -17,7 +20,11 @@ from .options import (check_writable, convention_options, emit, make_convention,
 @click.option("--P", "P", default="4", show_default=True, metavar="INT|M|N",
               help="HetConv part P for every replaced layer; M: each layer's own input depth (the paper's "
                    "PC); N: each layer's output depth.")
-@click.option("--G", "G", default=None, metavar="INT|M|N", help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
+@click.option("--P-at", "P_at", multiple=True, metavar="PATTERN=P",
+              help="Per-layer P: layers whose name matches the shell-style PATTERN get part P (an integer, M, "
+                   "N, or off to keep them standard); repeatable, later ones win. Example: --P-at 'layer4.*=8'.")
+@click.option("--G", "G", default=None, metavar="INT|M|N",
+              help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
 @click.option("--variants", default="all", show_default=True, metavar="LIST",
               help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
 @click.option("--per-layer/--summary-only", default=True, help="Show the per-layer table [default: shown].")
@@ -32,14 +39,19 @@ from .options import (check_writable, convention_options, emit, make_convention,
 @click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
               help="Add Squeeze-and-Excitation blocks with reduction ratio R after every convolution "
                    "outside residual blocks and once per residual block.")
+@click.option("--strict", is_flag=True,
+              help="An ONNX op type hetcalc cannot count is an error (default: one warning line).")
+@click.option("--input-shape", "input_shape", default=None, metavar="C,H,W",
+              help="Input size for an .onnx model whose input height or width is not fixed.")
 @output_option
 @time_options
 @convention_options
-def analyze(arch, P, G, variants, per_layer, by, wide, fmt, output, se, device, dtype, batch, hetconv_impl,
-            traffic, **convention_options):
+def analyze(arch, P, P_at, G, variants, per_layer, by, wide, fmt, output, se, strict, input_shape, device, dtype,
+            batch, hetconv_impl, traffic, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
-    ARCH is a built-in name (see `hetcalc list`) or a path to a YAML spec.
+    ARCH is a built-in name (see `hetcalc list`), a path to a YAML spec, or an .onnx model (needs
+    `pip install 'hetcalc[onnx]'`; weights are not needed).
 
     On a terminal, tables fit its width: the ratio columns are hidden first (the summary gives the
     closed forms), then headers are abbreviated and other columns hidden; --wide shows them all.
@@ -51,12 +63,23 @@ def analyze(arch, P, G, variants, per_layer, by, wide, fmt, output, se, device, 
     check_writable(output, inputs=(arch,))
     fmt = output_format(fmt, output, EXTENSIONS)
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
-                          se=se, device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
+                          se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
+                          device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
                           traffic=traffic or None, by=by.lower())
     if fmt == "table":
         emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only, wide))
     else:
         emit(output, streamed(report, fmt, per_layer))
+
+
+def parse_shape(text: str | None):
+    """'3,224,224' -> (3, 224, 224)."""
+    if text is None:
+        return None
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise OptionError(f"--input-shape must be C,H,W (three positive integers), got {text!r}")
+    return tuple(int(p) for p in parts)
 
 
 @click.command("list")
@@ -73,3 +96,24 @@ def list_architectures():
         net = load_spec_file(builtin_path(name))
         grid.rows.append([name, net.title, "x".join(map(str, net.input)), net.description])
     show(lambda ascii_only: [to_rich(grid, ascii_only)])
+
+
+@click.command("import")
+@click.argument("model", metavar="MODEL.onnx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the spec to FILE (atomically) instead of standard output.")
+@click.option("--strict", is_flag=True, help="An ONNX op type hetcalc cannot count is an error.")
+def import_model(model, output, strict):
+    """Write an ONNX model as an editable YAML spec that gives identical results.
+
+    Every layer keeps its ONNX node name; edges that do not run from one entry to the next are written
+    as `from:` (one input) or `inputs:` (add, mul, concat).
+
+    Example:  hetcalc import resnet50.onnx -o resnet50.yaml
+    """
+    from ..onnx_import import load_onnx_file
+    from ..spec_writer import network_to_yaml
+
+    check_writable(output, inputs=(model,))
+    network = load_onnx_file(model, strict=strict)
+    emit(output, network_to_yaml(network))
