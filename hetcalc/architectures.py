@@ -47,6 +47,8 @@ def load_file(path: Path, strict: bool = False, input_shape: Any = None) -> Netw
         from .onnx_import import load_onnx_file
 
         return load_onnx_file(path, strict=strict, input_shape=input_shape)
+    from .spec import load_spec_file  # loaded only when a spec is parsed (start-up time)
+
     return load_spec_file(path)
 
 

@@ -39,7 +39,7 @@ def test_a_cached_builtin_is_the_parsed_one(cache, monkeypatch, name):
     again = resolve(name)
     assert again == first and again.source == f"built-in architectures/{name}.yaml"
     parsed = load_spec_file(builtin_path(name))
-    assert again.layers == parsed.layers and again.topology == parsed.topology
+    assert again.layers == parsed.layers and again.input == parsed.input
 
 
 def test_an_edited_spec_is_parsed_again(cache, tmp_path, monkeypatch):
