@@ -679,6 +679,7 @@ class _Builder:
         given = self._given_name(args, at)
         stage = given or self._next(prefix, "stage")
         act = _act(self.defaults.get("conv", {}).get("act", "relu"), "act", at)
+        keyed_by_conv: dict[int, YMap] = {}
         for j in range(repeat):
             s = stride if j == 0 else 1
             pre = f"{stage}.{j}."
@@ -693,11 +694,13 @@ class _Builder:
             body = cur
             for k, opts in enumerate(convs, start=1):
                 opts.setdefault("act", act)
-                knobs = pinned if opts["kernel"] > 1 else {}
-                spot = {key: where(key) for key in knobs}
-                keyed = YMap(knobs)
-                keyed.key_marks = {key: (w.line, w.column) for key, w in spot.items() if w.line is not None}
-                layer = self.make_conv(keyed, body, pre, where("out"), name=f"{pre}conv{k}", **opts)
+                if k not in keyed_by_conv:  # one options map per conv of the block, so repeats hit make_conv's memo
+                    knobs = pinned if opts["kernel"] > 1 else {}
+                    spot = {key: where(key) for key in knobs}
+                    keyed = YMap(knobs)
+                    keyed.key_marks = {key: (w.line, w.column) for key, w in spot.items() if w.line is not None}
+                    keyed_by_conv[k] = keyed
+                layer = self.make_conv(keyed_by_conv[k], body, pre, where("out"), name=f"{pre}conv{k}", **opts)
                 body = self._register(layer, at, given is not None)
             short = cur
             if s != 1 or c != out:
