@@ -5,7 +5,7 @@ matplotlib is imported inside the figure function only.
 
 from __future__ import annotations
 
-from .plots import COLOURS, PlotData, _figure, _styled
+from .plots import COLOURS, PlotData, _figure, _styled, tick_text
 from .report import Report
 
 def _unit(value: float, unit: str) -> str:
@@ -67,6 +67,11 @@ def roofline_figure(report: Report, *, title: str | None = None, size=None):
                    label=f"{v.label}: {v.time_s * 1e3:.3g} ms, {v.time_speedup:.2f}x", gid=v.variant)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # the style turns math text off (user text is text), so log ticks must not be written as TeX
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: tick_text(v)))
     ax.set_xlabel("arithmetic intensity (FLOPs per byte, 1 MAC = 2 FLOPs)")
     ax.set_ylabel("attained FLOP/s (predicted)")
     ax.set_xlim(lo, hi)

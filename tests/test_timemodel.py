@@ -169,3 +169,17 @@ def test_a_gather_outside_the_cache_moves_at_the_gather_bandwidth():
     assert kernel_time(d, small, "fp32").memory == pytest.approx(8e5 / 100e9)
     other = Kernel("act", "elementwise", 0, 4 * 10**6, 4 * 10**6)
     assert kernel_time(d, other, "fp32").memory == pytest.approx(8e6 / 10e9)
+
+
+def test_roofline_ticks_are_plain_text_not_tex():
+    # the plot style turns math text off, so a tick written as TeX would show its source ($\mathdefault...)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from hetcalc import roofline
+
+    fig = roofline.roofline_figure(hetcalc.analyze("vgg16", P=4, device="a100"))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("$" in text or "mathdefault" in text for text in labels), labels
