@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from .report import Report
+from .report import LayerRows, Report
 from .tables import document_latex, document_markdown, header_lines, report_grids
 
 FORMATS = ("table", "csv", "json", "markdown", "latex")
@@ -45,18 +45,47 @@ def write_json(report: Report, fh) -> None:
         variant["layers"] = _LAYERS_MARK
     pieces = json.dumps(data, indent=2).split(json.dumps(_LAYERS_MARK))
     encode = json.JSONEncoder(separators=(", ", ": ")).encode
+    facts: dict = {}
     for variant, piece in zip(report.variants, pieces):
         fh.write(piece)
         layers = variant.layers
         if not layers:
             fh.write("[]")
             continue
-        fh.write("[\n")
-        last = len(layers) - 1
-        for i, layer in enumerate(layers):
-            fh.write("        " + encode(layer.to_dict()) + (",\n" if i < last else "\n"))
-        fh.write("      ]")
+        fh.write("[\n        ")
+        batch: list[str] = []
+        for i, line in enumerate(_layer_lines(layers, encode, facts)):
+            batch.append(line)
+            if len(batch) == 1024:
+                fh.write(",\n        ".join(batch) + (",\n        " if i < len(layers) - 1 else ""))
+                batch = []
+        fh.write(",\n        ".join(batch) + "\n      ]")
     fh.write(pieces[-1] + "\n")
+
+
+_NAMELESS = '{"name": ""'
+_MEMO_LIMIT = 4096  # distinct layer rows remembered per variant: bounds the memory of a network of unique layers
+
+
+def _layer_lines(layers, encode, facts: dict):
+    """Each layer's JSON object on one line. Rows of a LayerRows that differ only in the layer's name (the
+    blocks of a repeated stage, the layers no variant rebuilds) are encoded once, the name spliced in."""
+    if not isinstance(layers, LayerRows):
+        for layer in layers:
+            yield encode(layer.to_dict())
+        return
+    from json.encoder import encode_basestring_ascii as quote
+
+    memo: dict = {}
+    for name, key in layers.keyed(facts):
+        tail = memo.get(key)
+        if tail is None:
+            text = encode(LayerRows.by_key(key, "").to_dict())
+            assert text.startswith(_NAMELESS), text  # the name is the first field
+            tail = text[len(_NAMELESS):]
+            if len(memo) < _MEMO_LIMIT:
+                memo[key] = tail
+        yield '{"name": ' + quote(name) + tail
 
 
 def _cell(value):

@@ -268,11 +268,14 @@ class Network:
         return out
 
     def longest_path(self, weight) -> int:
-        """The largest sum of `weight(i)` along any input-to-output path (latency depth)."""
-        best: list[int] = []
-        for i, ins in enumerate(self.edges):
-            best.append(weight(i) + max((best[j] if j >= 0 else 0) for j in ins))
-        return max(best, default=0)
+        """The largest sum of layer weights along any input-to-output path (latency depth).
+
+        `weight` is a sequence (layer i weighs weight[i]) or a function of the layer index."""
+        weights = [weight(i) for i in range(len(self.layers))] if callable(weight) else weight
+        best = [0] * (len(self.edges) + 1)  # best[-1] stays 0: the network's input
+        for i, (w, ins) in enumerate(zip(weights, self.edges)):
+            best[i] = w + (best[ins[0]] if len(ins) == 1 else max(best[j] for j in ins))
+        return max(best[:-1], default=0)
 
     def trunk(self) -> set[int]:
         """Layers every input-to-output path passes through (those outside residual and parallel blocks).

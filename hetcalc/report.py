@@ -422,69 +422,95 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
         check_part(network, replaced, part_g, "G", "GWC+PWC", own=g_own)
 
     memo: dict = {}  # layers of the same kind and shapes cost the same: count each kind once
+    std_memo: dict = {}
 
-    def std_of(layer):
-        kind = (type(layer), layer.in_shape, layer.out_shape, getattr(layer, "kernel", None),
-                getattr(layer, "stride", None), getattr(layer, "groups", None), getattr(layer, "bias", None),
-                getattr(layer, "bn", None), getattr(layer, "act", None), getattr(layer, "mode", None),
-                getattr(layer, "is_global", None), getattr(layer, "window", None),
-                getattr(layer, "padding", None), getattr(layer, "padding_end", None),
-                getattr(layer, "dilation", None), len(getattr(layer, "inputs", ())), getattr(layer, "op", None))
-        if kind not in memo:
-            memo[kind] = _sum(fixed_cost(layer), convention)
-        return memo[kind]
+    def kind_of(layer):
+        """Every field but the name, the spec location and the edges (only their number counts): layers of
+        one kind cost the same in every variant. None for a layer with an unhashable field."""
+        fields = _COST_FIELDS.get(type(layer))
+        if fields is None:
+            fields = _COST_FIELDS[type(layer)] = _cost_fields(type(layer))
+        kind = (type(layer), len(getattr(layer, "inputs", ())), fields(layer.__dict__))
+        try:
+            return kind_ids.setdefault(kind, len(kind_ids))  # a small int: hashed once, not per lookup
+        except TypeError:
+            return None
 
-    std_sums = [std_of(layer) for layer in layers]
+    def std_of(layer, kind):
+        if kind is None:
+            return _sum(fixed_cost(layer), convention)
+        hit = std_memo.get(kind)
+        if hit is None:
+            hit = std_memo[kind] = _sum(fixed_cost(layer), convention)
+        return hit
+
+    kind_ids: dict = {}
+    kinds = [kind_of(layer) for layer in layers]
+    std_sums = [std_of(layer, kind) for layer, kind in zip(layers, kinds)]
     trunk = network.trunk() if se else set()
     se_sums = [_sum(se_cost(layer.out_shape[0], layer.out_shape[1] * layer.out_shape[2], se), convention)
                if se and ((isinstance(layer, Conv) and i in trunk) or isinstance(layer, Add))
                else (0, 0, 0, 0) for i, layer in enumerate(layers)]
+    std_rows = [(False, "standard" if isinstance(layer, Conv) else layer.kind, _add(std, extra) if se else std,
+                 std[0] + extra[0], None) for layer, std, extra in zip(layers, std_sums, se_sums)]
+    std_depths = [row[2][3] for row in std_rows]
+    std_totals = (sum(row[2][0] for row in std_rows), sum(row[2][1] for row in std_rows),
+                  sum(row[2][2] for row in std_rows), network.longest_path(std_depths))
     parts = {"standard": None, "hetconv": part_p, "gwc_pwc": part_g, "dwc_pwc": None}
     own_parts = any(c.P is not None for c in replaced)  # some replaced layers have their own P
-    std_rows = None
-    results = []
-    std_totals = None
-    for key in ("standard", *[k for k in keys if k != "standard"]):
+    def rebuilt_row(key, part, layer, std, extra):
+        """A replaced layer's row under variant `key`: (replaced, realization, sums, standard FLOPs, closed form)."""
         ctype = CONV_TYPES[key]
+        own = layer.P if (key == "hetconv" or (key == "gwc_pwc" and g_own)) else None
+        if key == "gwc_pwc" and own == "N":  # as for --P N: a group count must divide M
+            own = "M"
+        p = None if key == "dwc_pwc" else layer_part(own if own is not None else part, layer)
+        if key == "hetconv" and convention.hetconv == "ratio":
+            ratio = hetconv_ratio(p, ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
+            sums, closed = _scaled(std, ratio), float(ratio)
+        else:
+            kind = (key, p, layer.in_shape, layer.out_shape, layer.kernel, layer.groups, layer.bias,
+                    layer.bn, layer.act)
+            if kind not in memo:
+                pieces = ctype.cost(layer, p)
+                if key != "hetconv" and not convention.pointwise_bias:
+                    pieces = (*pieces[:-1], replace(pieces[-1], biases=0, bias_adds=0))
+                memo[kind] = _sum(pieces, convention), ctype.closed_form(layer, p)
+            sums, closed = memo[kind]
+        tag = key + (f" {ctype.part}={p}" if ctype.part else "")
+        return (True, tag, _add(sums, extra) if se else sums, std[0] + extra[0], closed)
+
+    results = []
+    for key in ("standard", *[k for k in keys if k != "standard"]):
         part = parts[key]
         flags = ratio_flags if key == "hetconv" and convention.hetconv == "ratio" else replaced_flags
-        layer_results = []
-        for i, (layer, flag, std, extra) in enumerate(zip(layers, flags, std_sums, se_sums)):
-            if not (flag and key != "standard"):
-                if std_rows is not None:  # a layer no variant rebuilds has the same result in every variant
-                    layer_results.append(std_rows[i])
-                    continue
-                sums, closed, tag = std, None, "standard" if isinstance(layer, Conv) else layer.kind
-                layer_results.append((False, tag, _add(sums, extra) if se else sums, std[0] + extra[0], closed))
-                continue
-            own = layer.P if (key == "hetconv" or (key == "gwc_pwc" and g_own)) else None
-            if key == "gwc_pwc" and own == "N":  # as for --P N: a group count must divide M
-                own = "M"
-            p = None if key == "dwc_pwc" else layer_part(own if own is not None else part, layer)
-            if key == "hetconv" and convention.hetconv == "ratio":
-                ratio = hetconv_ratio(p, ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
-                sums, closed = _scaled(std, ratio), float(ratio)
-            else:
-                kind = (key, p, layer.in_shape, layer.out_shape, layer.kernel, layer.groups, layer.bias,
-                        layer.bn, layer.act)
-                if kind not in memo:
-                    pieces = ctype.cost(layer, p)
-                    if key != "hetconv" and not convention.pointwise_bias:
-                        pieces = (*pieces[:-1], replace(pieces[-1], biases=0, bias_adds=0))
-                    memo[kind] = _sum(pieces, convention), ctype.closed_form(layer, p)
-                sums, closed = memo[kind]
-            tag = key + (f" {ctype.part}={p}" if ctype.part else "")
-            layer_results.append((True, tag, _add(sums, extra) if se else sums, std[0] + extra[0], closed))
-        if std_rows is None:
-            std_rows = layer_results
-        flops = sum(r[2][0] for r in layer_results)
-        params = sum(r[2][1] for r in layer_results)
-        macs = sum(r[2][2] for r in layer_results)
-        depths = [r[2][3] for r in layer_results]
-        depth = network.longest_path(depths.__getitem__)
-        if std_totals is None:
-            std_totals = (flops, params, depth)
-        s_flops, s_params, s_depth = std_totals
+        flops, params, macs, depth = std_totals
+        if key == "standard":  # a layer no variant rebuilds has the same row in every variant
+            rows, rebuilt = std_rows, []
+        else:
+            rows = list(std_rows)
+            depths = None
+            rebuilt = [i for i, flag in enumerate(flags) if flag]
+            row_of: dict = {}  # rebuilt layers of one kind get the same row
+            for i in rebuilt:
+                row_key = None if kinds[i] is None else (kinds[i], se_sums[i]) if se else kinds[i]
+                row = row_of.get(row_key) if row_key is not None else None
+                if row is None:
+                    row = rebuilt_row(key, part, layers[i], std_sums[i], se_sums[i])
+                    if row_key is not None:
+                        row_of[row_key] = row
+                before = rows[i][2]
+                flops += row[2][0] - before[0]
+                params += row[2][1] - before[1]
+                macs += row[2][2] - before[2]
+                if row[2][3] != before[3]:
+                    if depths is None:
+                        depths = list(std_depths)
+                    depths[i] = row[2][3]
+                rows[i] = row
+            if depths is not None:  # the rebuilt layers are deeper: the longest path may change
+                depth = network.longest_path(depths)
+        s_flops, s_params, _, s_depth = std_totals
         results.append(VariantResult(
             variant=key, label=_label(key, part, own_parts and (key == "hetconv" or (key == "gwc_pwc" and g_own))),
             P=part_p if key == "hetconv" else None,
@@ -493,11 +519,23 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
             speedup=s_flops / flops if flops else float("inf"),
             flops_reduction=100.0 * (s_flops - flops) / s_flops if s_flops else 0.0,
             params_reduction=100.0 * (s_params - params) / s_params if s_params else 0.0,
-            replaced_layers=sum(r[0] for r in layer_results), layers=LayerRows(layers, layer_results)))
+            replaced_layers=len(rebuilt), layers=LayerRows(layers, rows)))
     chosen = tuple(r for r in results if r.variant in keys)
     return Report(architecture=network.name, title=network.title, source=network.source,
                   input=network.input, convention=convention, variants=chosen, network=network, se=se,
                   baseline=results[0])
+
+
+_COST_FIELDS: dict = {}
+
+
+def _cost_fields(cls):
+    """A function from a layer's field dict to the values its cost can depend on: all but its name, its
+    place in the spec and its edges (counted by number)."""
+    from operator import itemgetter
+
+    names = [name for name in cls.__dataclass_fields__ if name not in ("name", "where", "inputs")]
+    return itemgetter(*names) if names else (lambda fields: ())
 
 
 def _label(key: str, part: Part, per_layer: bool = False) -> str:
@@ -534,6 +572,22 @@ class LayerRows(Sequence):
         for layer, row in zip(self._layers, self._rows):
             yield _layer_result(_layer_facts(layer), *row)
 
+    def keyed(self, facts_cache: dict):
+        """Each layer's name and a key: rows with equal keys are equal but for their names (`by_key` builds
+        one back). `facts_cache` keeps the per-layer part between the variants of one report."""
+        facts = facts_cache.get(id(self._layers))
+        if facts is None:
+            facts = [tuple(_layer_facts(layer).values())[1:] for layer in self._layers]
+            facts_cache[id(self._layers)] = facts
+        for layer, fact, row in zip(self._layers, facts, self._rows):
+            yield layer.name, (fact, row)
+
+    @staticmethod
+    def by_key(key, name: str) -> LayerResult:
+        """The LayerResult of a `keyed` key under `name`."""
+        fact, row = key
+        return _layer_result(dict(zip(_FACT_NAMES, (name, *fact))), *row)
+
     def __eq__(self, other) -> bool:
         if isinstance(other, LayerRows):
             return self._rows == other._rows and (self._layers is other._layers or tuple(self) == tuple(other))
@@ -546,6 +600,9 @@ class LayerRows(Sequence):
 
     def __repr__(self) -> str:
         return f"LayerRows({len(self)} layers)"
+
+
+_FACT_NAMES = ("name", "kind", "M", "N", "K", "stride", "out", "kernel", "strides", "groups")
 
 
 def _layer_facts(layer) -> dict:

@@ -7,7 +7,6 @@ fault, and the value found there.
 
 from __future__ import annotations
 
-import copy
 import gc
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,17 @@ def _close_matches(*args, **kwargs):
     import difflib
 
     return difflib.get_close_matches(*args, **kwargs)
+
+
+def _renamed(layer, name: str, inputs: tuple[int, ...]):
+    """A checked layer under another name, reading `inputs`: a shallow copy of its fields (a frozen
+    dataclass, so copy.copy's reduce protocol or dataclasses.replace would cost many times more)."""
+    clone = object.__new__(type(layer))
+    fields = clone.__dict__
+    fields.update(layer.__dict__)
+    fields["name"] = name
+    fields["inputs"] = inputs
+    return clone
 
 
 # --------------------------------------------------------------------------- locations and values
@@ -440,10 +450,7 @@ class _Builder:
         except TypeError:  # an unhashable override value: validate afresh
             key, hit = None, None
         if hit is not None and hit[0] is args:  # the same entry on the same input: validated already
-            layer = copy.copy(hit[1])
-            object.__setattr__(layer, "name", name or self._next(prefix, "conv"))
-            object.__setattr__(layer, "inputs", (index,))
-            return layer
+            return _renamed(hit[1], name or self._next(prefix, "conv"), (index,))
         layer = self._make_conv(args, cur, prefix, at, name, first, override)
         if key is not None:
             self.convs[key] = (args, layer)
@@ -680,11 +687,21 @@ class _Builder:
         stage = given or self._next(prefix, "stage")
         act = _act(self.defaults.get("conv", {}).get("act", "relu"), "act", at)
         keyed_by_conv: dict[int, YMap] = {}
+        template: tuple | None = None  # the last block built: its input shape and stride, and its layers
         for j in range(repeat):
             s = stride if j == 0 else 1
             pre = f"{stage}.{j}."
             shape = cur[1]
             c = shape[0]
+            if template is not None and template[0] == (shape, s):
+                # the same options on the same input give the same checked layers: renamed and re-wired
+                base = len(self.layers)
+                for layer, tail, ins in template[1]:
+                    inputs = tuple(cur[0] if k is None else base + k for k in ins)
+                    last = self._register(_renamed(layer, pre + tail, inputs), at, given is not None)
+                cur = last
+                continue
+            start = len(self.layers)
             if block == "basic":
                 convs = [dict(out=out, kernel=3, stride=s, groups=groups), dict(out=out, kernel=3, act=None,
                                                                                groups=groups)]
@@ -710,8 +727,12 @@ class _Builder:
                     short = self._register(layer, at, given is not None)
                 else:
                     self._check_shortcut("zero_pad", shape, body[1], where("shortcut"))
+            block_in = cur[0]
             cur = self._register(Add(name=f"{pre}add", in_shape=body[1], out_shape=body[1], act=act, where=str(at),
                                 inputs=(body[0], short[0])), at, given is not None)
+            template = ((shape, s), [(layer, layer.name[len(pre):],
+                                      tuple(None if k == block_in else k - start for k in layer.inputs))
+                                     for layer in self.layers[start:]])
         self._alias(given, cur)
         return cur
 
