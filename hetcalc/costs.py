@@ -6,14 +6,14 @@ sequential layer of the realization. Adding a convolution type is one function a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from .graph import Activation, Add, BatchNorm, Concat, Conv, Layer, Linear, Mul, Pool, Reshape
+from .records import Record, record
 
 
-@dataclass(frozen=True)
-class Piece:
+@record
+class Piece(Record):
     """One realized layer in raw, convention-free counts (all exact integers)."""
 
     macs: int = 0
@@ -86,8 +86,8 @@ def _k2(conv: Conv) -> int:
     return conv.kernel[0] * conv.kernel[1]
 
 
-@dataclass(frozen=True)
-class ConvType:
+@record
+class ConvType(Record):
     """One way to build a K x K convolution, with its closed-form FLOPs ratio to standard."""
 
     key: str

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from .costs import Piece
 from .errors import OptionError
 from .graph import ACTIVATIONS  # not from .spec: that would load the spec machinery at start-up
+from .records import Record, record
 
 OPS = ("bias", "output", "bn", "act", "pool", "add", "se", "bn-norm", "bn-params", "pool-in", "gap-in", "avg-div")
 # `--ops all`: each operation once. The later terms are other tools' ways of counting the same BatchNorm and
@@ -68,8 +69,8 @@ def _op_names(ops) -> tuple[str, ...]:
     return tuple(names)
 
 
-@dataclass(frozen=True)
-class Convention:
+@record
+class Convention(Record):
     """What counts as a FLOP and as a parameter. The default is the paper's: MACs of conv and FC layers."""
 
     flops_per_mac: int = 1

@@ -7,8 +7,10 @@ before it, so a plain chain needs no edges written out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Union
+
+from .records import Record, record
 
 # activation names a spec may give (hetcalc.spec checks them; here so that counting need not load spec)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu", "hardsigmoid", "elu",
@@ -30,8 +32,8 @@ def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int
     return span // stride + 1
 
 
-@dataclass(frozen=True)
-class Conv:
+@record
+class Conv(Record):
     """A 2-D convolution, with the BatchNorm and activation that follow it."""
 
     name: str
@@ -78,8 +80,8 @@ class Conv:
         return (*self.padding, *end)
 
 
-@dataclass(frozen=True)
-class Linear:
+@record
+class Linear(Record):
     """A fully connected layer; a spatial input is flattened first."""
 
     name: str
@@ -102,8 +104,8 @@ class Linear:
         return self.out_shape[0]
 
 
-@dataclass(frozen=True)
-class Pool:
+@record
+class Pool(Record):
     """Max or average pooling; `global` pools the whole map to 1 x 1, adaptive pooling to a fixed size.
 
     `window` is the number of input elements read per output channel when windows differ in size
@@ -135,8 +137,8 @@ class Pool:
         return self.out_shape[1] * self.out_shape[2] * self.kernel[0] * self.kernel[1]
 
 
-@dataclass(frozen=True)
-class Add:
+@record
+class Add(Record):
     """An element-wise sum of its inputs (a residual block's, with its activation)."""
 
     name: str
@@ -149,8 +151,8 @@ class Add:
     kind = "add"
 
 
-@dataclass(frozen=True)
-class Mul:
+@record
+class Mul(Record):
     """An element-wise product of its inputs (Squeeze-and-Excitation's scaling), broadcasting 1 x 1 maps."""
 
     name: str
@@ -163,8 +165,8 @@ class Mul:
     kind = "mul"
 
 
-@dataclass(frozen=True)
-class Concat:
+@record
+class Concat(Record):
     """Channel concatenation of its inputs (Inception, DenseNet, UNet skips)."""
 
     name: str
@@ -176,8 +178,8 @@ class Concat:
     kind = "concat"
 
 
-@dataclass(frozen=True)
-class BatchNorm:
+@record
+class BatchNorm(Record):
     """A BatchNorm that follows no convolution directly (pre-activation networks)."""
 
     name: str
@@ -190,8 +192,8 @@ class BatchNorm:
     kind = "bn"
 
 
-@dataclass(frozen=True)
-class Activation:
+@record
+class Activation(Record):
     """An activation that stands on its own."""
 
     name: str
@@ -204,8 +206,8 @@ class Activation:
     kind = "act"
 
 
-@dataclass(frozen=True)
-class Reshape:
+@record
+class Reshape(Record):
     """Data movement without arithmetic: flatten, reshape, pad, slice, upsample (`op` says which).
 
     Counted as zero FLOPs and zero parameters: nearest upsampling copies, bilinear interpolation
@@ -229,8 +231,8 @@ Layer = Union[Conv, Linear, Pool, Add, Mul, Concat, BatchNorm, Activation, Resha
 WEIGHTED = (Conv, Linear)  # the layers that count toward latency depth
 
 
-@dataclass(frozen=True)
-class Network:
+@record
+class Network(Record):
     """A network as a flat layer tuple in topological order, its edges in each layer's `inputs`."""
 
     name: str

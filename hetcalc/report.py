@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from fractions import Fraction
 from collections.abc import Sequence
 from typing import Any, Iterable, Union
@@ -13,6 +13,7 @@ from .costs import CONV_TYPES, Piece, fixed_cost
 from .counting import Convention
 from .errors import OptionError
 from .graph import Add, Conv, Linear, Network
+from .records import Record, record
 
 Part = Union[int, str, None]  # an integer, "M" / "N" (each layer's own input / output depth), or None
 VARIANTS = tuple(CONV_TYPES)
@@ -20,8 +21,8 @@ SHOWN_LAYERS = 20  # an error names at most this many layers, then counts the re
 TIME_FIELDS = ("bytes", "intensity", "time_s", "bound", "peak_activation_bytes", "time_speedup")
 
 
-@dataclass(frozen=True, slots=True)
-class LayerResult:
+@record(slots=True)
+class LayerResult(Record):
     """One layer's cost under one variant.
 
     Slotted: a 100,000-layer network has 400,000 of these, and a slotted instance takes a fifth of the
@@ -74,8 +75,8 @@ def _field_names(cls) -> tuple[str, ...]:
     return names
 
 
-@dataclass(frozen=True)
-class VariantResult:
+@record
+class VariantResult(Record):
     """Totals and layers of one way of building the network."""
 
     variant: str
@@ -106,8 +107,8 @@ class VariantResult:
         return data
 
 
-@dataclass(frozen=True)
-class Report:
+@record
+class Report(Record):
     """The comparison of a network's variants under one counting convention."""
 
     architecture: str

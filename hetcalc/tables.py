@@ -7,11 +7,12 @@ from dataclasses import dataclass, field, replace
 
 from . import formatting as fmt
 from .costs import CONV_TYPES
+from .records import Record, record
 from .report import Report
 
 
-@dataclass(frozen=True)
-class Column:
+@record
+class Column(Record):
     header: str
     justify: str = "right"  # "left" | "right"
     short: str | None = None  # the header abbreviated, for a narrow terminal

@@ -157,7 +157,7 @@ def test_python_tags_construct_nothing(tmp_path):
         text = f'input: {tag} ["touch {marker}"]\nlayers: [conv: 3]\n'
         with pytest.raises(SpecError, match="is refused"):
             load_spec_text(text, "evil.yaml")
-    text = f"input: [3, 32, 32]\nlayers:\n  - conv: !!python/object:collections.OrderedDict {{out: 3}}\n"
+    text = "input: [3, 32, 32]\nlayers:\n  - conv: !!python/object:collections.OrderedDict {out: 3}\n"
     with pytest.raises(SpecError, match="is refused") as info:
         load_spec_text(text, "evil.yaml")
     assert info.value.line == 3

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import hetcalc
-from hetcalc.html_report import report_figures, report_html
+from hetcalc.html_report import report_html
 from hetcalc.tables import layer_grid
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

@@ -8,7 +8,6 @@ import io
 import pytest
 
 import hetcalc
-from hetcalc.export import to_csv
 from hetcalc.stages import stage_of
 from hetcalc.tables import fit, layer_grid, natural_width, summary_grid
 

@@ -50,7 +50,7 @@ def describe_os_error(exc: OSError) -> str:
     """`PATH: reason` for an OSError; standard output named when no path is known."""
     reason = exc.strerror or str(exc) or type(exc).__name__
     if exc.errno == errno.EBADF and "closed" in reason:
-        return f"cannot write to standard output: it is closed"
+        return "cannot write to standard output: it is closed"
     if exc.filename is not None:
         path = shown_path(exc.filename)
         if exc.filename2 is not None:

@@ -1,0 +1,91 @@
+"""hetcalc.records: frozen records mean what @dataclass(frozen=True) means (eq, hash, repr, immutability)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import hetcalc
+from hetcalc import costs, counting, graph, report, tables
+from hetcalc.records import Record, record
+
+RECORD_CLASSES = [cls for module in (graph, costs, counting, report, tables) for cls in vars(module).values()
+                  if isinstance(cls, type) and issubclass(cls, Record) and cls is not Record]
+
+
+def test_the_table_path_classes_are_records():
+    names = {cls.__name__ for cls in RECORD_CLASSES}
+    assert {"Conv", "Linear", "Pool", "Add", "Network", "Piece", "ConvType", "Convention", "LayerResult",
+            "VariantResult", "Report", "Column"} <= names
+
+
+@pytest.mark.parametrize("cls", RECORD_CLASSES, ids=lambda c: c.__name__)
+def test_records_are_frozen_dataclasses(cls):
+    assert dataclasses.is_dataclass(cls)
+    assert cls.__dataclass_params__.frozen
+    assert "__eq__" not in vars(cls) and "__repr__" not in vars(cls)  # from Record, not generated
+
+
+@record
+class Point(Record):
+    x: int
+    y: int = 0
+    note: str = dataclasses.field(default="", compare=False)
+    hidden: int = dataclasses.field(default=0, repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class PointTwin:
+    x: int
+    y: int = 0
+    note: str = dataclasses.field(default="", compare=False)
+    hidden: int = dataclasses.field(default=0, repr=False)
+
+
+@pytest.mark.parametrize("a, b", [((1, 2), (1, 2)), ((1, 2), (1, 3)), ((1, 2, "a"), (1, 2, "b")),
+                                  ((1, 2, "", 5), (1, 2, "", 6)), (([1], 2), ([1], 2))])
+def test_equality_hash_and_repr_match_dataclasses(a, b):
+    mine, theirs = (Point(*a), Point(*b)), (PointTwin(*a), PointTwin(*b))
+    assert (mine[0] == mine[1]) is (theirs[0] == theirs[1])
+    assert (mine[0] != mine[1]) is (theirs[0] != theirs[1])
+    assert repr(mine[0]) == repr(theirs[0]).replace("PointTwin", "Point")
+    hashable = not any(isinstance(v, list) for v in a)
+    if hashable:
+        assert (hash(mine[0]) == hash(mine[1])) or mine[0] != mine[1]
+        assert hash(mine[0]) == hash(theirs[0])  # both hash the tuple of compared fields
+    else:
+        with pytest.raises(TypeError):
+            hash(mine[0])
+
+
+def test_other_classes_are_never_equal():
+    assert Point(1, 2) != PointTwin(1, 2)
+    assert Point(1, 2) != (1, 2)
+    a = graph.Add(name="a", in_shape=(1, 1, 1), out_shape=(1, 1, 1))
+    m = graph.Mul(name="a", in_shape=(1, 1, 1), out_shape=(1, 1, 1))
+    assert a != m
+
+
+def test_records_stay_frozen_and_replaceable():
+    p = Point(1, 2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 3
+    assert dataclasses.replace(p, y=5) == Point(1, 5)
+    assert dataclasses.asdict(p) == {"x": 1, "y": 2, "note": "", "hidden": 0}
+
+
+def test_record_needs_the_base_class():
+    with pytest.raises(TypeError, match="must derive"):
+        @record
+        class Plain:
+            x: int
+
+
+def test_reports_compare_by_value():
+    """Two analyses of the same network are equal reports; a different P is not."""
+    assert hetcalc.analyze("resnet56", P=4) == hetcalc.analyze("resnet56", P=4)
+    assert hetcalc.analyze("resnet56", P=4) != hetcalc.analyze("resnet56", P=2)
+    net = hetcalc.resolve("vgg16")
+    assert net == hetcalc.resolve("vgg16") and hash(net.layers[0]) == hash(hetcalc.resolve("vgg16").layers[0])
+    assert dataclasses.replace(net, meta={"x": 1}) == net  # meta is not compared
