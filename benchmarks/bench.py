@@ -9,7 +9,8 @@ floor's time in the same round, so that a machine that slows down or speeds up m
 The floor is `python -c "import click, rich.console, rich.table, yaml"`: the least any Python CLI with
 hetcalc's dependencies pays before doing anything. Budgets (PASS/FAIL):
 
-  hetcalc resnet50 --P 4          <= 1.3 x floor  (all four variants, per-layer tables, stdout to /dev/null)
+  hetcalc resnet50 --P 4          <= 1.3 x floor  (all four variants, per-layer tables, stdout to /dev/null,
+                                                  and again on a 100-column pseudo-terminal: styled tables)
   hetcalc sweep (table and csv)   <= 6 x floor    (six architectures x P = 1..1024 x four variants)
   10,000-layer spec, analyzed     <= 6 x floor    (python -c "import hetcalc; hetcalc.analyze(SPEC)")
   100,000 / 10,000 layers         <= 12           (CPU time of load + analysis, inside those processes)
@@ -103,6 +104,7 @@ class Task:
     budget: float | None = None
     inner: bool = False  # the command prints its own inner timing first on stdout
     counts: bool = False  # the command prints the MACs it counted first on stdout
+    tty: bool = False  # stdout is a 100 x 50 pseudo-terminal (styled tables), not /dev/null
     counted: str = ""
     times: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
@@ -150,6 +152,8 @@ def build_tasks(tmp: Path, layer_counts: list[int]) -> tuple[list[Task], list[st
     tasks = [
         Task("floor", f'python -c "{FLOOR}"', [*py, "-c", FLOOR]),
         Task("analyze", "hetcalc resnet50 --P 4", [*het, "resnet50", "--P", "4"], 1.3),
+        Task("analyze_tty", "hetcalc resnet50 --P 4 (on a terminal)", [*het, "resnet50", "--P", "4"], 1.3,
+             tty=True),
         Task("sweep", "hetcalc sweep (6 archs x P=1..1024, table)", [*het, "sweep"], 6.0),
         Task("sweep_csv", "hetcalc sweep --format csv (every P)", [*het, "sweep", "--format", "csv"], 6.0),
     ]
@@ -172,6 +176,8 @@ def build_tasks(tmp: Path, layer_counts: list[int]) -> tuple[list[Task], list[st
 
 def run_once(task: Task, env: dict) -> tuple[float, float, float | None]:
     """Wall time, CPU time (user + system) of the child, and the time it reported itself."""
+    if task.tty:
+        return run_on_terminal(task, env)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(task.argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
@@ -187,6 +193,36 @@ def run_once(task: Task, env: dict) -> tuple[float, float, float | None]:
     if task.counts:
         task.counted = done.stdout.split()[0].decode()
     return elapsed, cpu, inner
+
+
+def run_on_terminal(task: Task, env: dict) -> tuple[float, float, None]:
+    """Like run_once, with the child's stdout and stderr on a 100-column pseudo-terminal, read to the end."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 100, 0, 0))
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(task.argv, env={**env, "TERM": "xterm-256color"}, cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    while True:
+        try:
+            if not os.read(master, 65536):
+                break
+        except OSError:  # EIO: the child closed the terminal
+            break
+    os.close(master)
+    code = proc.wait()
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if code != 0:
+        raise SystemExit(f"bench: '{task.label}' failed (exit {code})")
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), None
 
 
 def measure(tasks: list[Task], repeats: int, env: dict, progress) -> None:
@@ -287,6 +323,9 @@ def main(argv=None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="keep PYTHONDONTWRITEBYTECODE as the environment sets it")
+    parser.add_argument("--startup", action="store_true",
+                        help="only the floor and `hetcalc resnet50 --P 4` (piped and on a terminal): heavier "
+                             "tasks in the same rounds disturb these short timings")
     args = parser.parse_args(argv)
     layer_counts = [int(n) for n in args.layers.split(",") if n.strip()]
     env = dict(os.environ)
@@ -295,7 +334,9 @@ def main(argv=None) -> int:
     if not args.no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory(prefix="hetcalc-bench-") as tmp:
-        tasks, skipped = build_tasks(Path(tmp), layer_counts)
+        tasks, skipped = build_tasks(Path(tmp), [] if args.startup else layer_counts)
+        if args.startup:
+            tasks, skipped, layer_counts = [t for t in tasks if t.key in ("floor", "analyze", "analyze_tty")], [], []
         measure(tasks, args.repeats, env, lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
     checks = verdicts(tasks, layer_counts)
     print(report(tasks, skipped, checks, args.repeats, environment(env, not args.no_bytecode), args.markdown))

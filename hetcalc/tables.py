@@ -169,8 +169,8 @@ def report_grids(report: Report, per_layer: bool = True) -> list[Grid]:
     return grids
 
 
-def to_text(grid: Grid) -> str:
-    """A Grid as plain aligned text: title, header, rule, rows, rule, total (no trailing spaces)."""
+def _layout(grid: Grid) -> tuple[str, str, list[str], str | None]:
+    """A Grid's lines as aligned text: title, header, body rows and total (or None); no trailing spaces."""
     lines = [[_cell(c.header) for c in grid.columns], *[[_cell(c) for c in row] for row in grid.rows],
              *([[_cell(c) for c in grid.total]] if grid.total else [])]
     widths = [max(_width(line[i]) for line in lines) for i in range(len(grid.columns))]
@@ -178,12 +178,45 @@ def to_text(grid: Grid) -> str:
     def fmt_line(cells) -> str:
         return "  ".join(_pad(cell, w, col.justify) for cell, w, col in zip(cells, widths, grid.columns)).rstrip()
 
-    rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     body = lines[1:len(lines) - (1 if grid.total else 0)]
-    out = [_cell(grid.title), "", fmt_line(lines[0]), rule, *[fmt_line(row) for row in body]]
-    if grid.total:
-        out += [rule, fmt_line(lines[-1])]
+    return (_cell(grid.title), fmt_line(lines[0]), [fmt_line(row) for row in body],
+            fmt_line(lines[-1]) if grid.total else None)
+
+
+def _rule_width(header: str, body: list[str], total: str | None) -> int:
+    return max(_width(line) for line in [header, *body, *([total] if total else [])])
+
+
+def to_text(grid: Grid) -> str:
+    """A Grid as plain aligned text: title, header, rule, rows, rule, total (no trailing spaces)."""
+    title, header, body, total = _layout(grid)
+    rule = "-" * _rule_width(header, body, total)
+    out = [title, "", header, rule, *body]
+    if total is not None:
+        out += [rule, total]
     return "\n".join(out)
+
+
+def to_terminal(grid: Grid):
+    """A Grid as styled rich Text in the layout of `to_text`, looking as rich's own tables do (italic title,
+    bold header and total, a ─ rule under the header, a blank line above the total).
+
+    Not a rich Table: that measures every cell again on every render, about 100 ms for ResNet-50's tables
+    on a terminal, where this takes a few milliseconds (docs/performance.md)."""
+    from rich.text import Text
+
+    title, header, body, total = _layout(grid)
+    rule = "─" * _rule_width(header, body, total)
+    text = Text(no_wrap=True, overflow="ignore", end="\n")
+    text.append(title, style="italic")
+    text.append("\n")
+    text.append(header, style="bold")
+    text.append("\n" + rule + "\n")
+    text.append("\n".join(body))
+    if total is not None:
+        text.append("\n\n")
+        text.append(total, style="bold")
+    return text
 
 
 def _cell(text: str) -> str:
@@ -287,10 +320,12 @@ class FittedTable:
         if not self.wide:
             grid, hidden = fit(grid, options.max_width)
         if self.wide:  # rendered at its natural width: lines run past the window's edge, never wrap
-            yield from console.render(_rich_table(grid), options.update(width=max(options.max_width,
+            yield from console.render(to_terminal(grid), options.update(width=max(options.max_width,
                                                                                   natural_width(grid))))
-        else:  # a table with nothing left to hide (a reason, a description) wraps its text cells
-            yield _rich_table(grid, wrap=natural_width(grid) > options.max_width)
+        elif natural_width(grid) > options.max_width:  # nothing left to hide (a reason, a description):
+            yield _rich_table(grid, wrap=True)  # rich's table wraps the text cells
+        else:
+            yield to_terminal(grid)
         if hidden:
             yield Text(hidden_note(hidden, options.max_width), style="dim")
 

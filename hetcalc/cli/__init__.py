@@ -55,6 +55,9 @@ class HetcalcGroup(click.Group):
             args=args, prog_name=prog_name or "hetcalc", complete_var=complete_var, standalone_mode=False,
             **extra))
         if standalone_mode:
+            import gc
+
+            gc.freeze()  # the interpreter's last collection at exit would walk every object of a big network
             sys.exit(code)
         return code
 
