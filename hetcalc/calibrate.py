@@ -39,8 +39,16 @@ CONV_SHAPES = [
     (8, 240, 16, 32, 1, 16), (1, 1536, 256, 14, 1, 8),
     # depthwise 3x3
     (1, 64, 64, 32, 3, 64), (1, 256, 256, 8, 3, 256), (1, 128, 128, 56, 3, 128), (8, 64, 64, 16, 3, 64),
+    # large weights on small maps (batch 1, the ends of VGG and ResNet): bound by the weights' traffic
+    (1, 512, 512, 2, 3, 1), (1, 256, 512, 4, 3, 1), (1, 1024, 2048, 2, 1, 1),
+    (1, 2048, 512, 7, 1, 1),
+    # a batch of 32 on CIFAR-sized maps with few channels (grouped down to 2 channels per group)
+    (32, 16, 16, 32, 3, 1), (32, 16, 16, 32, 1, 1), (32, 16, 16, 32, 3, 4), (32, 32, 32, 16, 3, 16),
+    (32, 64, 64, 8, 3, 4), (32, 48, 16, 32, 1, 4), (32, 16, 16, 32, 3, 16),
 ]
 GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+GROUP_EXPONENT_GRID = [0.75, 1.0, 1.5, 2.0]
+WEIGHT_PASS_GRID = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0]
 
 
 @dataclass(frozen=True)
@@ -62,9 +70,16 @@ class ConvSample:
         return 2 * self.batch * self.cout * (self.cin // self.groups) * self.kernel ** 2 * self.size ** 2
 
     @property
+    def weight_bytes(self) -> int:
+        return 4 * self.cout * (self.cin // self.groups) * self.kernel ** 2
+
+    @property
+    def activation_bytes(self) -> int:
+        return 4 * self.batch * (self.cin + self.cout) * self.size ** 2
+
+    @property
     def bytes(self) -> int:
-        weights = self.cout * (self.cin // self.groups) * self.kernel ** 2
-        return 4 * (weights + self.batch * (self.cin + self.cout) * self.size ** 2)
+        return self.weight_bytes + self.activation_bytes
 
     @property
     def channels_per_group(self) -> int:
@@ -152,40 +167,52 @@ def cpu_name() -> str:
 FIXED_GRID_S = [0.0, 5e-6, 10e-6, 20e-6, 30e-6, 50e-6, 80e-6, 120e-6, 200e-6]
 
 
-def _fit_convs(samples: list[ConvSample], overhead: float, peak: float, bandwidth_of) -> dict:
-    """Fit half_work, group_channels and each class's efficiency to the conv timings.
+def _fit_convs(samples: list[ConvSample], overhead: float, peak: float, memory_bw: float,
+               cache_bw: float | None, cache: int | None) -> dict:
+    """Fit half_work, weight_passes, group_channels, group_exponent and each class's efficiency.
 
-    Model (docs/time-model.md): t = overhead + max(flops / (peak * eff * g) + half_work / peak, bytes / bw).
-    For each grid value of the fixed time (half_work / peak) and of group_channels, each class's rate is the
-    median of flops / g / (t - overhead - fixed) over its samples (robust to a disturbed sample); the pair
-    with the smallest median relative error over all samples wins.
+    Model (docs/time-model.md): t = overhead + max(flops / (peak * eff * g) + half_work / peak, memory), with
+    g = min(1, channels per group / group_channels) ** group_exponent for grouped K x K kernels and
+    memory = activation bytes / (cache or memory bandwidth) + weight_passes * weight bytes / memory bandwidth.
+    For each grid point, each class's rate is the median of flops / g / (t - overhead - fixed) over its
+    samples that the memory term does not bound (robust to a disturbed sample); the point with the smallest
+    median relative error over all samples wins.
     """
     classes = sorted({s.kclass for s in samples})
-    best = None
-    for gc in GROUP_CHANNEL_GRID:
-        def g(s):
-            return min(1.0, s.channels_per_group / gc) if s.kclass in ("grouped", "grouped_pointwise") else 1.0
 
-        for fixed in FIXED_GRID_S:
-            rates = {}
-            for c in classes:
-                mine = [s.flops / g(s) / max(s.seconds - overhead - fixed, s.seconds * 0.05)
-                        for s in samples if s.kclass == c]
-                rates[c] = statistics.median(mine)
-            errors = []
-            for s in samples:
-                compute = s.flops / g(s) / rates[s.kclass] + fixed
-                predicted = overhead + max(compute, s.bytes / bandwidth_of(s.bytes))
-                errors.append(abs(predicted - s.seconds) / s.seconds)
-            score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean decides
-            ceiling = max(peak, *(rates[c] for c in classes if c not in ("grouped", "grouped_pointwise")))
-            physical = all(rates[c] <= 1.05 * ceiling for c in classes)  # grouped no faster than dense
-            if best is None or (not physical, score) < (not best[5], best[0]):
-                best = (score, gc, fixed, rates, errors, physical)
-    score, gc, fixed, rates, errors, _ = best
+    def act_bw(s):
+        return cache_bw if cache and cache_bw and s.activation_bytes <= cache else memory_bw
+
+    best = None
+    for passes in WEIGHT_PASS_GRID:
+        memory = [s.activation_bytes / act_bw(s) + passes * s.weight_bytes / memory_bw for s in samples]
+        for gc in GROUP_CHANNEL_GRID:
+            for exponent in GROUP_EXPONENT_GRID if gc > 2 else [1.0]:
+                gs = [min(1.0, s.channels_per_group / gc) ** exponent if s.kclass == "grouped" else 1.0
+                      for s in samples]
+                for fixed in FIXED_GRID_S:
+                    rates = {}
+                    for c in classes:
+                        mine = [s.flops / g / max(s.seconds - overhead - fixed, s.seconds * 0.05)
+                                for s, g, m in zip(samples, gs, memory)
+                                if s.kclass == c and m < 0.5 * (s.seconds - overhead)]
+                        if not mine:  # every sample of the class is bound by memory: use them all
+                            mine = [s.flops / g / max(s.seconds - overhead - fixed, s.seconds * 0.05)
+                                    for s, g in zip(samples, gs) if s.kclass == c]
+                        rates[c] = statistics.median(mine)
+                    errors = []
+                    for s, g, m in zip(samples, gs, memory):
+                        compute = s.flops / g / rates[s.kclass] + fixed
+                        errors.append(abs(overhead + max(compute, m) - s.seconds) / s.seconds)
+                    score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean
+                    ceiling = max(peak, *(rates[c] for c in classes if c not in ("grouped", "grouped_pointwise")))
+                    physical = all(rates[c] <= 1.05 * ceiling for c in classes)  # grouped no faster than dense
+                    if best is None or (not physical, score) < (not best[-1], best[0]):
+                        best = (score, gc, exponent, fixed, passes, rates, errors, physical)
+    score, gc, exponent, fixed, passes, rates, errors, _ = best
     top = max(peak, *rates.values())
-    return {"group_channels": gc, "half_work": fixed * top, "peak": top, "rates": rates, "median_error": score[0],
-            "errors": errors}
+    return {"group_channels": gc, "group_exponent": exponent, "half_work": fixed * top, "weight_passes": passes,
+            "peak": top, "rates": rates, "median_error": score[0], "errors": errors}
 
 
 def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | None = None,
@@ -288,10 +315,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
             fc_fns.append(lambda x=x, w=w: F.linear(x, w))
         fc_times = interleaved(fc_fns, 5, statistic)
 
-    def bandwidth_of(nbytes):
-        return cache_bw if llc and nbytes <= llc else memory_bw
-
-    fit = _fit_convs(samples, overhead, gemm, bandwidth_of)
+    fit = _fit_convs(samples, overhead, gemm, memory_bw, cache_bw, llc)
     peak = fit["peak"]
     rates = fit["rates"]
     n_by = {c: sum(s.kclass == c for s in samples) for c in rates}
@@ -321,6 +345,10 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         half_work=Value(fit["half_work"], "fitted: the fixed time of a convolution beyond the dispatch "
                                           "overhead, times the peak (least squares over the conv timings)"),
         group_channels=Value(fit["group_channels"], "fitted: grid search over the grouped conv timings"),
+        group_exponent=Value(fit["group_exponent"], "fitted: grid search over the grouped conv timings"),
+        weight_passes=Value(fit["weight_passes"], "fitted: grid search over the conv timings (large weights on "
+                                                  "small maps are bound by reading them; the library reorders "
+                                                  "them on every call)"),
         gather_bandwidth=Value(gather_bw, gather_source),
         cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
         cache_bandwidth=Value(cache_bw, cache_source) if llc else None,

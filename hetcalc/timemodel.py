@@ -4,6 +4,8 @@ Per kernel (docs/time-model.md gives the formulas and their limits):
 
     compute = flops / (peak[dtype] * efficiency[class] * group_factor) + half_work / peak[dtype]
     memory  = bytes / bandwidth   (cache bandwidth when the kernel's activations fit in the cache)
+              or, with the profile's weight_passes w, a convolution's
+              activation bytes / bandwidth + w * weight bytes / memory bandwidth
     t       = overhead + max(compute, memory)
 
 A forward pass runs its kernels one after another on one stream, so a variant's time is the sum over its
@@ -39,11 +41,14 @@ def bound_of(overhead: float, compute: float, memory: float) -> str:
 
 
 def group_factor(device: Device, kernel: Kernel) -> float:
-    """Grouped convolutions with few channels per group reuse each input less: their attained rate falls
-    in proportion to channels per group below the profile's `group_channels` (1 when not given)."""
-    if kernel.kclass not in ("grouped", "grouped_pointwise") or device.group_channels is None:
+    """Grouped K x K convolutions with few channels per group reuse each input less: their attained rate
+    falls as (channels per group / group_channels) ** group_exponent below the profile's `group_channels`
+    (1 when not given). Grouped 1 x 1 convolutions are a GEMM per group over its input channels, bound
+    by reading those inputs (the memory term): their class's efficiency covers them."""
+    if kernel.kclass != "grouped" or device.group_channels is None:
         return 1.0
-    return min(1.0, kernel.channels_per_group / device.group_channels.value)
+    exponent = device.group_exponent.value if device.group_exponent is not None else 1.0
+    return min(1.0, kernel.channels_per_group / device.group_channels.value) ** exponent
 
 
 def compute_rate(device: Device, kernel: Kernel, dtype: str) -> float:
@@ -62,13 +67,29 @@ def bandwidth(device: Device, kernel: Kernel) -> float:
     return device.memory_bandwidth.value
 
 
+def memory_time(device: Device, kernel: Kernel) -> float:
+    """Seconds of a kernel's memory traffic.
+
+    With `weight_passes`, a convolution's weights come from main memory that many times (a CPU library
+    reorders them into its blocked layout on every call, reading and writing them before the
+    convolution reads them; a network's weights do not stay in a core's cache), and only its
+    activations may be served by the cache."""
+    if device.weight_passes is not None and kernel.op == "conv" and kernel.weight_bytes:
+        activations = kernel.bytes - kernel.weight_bytes
+        act_bw = (device.cache_bandwidth.value if device.cache_bytes is not None
+                  and kernel.activation_bytes <= device.cache_bytes.value else device.memory_bandwidth.value)
+        return (activations / act_bw
+                + device.weight_passes.value * kernel.weight_bytes / device.memory_bandwidth.value)
+    return kernel.bytes / bandwidth(device, kernel)
+
+
 def kernel_time(device: Device, kernel: Kernel, dtype: str) -> KernelTime:
     """Predicted seconds of one kernel, with its three terms."""
     compute = 0.0
     if kernel.kclass != "elementwise" and kernel.flops:
         half = device.half_work.value if device.half_work is not None else 0.0
         compute = kernel.flops / compute_rate(device, kernel, dtype) + half / device.peak(dtype)
-    memory = kernel.bytes / bandwidth(device, kernel)
+    memory = memory_time(device, kernel)
     overhead = device.kernel_overhead.value
     return KernelTime(overhead + max(compute, memory), overhead, compute, memory)
 

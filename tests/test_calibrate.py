@@ -8,32 +8,51 @@ from hetcalc.calibrate import CONV_SHAPES, ConvSample, _fit_convs, profile_yaml
 from hetcalc.devices import Device, Value, load_device_text
 
 
-def synthetic(rates, fixed, gc, overhead, bw):
-    """Conv timings made by the time model itself, from known parameters."""
+def synthetic(rates, fixed, gc, overhead, memory_bw, passes=1.0, exponent=1.0, cache=None, cache_bw=None):
+    """Conv timings made by the time model's formula (hand-written here), from known parameters."""
     out = []
     for shape in CONV_SHAPES:
         s = ConvSample(*shape, seconds=0.0)
-        g = min(1.0, s.channels_per_group / gc) if s.kclass in ("grouped", "grouped_pointwise") else 1.0
-        t = overhead + max(s.flops / g / rates[s.kclass] + fixed, s.bytes / bw)
+        g = min(1.0, s.channels_per_group / gc) ** exponent if s.kclass == "grouped" else 1.0
+        b, cin, cout, size, k, groups = shape
+        weights = 4 * cout * (cin // groups) * k * k
+        activations = 4 * b * (cin + cout) * size * size
+        act_bw = cache_bw if cache and activations <= cache else memory_bw
+        memory = activations / act_bw + passes * weights / memory_bw
+        t = overhead + max(s.flops / g / rates[s.kclass] + fixed, memory)
         out.append(ConvSample(*shape, seconds=t))
     return out
 
 
+RATES = {"dense": 80e9, "pointwise": 40e9, "grouped": 60e9, "grouped_pointwise": 20e9, "depthwise": 5e9}
+
+
 def test_fit_recovers_the_parameters_that_made_the_timings():
-    rates = {"dense": 80e9, "pointwise": 40e9, "grouped": 60e9, "grouped_pointwise": 20e9, "depthwise": 5e9}
-    samples = synthetic(rates, fixed=20e-6, gc=16, overhead=5e-6, bw=1e15)
-    fit = _fit_convs(samples, overhead=5e-6, peak=100e9, bandwidth_of=lambda n: 1e15)
+    samples = synthetic(RATES, fixed=20e-6, gc=16, overhead=5e-6, memory_bw=1e15)
+    fit = _fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
     assert fit["group_channels"] == 16
     assert fit["half_work"] / fit["peak"] == pytest.approx(20e-6)
-    for c, r in rates.items():
+    for c, r in RATES.items():
         assert fit["rates"][c] == pytest.approx(r, rel=1e-6)
     assert fit["median_error"] < 1e-6
 
 
+def test_fit_recovers_weight_passes_and_the_group_exponent():
+    """Timings where large weights on small maps are bound by 3 passes over them at 10 GB/s, and grouped
+    kernels slow down with the square of their channel shortfall."""
+    samples = synthetic(RATES, fixed=10e-6, gc=32, overhead=5e-6, memory_bw=10e9, passes=3.0, exponent=2.0,
+                        cache=512 * 1024, cache_bw=50e9)
+    fit = _fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=10e9, cache_bw=50e9, cache=512 * 1024)
+    assert fit["weight_passes"] == 3.0
+    assert (fit["group_channels"], fit["group_exponent"]) == (32, 2.0)
+    assert fit["median_error"] < 1e-6
+    weight_bound = [s for s in samples if s.size <= 2 and s.weight_bytes > 4e6]
+    assert weight_bound  # the shapes that pin weight_passes are in the calibration set
+
+
 def test_fit_never_makes_grouped_faster_than_dense_when_it_can_avoid_it():
-    rates = {"dense": 80e9, "pointwise": 40e9, "grouped": 60e9, "grouped_pointwise": 20e9, "depthwise": 5e9}
-    samples = synthetic(rates, fixed=10e-6, gc=32, overhead=5e-6, bw=1e15)
-    fit = _fit_convs(samples, overhead=5e-6, peak=100e9, bandwidth_of=lambda n: 1e15)
+    samples = synthetic(RATES, fixed=10e-6, gc=32, overhead=5e-6, memory_bw=1e15)
+    fit = _fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
     dense = max(fit["rates"]["dense"], fit["rates"]["pointwise"], 100e9)
     assert fit["rates"]["grouped"] <= 1.05 * dense
 
@@ -44,10 +63,12 @@ def test_written_profile_reads_back():
                     peak_flops={"fp32": v(1.234567e11)}, memory_bandwidth=v(5e9), kernel_overhead=v(4e-6),
                     efficiency={c: v(0.5) for c in ("dense", "pointwise", "grouped", "grouped_pointwise",
                                                      "depthwise", "linear")},
-                    half_work=v(1e6), group_channels=v(16), cache_bytes=v(32 * 2**20), cache_bandwidth=v(50e9),
+                    half_work=v(1e6), group_channels=v(16), group_exponent=v(1.5), weight_passes=v(3),
+                    cache_bytes=v(32 * 2**20), cache_bandwidth=v(50e9),
                     measured={"threads": 2, "convolutions": [{"shape": "B1 16->16", "seconds": 1e-4}]})
     back = load_device_text(profile_yaml(device), "local.yaml")
     assert back.peak("fp32") == pytest.approx(1.234567e11, rel=1e-3)
     assert back.group_channels.value == 16 and back.cache_bytes.value == 32 * 2**20
+    assert back.group_exponent.value == 1.5 and back.weight_passes.value == 3
     assert back.measured["threads"] == 2
     assert "calibrated" in back.summary()
