@@ -21,6 +21,7 @@ from .traffic import conv_class
 
 ROUNDS = 5
 MIN_SAMPLE_S = 0.02
+CONV_ROUNDS = 11  # the convolution timings set the model's scale: more rounds than the rest
 
 # (batch, in channels, out channels, map size, kernel, groups): CIFAR- and ImageNet-sized layers
 CONV_SHAPES = [
@@ -40,15 +41,14 @@ CONV_SHAPES = [
     # depthwise 3x3
     (1, 64, 64, 32, 3, 64), (1, 256, 256, 8, 3, 256), (1, 128, 128, 56, 3, 128), (8, 64, 64, 16, 3, 64),
     # large weights on small maps (batch 1, the ends of VGG and ResNet): bound by the weights' traffic
-    (1, 512, 512, 2, 3, 1), (1, 256, 512, 4, 3, 1), (1, 1024, 2048, 2, 1, 1),
-    (1, 2048, 512, 7, 1, 1),
+    (1, 512, 512, 2, 3, 1), (1, 256, 512, 4, 3, 1), (1, 1024, 2048, 2, 1, 1), (1, 768, 768, 2, 3, 1),
+    (1, 2048, 2048, 1, 1, 1), (1, 2048, 512, 7, 1, 1),
     # a batch of 32 on CIFAR-sized maps with few channels (grouped down to 2 channels per group)
     (32, 16, 16, 32, 3, 1), (32, 16, 16, 32, 1, 1), (32, 16, 16, 32, 3, 4), (32, 32, 32, 16, 3, 16),
     (32, 64, 64, 8, 3, 4), (32, 48, 16, 32, 1, 4), (32, 16, 16, 32, 3, 16),
 ]
 GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 GROUP_EXPONENT_GRID = [0.75, 1.0, 1.5, 2.0]
-WEIGHT_PASS_GRID = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0]
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,29 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine() or "this machine"
 
 
-FIXED_GRID_S = [0.0, 5e-6, 10e-6, 20e-6, 30e-6, 50e-6, 80e-6, 120e-6, 200e-6]
+FRESH_BYTES = 64 * 2**20  # above glibc's largest mmap threshold (32 MiB): mapped afresh on every call
+
+
+def page_fault_cost(fill_fresh: Callable[[], object], fill_reused: Callable[[], object],
+                    statistic: str) -> float:
+    """Seconds per 4 KiB page of first touch: filling a fresh FRESH_BYTES tensor against filling one
+    allocated once."""
+    fresh, reused = interleaved([fill_fresh, fill_reused], ROUNDS, statistic)
+    return max(fresh - reused, 0.0) / (FRESH_BYTES // 4096)
+
+
+FIXED_GRID_S = [0.0, 5e-6, 10e-6, 20e-6, 30e-6, 50e-6, 80e-6, 120e-6, 160e-6, 200e-6, 250e-6, 300e-6,
+                400e-6]
+
+
+def weight_passes(samples: list[ConvSample], overhead: float, peak: float, memory_bw: float) -> float:
+    """Passes over the weights from main memory, read off the convolutions their weights bound: weights at
+    least 4 times their activations, and FLOPs that would take under a quarter of the time at `peak`.
+    The median over them of (t - overhead) * bandwidth / weight bytes; 1 when there are none."""
+    bound = [s for s in samples if s.weight_bytes >= 4 * s.activation_bytes and s.flops / peak < 0.25 * s.seconds]
+    if not bound:
+        return 1.0
+    return max(1.0, statistics.median((s.seconds - overhead) * memory_bw / s.weight_bytes for s in bound))
 
 
 def _fit_convs(samples: list[ConvSample], overhead: float, peak: float, memory_bw: float,
@@ -174,41 +196,42 @@ def _fit_convs(samples: list[ConvSample], overhead: float, peak: float, memory_b
     Model (docs/time-model.md): t = overhead + max(flops / (peak * eff * g) + half_work / peak, memory), with
     g = min(1, channels per group / group_channels) ** group_exponent for grouped K x K kernels and
     memory = activation bytes / (cache or memory bandwidth) + weight_passes * weight bytes / memory bandwidth.
-    For each grid point, each class's rate is the median of flops / g / (t - overhead - fixed) over its
-    samples that the memory term does not bound (robust to a disturbed sample); the point with the smallest
-    median relative error over all samples wins.
+    weight_passes comes from the samples their weights bound (`weight_passes`); then for each grid point
+    of the others, each class's rate is the median of flops / g / (t - overhead - fixed) over its samples
+    that the memory term does not bound (robust to a disturbed sample); the point with the smallest median
+    relative error over all samples wins.
     """
     classes = sorted({s.kclass for s in samples})
 
     def act_bw(s):
         return cache_bw if cache and cache_bw and s.activation_bytes <= cache else memory_bw
 
+    passes = weight_passes(samples, overhead, peak, memory_bw)
     best = None
-    for passes in WEIGHT_PASS_GRID:
-        memory = [s.activation_bytes / act_bw(s) + passes * s.weight_bytes / memory_bw for s in samples]
-        for gc in GROUP_CHANNEL_GRID:
-            for exponent in GROUP_EXPONENT_GRID if gc > 2 else [1.0]:
-                gs = [min(1.0, s.channels_per_group / gc) ** exponent if s.kclass == "grouped" else 1.0
-                      for s in samples]
-                for fixed in FIXED_GRID_S:
-                    rates = {}
-                    for c in classes:
+    memory = [s.activation_bytes / act_bw(s) + passes * s.weight_bytes / memory_bw for s in samples]
+    for gc in GROUP_CHANNEL_GRID:
+        for exponent in GROUP_EXPONENT_GRID if gc > 2 else [1.0]:
+            gs = [min(1.0, s.channels_per_group / gc) ** exponent if s.kclass == "grouped" else 1.0
+                  for s in samples]
+            for fixed in FIXED_GRID_S:
+                rates = {}
+                for c in classes:
+                    mine = [s.flops / g / max(s.seconds - overhead - fixed, s.seconds * 0.05)
+                            for s, g, m in zip(samples, gs, memory)
+                            if s.kclass == c and m < 0.5 * (s.seconds - overhead)]
+                    if not mine:  # every sample of the class is bound by memory: use them all
                         mine = [s.flops / g / max(s.seconds - overhead - fixed, s.seconds * 0.05)
-                                for s, g, m in zip(samples, gs, memory)
-                                if s.kclass == c and m < 0.5 * (s.seconds - overhead)]
-                        if not mine:  # every sample of the class is bound by memory: use them all
-                            mine = [s.flops / g / max(s.seconds - overhead - fixed, s.seconds * 0.05)
-                                    for s, g in zip(samples, gs) if s.kclass == c]
-                        rates[c] = statistics.median(mine)
-                    errors = []
-                    for s, g, m in zip(samples, gs, memory):
-                        compute = s.flops / g / rates[s.kclass] + fixed
-                        errors.append(abs(overhead + max(compute, m) - s.seconds) / s.seconds)
-                    score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean
-                    ceiling = max(peak, *(rates[c] for c in classes if c not in ("grouped", "grouped_pointwise")))
-                    physical = all(rates[c] <= 1.05 * ceiling for c in classes)  # grouped no faster than dense
-                    if best is None or (not physical, score) < (not best[-1], best[0]):
-                        best = (score, gc, exponent, fixed, passes, rates, errors, physical)
+                                for s, g in zip(samples, gs) if s.kclass == c]
+                    rates[c] = statistics.median(mine)
+                errors = []
+                for s, g, m in zip(samples, gs, memory):
+                    compute = s.flops / g / rates[s.kclass] + fixed
+                    errors.append(abs(overhead + max(compute, m) - s.seconds) / s.seconds)
+                score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean
+                ceiling = max(peak, *(rates[c] for c in classes if c not in ("grouped", "grouped_pointwise")))
+                physical = all(rates[c] <= 1.05 * ceiling for c in classes)  # grouped no faster than dense
+                if best is None or (not physical, score) < (not best[-1], best[0]):
+                    best = (score, gc, exponent, fixed, passes, rates, errors, physical)
     score, gc, exponent, fixed, passes, rates, errors, _ = best
     top = max(peak, *rates.values())
     return {"group_channels": gc, "group_exponent": exponent, "half_work": fixed * top, "weight_passes": passes,
@@ -245,6 +268,16 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     gemm = 2 * 768 ** 3 / t_mm
     llc = cache_size()
 
+    say("page faults of large fresh tensors (numpy)")
+    reused = np.empty(FRESH_BYTES // 4, np.float32)
+    fault = page_fault_cost(lambda: np.empty(FRESH_BYTES // 4, np.float32).fill(1.0), lambda: reused.fill(1.0),
+                            statistic)
+    del reused
+    fault_value = Value(fault, f"measured: filling a fresh {FRESH_BYTES >> 20} MiB array against a reused one, "
+                               f"per 4 KiB page, {statistic} of {ROUNDS} rounds")
+    fresh_value = Value(32 * 2**20, "glibc: the largest dynamic mmap threshold on 64-bit (larger blocks are "
+                                     "mapped afresh on every allocation)")
+
     if not use_torch:
         threads = os.cpu_count() or 1
         overhead = interleaved([lambda: np.add(small[:16], 1.0)], 5, statistic)[0]
@@ -259,6 +292,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
                                          "linear")},
             cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
             cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
+            page_fault=fault_value, fresh_bytes=fresh_value,
             notes="Calibrated on this machine with numpy only; convolution efficiencies are assumptions.",
             measured={**measured, "torch": False, "seconds": round(time.perf_counter() - started, 1)})
 
@@ -283,6 +317,13 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
             [lambda: relu_module(tiny), lambda: torch.clamp_min(large, 0, out=large_out), lambda: bn(act),
              lambda: relu_module(act), lambda: act + act, lambda: gather_in.index_select(1, index)],
             statistic=statistic)
+        say("page faults of large fresh tensors (torch)")
+        reused_t = torch.empty(FRESH_BYTES // 4)
+        fault = page_fault_cost(lambda: torch.empty(FRESH_BYTES // 4).fill_(1.0), lambda: reused_t.fill_(1.0),
+                                statistic)
+        del reused_t
+        fault_value = Value(fault, f"measured: torch fill_ of a fresh {FRESH_BYTES >> 20} MiB tensor against a "
+                                   f"reused one, per 4 KiB page, {threads} threads, {statistic} of {ROUNDS} rounds")
         gather_bytes = 2 * gather_in.shape[0] * len(index) * 32 * 32 * 4
         gather_bw = max(gather_bytes / max(t_gather - t_tiny, 1e-9), 1.0)
         gather_source = (f"measured: index_select of {len(index)} channels from a 8x64x32x32 tensor "
@@ -305,7 +346,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
             x = torch.randn(b, cin, size, size)
             w = torch.randn(cout, cin // groups, k, k)
             fns.append(lambda x=x, w=w, k=k, groups=groups: F.conv2d(x, w, padding=k // 2, groups=groups))
-        times = interleaved(fns, 7, statistic)
+        times = interleaved(fns, CONV_ROUNDS, statistic)
         samples = [ConvSample(*shape, t) for shape, t in zip(CONV_SHAPES, times)]
         say("linear layers (torch linear)")
         fc = [(1, 512, 512), (1, 2048, 1000), (32, 512, 512)]
@@ -320,7 +361,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     rates = fit["rates"]
     n_by = {c: sum(s.kclass == c for s in samples) for c in rates}
     eff = {c: Value(min(rates[c] / peak, 1.0),
-                    f"fitted: {n_by[c]} torch conv2d timings of this class ({threads} threads, {statistic} of 7 rounds); "
+                    f"fitted: {n_by[c]} torch conv2d timings of this class ({threads} threads, {statistic} of {CONV_ROUNDS} rounds); "
                     f"median rate over the shapes") for c in rates}
     # FC layers: attained rate of the largest, capped by the weight traffic the time model adds anyway
     fc_rate = max(2 * b * fin * fout / max(t - overhead, 1e-9) for (b, fin, fout), t in zip(fc, fc_times))
@@ -346,10 +387,12 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
                                           "overhead, times the peak (least squares over the conv timings)"),
         group_channels=Value(fit["group_channels"], "fitted: grid search over the grouped conv timings"),
         group_exponent=Value(fit["group_exponent"], "fitted: grid search over the grouped conv timings"),
-        weight_passes=Value(fit["weight_passes"], "fitted: grid search over the conv timings (large weights on "
-                                                  "small maps are bound by reading them; the library reorders "
-                                                  "them on every call)"),
+        weight_passes=Value(fit["weight_passes"], "measured: the median of (t - overhead) x memory bandwidth / "
+                                                  "weight bytes over the conv timings their weights bound "
+                                                  "(large weights on small maps; the library reorders them on "
+                                                  "every call)"),
         gather_bandwidth=Value(gather_bw, gather_source),
+        page_fault=fault_value, fresh_bytes=fresh_value,
         cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
         cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
         notes=("Parameters measured on this machine by `hetcalc calibrate` (micro-benchmarks of single kernels). "

@@ -23,7 +23,7 @@ PROFILES = Path(__file__).with_name("profiles")
 KINDS = ("cpu", "gpu")
 TOP_KEYS = ("name", "title", "kind", "validated", "notes", "peak_flops", "memory_bandwidth", "kernel_overhead",
             "efficiency", "half_work", "group_channels", "group_exponent", "weight_passes", "gather_bandwidth",
-            "cache", "measured")
+            "page_fault", "fresh_bytes", "cache", "measured")
 VALUE_KEYS = ("value", "source")
 CACHE_KEYS = ("bytes", "bandwidth")
 EFFICIENCY_CLASSES = CONV_CLASSES
@@ -63,6 +63,8 @@ class Device:
     group_channels: Value | None = None  # channels per group below which grouped convs slow down in proportion
     group_exponent: Value | None = None  # how steeply they slow down: (channels / group_channels) ** this (1)
     weight_passes: Value | None = None  # a convolution's weights are read this many times from main memory
+    page_fault: Value | None = None  # seconds per 4 KiB page of a freshly mapped tensor (first touch)
+    fresh_bytes: Value | None = None  # tensors larger than this are freshly mapped on every call (32 MiB)
     cache_bytes: Value | None = None  # an activation working set up to this size is served at cache_bandwidth
     cache_bandwidth: Value | None = None
     gather_bandwidth: Value | None = None  # bytes/s of a channel gather (index_select); memory_bandwidth if None
@@ -94,7 +96,8 @@ class Device:
         data["memory_bandwidth"] = self.memory_bandwidth.to_dict()
         data["kernel_overhead"] = self.kernel_overhead.to_dict()
         data["efficiency"] = {k: v.to_dict() for k, v in self.efficiency.items()}
-        for key in ("half_work", "group_channels", "group_exponent", "weight_passes", "gather_bandwidth"):
+        for key in ("half_work", "group_channels", "group_exponent", "weight_passes", "gather_bandwidth",
+                    "page_fault", "fresh_bytes"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key).to_dict()
         if self.cache_bytes is not None:
@@ -233,6 +236,8 @@ def build_device(data: Any, source: str, root_mark=None) -> Device:
         group_channels=_optional(data, "group_channels", "group_channels", at),
         group_exponent=_optional(data, "group_exponent", "group_exponent", at, upper=8.0),
         weight_passes=_optional(data, "weight_passes", "weight_passes", at, upper=64.0),
+        page_fault=_optional(data, "page_fault", "page_fault", at, upper=1e-3),
+        fresh_bytes=_optional(data, "fresh_bytes", "fresh_bytes", at),
         gather_bandwidth=_optional(data, "gather_bandwidth", "gather_bandwidth", at),
         cache_bytes=cache_bytes, cache_bandwidth=cache_bw, notes=texts["notes"], source=source,
         measured=_plain(measured))

@@ -6,7 +6,8 @@ Per kernel (docs/time-model.md gives the formulas and their limits):
     memory  = bytes / bandwidth   (cache bandwidth when the kernel's activations fit in the cache)
               or, with the profile's weight_passes w, a convolution's
               activation bytes / bandwidth + w * weight bytes / memory bandwidth
-    t       = overhead + max(compute, memory)
+    fresh   = pages of the tensors above fresh_bytes that the kernel writes * page_fault   (CPU profiles)
+    t       = overhead + max(compute, memory) + fresh
 
 A forward pass runs its kernels one after another on one stream, so a variant's time is the sum over its
 kernels; parallel branches (residual shortcuts) do not overlap.
@@ -26,10 +27,11 @@ class KernelTime:
     overhead: float
     compute: float
     memory: float
+    fresh: float = 0.0  # page faults of freshly mapped tensors: memory-system time, added, not overlapped
 
     @property
     def bound(self) -> str:
-        return bound_of(self.overhead, self.compute, self.memory)
+        return bound_of(self.overhead, self.compute, self.memory + self.fresh)
 
 
 def bound_of(overhead: float, compute: float, memory: float) -> str:
@@ -83,6 +85,27 @@ def memory_time(device: Device, kernel: Kernel) -> float:
     return kernel.bytes / bandwidth(device, kernel)
 
 
+PAGE = 4096
+MMAP_THRESHOLD = 32 * 2**20  # glibc's largest dynamic mmap threshold on 64-bit: bigger blocks are always mapped
+
+
+def fresh_time(device: Device, kernel: Kernel) -> float:
+    """Seconds of first-touch page faults: a tensor above `fresh_bytes` (32 MiB by default) is mapped
+    afresh on every call by the C allocator, and each of its pages faults once when first written.
+
+    A kernel writes its output; a CPU convolution (a profile with weight_passes) also writes its input
+    and its output once more in the library's blocked layout."""
+    if device.page_fault is None:
+        return 0.0
+    limit = device.fresh_bytes.value if device.fresh_bytes is not None else MMAP_THRESHOLD
+    output = kernel.bytes_written
+    tensors = [output]
+    if kernel.op == "conv" and device.weight_passes is not None:
+        tensors += [kernel.bytes_read - kernel.weight_bytes, output]
+    fresh = sum(size for size in tensors if size > limit)
+    return -(-fresh // PAGE) * device.page_fault.value
+
+
 def kernel_time(device: Device, kernel: Kernel, dtype: str) -> KernelTime:
     """Predicted seconds of one kernel, with its three terms."""
     compute = 0.0
@@ -90,8 +113,9 @@ def kernel_time(device: Device, kernel: Kernel, dtype: str) -> KernelTime:
         half = device.half_work.value if device.half_work is not None else 0.0
         compute = kernel.flops / compute_rate(device, kernel, dtype) + half / device.peak(dtype)
     memory = memory_time(device, kernel)
+    fresh = fresh_time(device, kernel)
     overhead = device.kernel_overhead.value
-    return KernelTime(overhead + max(compute, memory), overhead, compute, memory)
+    return KernelTime(overhead + max(compute, memory) + fresh, overhead, compute, memory, fresh)
 
 
 @dataclass(frozen=True)
@@ -111,5 +135,6 @@ def layer_time(device: Device, kernels: list[Kernel], dtype: str) -> LayerTime:
             shares["compute"] += t.compute
         else:
             shares["memory"] += t.memory
+        shares["memory"] += t.fresh
     bound = max(shares, key=shares.get) if times else "overhead"
     return LayerTime(total, bound)

@@ -43,7 +43,7 @@ def test_fit_recovers_weight_passes_and_the_group_exponent():
     samples = synthetic(RATES, fixed=10e-6, gc=32, overhead=5e-6, memory_bw=10e9, passes=3.0, exponent=2.0,
                         cache=512 * 1024, cache_bw=50e9)
     fit = _fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=10e9, cache_bw=50e9, cache=512 * 1024)
-    assert fit["weight_passes"] == 3.0
+    assert fit["weight_passes"] == pytest.approx(3.0, rel=0.02)  # read off the weight-bound shapes
     assert (fit["group_channels"], fit["group_exponent"]) == (32, 2.0)
     assert fit["median_error"] < 1e-6
     weight_bound = [s for s in samples if s.size <= 2 and s.weight_bytes > 4e6]

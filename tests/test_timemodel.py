@@ -183,3 +183,50 @@ def test_roofline_ticks_are_plain_text_not_tex():
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
     assert labels and not any("$" in text or "mathdefault" in text for text in labels), labels
+
+
+def test_weight_passes_read_a_convolutions_weights_from_main_memory():
+    """A CPU profile's weight_passes: activations at the cache's bandwidth when they fit, the weights
+    w times at the main memory's (hand formula)."""
+    v = lambda x: Value(x, "test")  # noqa: E731
+    d = device(cache_bytes=v(1e6), cache_bandwidth=v(100e9), weight_passes=v(3))
+    # a 512 x 512 x 3 x 3 convolution on a 2 x 2 map: 9.4 MB of weights, 16 KiB of activations
+    weights = 4 * 512 * 512 * 9
+    acts_in, acts_out = 4 * 512 * 4, 4 * 512 * 4
+    conv = Kernel("conv", "dense", 2 * 512 * 512 * 9 * 4, weights + acts_in, acts_out, 512, weights)
+    t = kernel_time(d, conv, "fp32")
+    assert t.memory == pytest.approx((acts_in + acts_out) / 100e9 + 3 * weights / 10e9)
+    assert t.bound == "memory"
+    # without weight_passes the same kernel reads everything once, at the cache's bandwidth
+    assert kernel_time(device(cache_bytes=v(1e6), cache_bandwidth=v(100e9)), conv, "fp32").memory == \
+        pytest.approx((weights + acts_in + acts_out) / 100e9)
+    # other kernels are not affected
+    act = Kernel("act", "elementwise", 0, 4 * 10**5, 4 * 10**5)
+    assert kernel_time(d, act, "fp32").memory == pytest.approx(8e5 / 100e9)
+
+
+def test_group_exponent_steepens_the_group_curve_of_grouped_kxk_only():
+    v = lambda x: Value(x, "test")  # noqa: E731
+    d = device(group_channels=v(16), group_exponent=v(2))
+    grouped = Kernel("conv", "grouped", 10**9, 0, 0, channels_per_group=4)
+    assert kernel_time(d, grouped, "fp32").compute == pytest.approx(1e9 / (100e9 * 0.5 * (4 / 16) ** 2))
+    pointwise = Kernel("conv", "grouped_pointwise", 10**9, 0, 0, channels_per_group=1)
+    assert kernel_time(d, pointwise, "fp32").compute == pytest.approx(1e9 / (100e9 * 0.5))
+
+
+def test_page_faults_of_fresh_large_tensors_by_hand():
+    """Tensors above fresh_bytes cost a page fault per 4 KiB page; a CPU convolution (weight_passes)
+    also writes its input and output once more in the library's layout."""
+    v = lambda x: Value(x, "test")  # noqa: E731
+    d = device(page_fault=v(2e-6), fresh_bytes=v(32 * 2**20))
+    big_out = Kernel("gather", "elementwise", 0, 60 * 2**20, 60 * 2**20)
+    t = kernel_time(d, big_out, "fp32")
+    assert t.fresh == pytest.approx(60 * 2**20 / 4096 * 2e-6)
+    assert t.seconds == pytest.approx(5e-6 + 120 * 2**20 / 10e9 + t.fresh)  # added, not overlapped
+    small = Kernel("act", "elementwise", 0, 8 * 2**20, 8 * 2**20)
+    assert kernel_time(d, small, "fp32").fresh == 0.0  # below the threshold: reused by the allocator
+    conv = Kernel("conv", "pointwise", 10**9, 60 * 2**20 + 4096, 8 * 2**20, 64, 4096)
+    assert kernel_time(d, conv, "fp32").fresh == 0.0  # no library reorders modelled without weight_passes
+    cpu = device(page_fault=v(2e-6), fresh_bytes=v(32 * 2**20), weight_passes=v(1))
+    assert kernel_time(cpu, conv, "fp32").fresh == pytest.approx(60 * 2**20 / 4096 * 2e-6)  # the input copy
+    assert kernel_time(device(), big_out, "fp32").fresh == 0.0  # profiles without page_fault (GPUs)
