@@ -313,10 +313,26 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         # HetConv split's gather at P = 4 on a batch-8 CIFAR map: 3/4 of the channels, four times over
         gather_in = torch.randn(8, 64, 32, 32)
         index = torch.tensor([c for g in range(4) for c in range(64) if not g * 16 <= c < (g + 1) * 16])
-        t_tiny, t_large, t_bn, t_relu, t_add, t_gather = interleaved(
+        # each op on a 1x64x4x4 activation (4 KiB): its own fixed cost per call; pooling on 1x64x32x32
+        small = torch.randn(1, 64, 4, 4)
+        small_index = torch.arange(48)
+        pool = torch.nn.MaxPool2d(2)
+        (t_tiny, t_large, t_bn, t_relu, t_add, t_gather, t_bn_small, t_relu_small, t_add_small, t_gather_small,
+         t_pool_small, t_pool) = interleaved(
             [lambda: relu_module(tiny), lambda: torch.clamp_min(large, 0, out=large_out), lambda: bn(act),
-             lambda: relu_module(act), lambda: act + act, lambda: gather_in.index_select(1, index)],
+             lambda: relu_module(act), lambda: act + act, lambda: gather_in.index_select(1, index),
+             lambda: bn(small), lambda: relu_module(small), lambda: small + small,
+             lambda: small.index_select(1, small_index), lambda: pool(small), lambda: pool(act)],
             statistic=statistic)
+        op_source = (f"measured: the op as a torch module or call on a 1x64x4x4 activation (4 KiB), {threads} "
+                     f"threads, {statistic} of {ROUNDS} rounds")
+        op_overhead = {op: Value(t, op_source) for op, t in (("bn", t_bn_small), ("act", t_relu_small),
+                                                             ("add", t_add_small), ("gather", t_gather_small),
+                                                             ("pool", t_pool_small))}
+        pool_bytes = act.numel() * 4 * 5 // 4  # a 2 x 2 max pool reads the map and writes a quarter of it
+        pool_bw = Value(max(pool_bytes / max(t_pool - t_pool_small, 1e-9), 1.0),
+                        f"measured: MaxPool2d(2) on a 1x64x32x32 activation less its 4 KiB time, {statistic} of "
+                        f"{ROUNDS} rounds")
         say("page faults of large fresh tensors (torch)")
         reused_t = torch.empty(FRESH_BYTES // 4)
         fault = page_fault_cost(lambda: torch.empty(FRESH_BYTES // 4).fill_(1.0), lambda: reused_t.fill_(1.0),
@@ -331,13 +347,13 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         overhead = t_tiny
         memory_bw = max(2 * large.numel() * 4 / max(t_large - overhead, 1e-9), 1.0)
         act_bytes = act.numel() * 4
-        cache_bw = max(statistics.median([2 * act_bytes / max(t_bn - overhead, 1e-9),
-                                          2 * act_bytes / max(t_relu - overhead, 1e-9),
-                                          3 * act_bytes / max(t_add - overhead, 1e-9)]), memory_bw)
+        cache_bw = max(statistics.median([2 * act_bytes / max(t_bn - t_bn_small, 1e-9),
+                                          2 * act_bytes / max(t_relu - t_relu_small, 1e-9),
+                                          3 * act_bytes / max(t_add - t_add_small, 1e-9)]), memory_bw)
         bw_source = (f"measured: torch.clamp_min into a preallocated output over {large.numel() * 4 >> 20} MiB "
                      f"(read + write) less the overhead, {threads} threads, {statistic} of {ROUNDS} rounds")
         cache_source = (f"measured: the median of BatchNorm2d (eval), ReLU and add on a 1x64x32x32 activation "
-                        f"({act_bytes >> 10} KiB), bytes read + written less the overhead")
+                        f"({act_bytes >> 10} KiB), bytes read + written less each op's time on 4 KiB")
         overhead_source = (f"measured: an nn.ReLU module called on 16 elements (module call and eager dispatch), "
                            f"{threads} threads, {statistic} of {ROUNDS} rounds")
         say(f"convolutions: {len(CONV_SHAPES)} shapes over 5 kernel classes (torch conv2d)")
@@ -376,7 +392,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     )
     peak_source = (f"fitted: the highest of numpy float32 matmul 768x768 ({gemm / 1e9:.1f} GFLOP/s) and the "
                    f"convolution classes' fitted rates, {threads} threads (an attained rate, not the hardware peak)")
-    return Device(
+    device = Device(
         name=name, title=f"{cpu_name()}, {threads} threads (calibrated)", kind="cpu", validated=False,
         peak_flops={"fp32": Value(peak, peak_source)},
         memory_bandwidth=Value(memory_bw, bw_source),
@@ -392,12 +408,65 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
                                                   "(large weights on small maps; the library reorders them on "
                                                   "every call)"),
         gather_bandwidth=Value(gather_bw, gather_source),
-        page_fault=fault_value, fresh_bytes=fresh_value,
+        page_fault=fault_value, fresh_bytes=fresh_value, op_overhead=op_overhead, pool_bandwidth=pool_bw,
         cache_bytes=Value(llc, "sysfs: one core's private cache (the shared last level is not relied on)") if llc else None,
         cache_bandwidth=Value(cache_bw, cache_source) if llc else None,
-        notes=("Parameters measured on this machine by `hetcalc calibrate` (micro-benchmarks of single kernels). "
-               "Not validated end to end: benchmarks/time_model.py compares whole networks against measurement."),
+        notes=("Parameters measured on this machine by `hetcalc calibrate` (micro-benchmarks of single kernels, "
+               "scaled by a check on one small network). Not validated end to end: benchmarks/time_model.py "
+               "compares whole networks against measurement."),
         measured=measured)
+    return network_check(device, threads, say)
+
+
+# calibrate's own check network: none of the benchmark's (VGG-16, ResNet-34/50/56), a little of each kind
+CHECK_NETWORK = """
+name: calibration-check
+title: calibrate's check network
+input: [3, 32, 32]
+defaults:
+  conv: {bias: false, bn: true, act: relu}
+layers:
+  - conv: 32
+  - conv: {out: 48, stride: 2}
+  - stage: {block: basic, out: 48, repeat: 2}
+  - maxpool: 2
+  - stage: {block: bottleneck, width: 32, out: 128, repeat: 2}
+  - conv: {out: 192, stride: 2}
+  - conv: {out: 256, kernel: 1}
+  - avgpool: global
+  - fc: 10
+"""
+CHECK_RUNS = [(1, "standard"), (1, "dwc_pwc"), (8, "standard"), (8, "dwc_pwc")]
+
+
+def network_check(device: Device, threads: int, say: Callable[[str], None]) -> Device:
+    """Time CHECK_NETWORK whole (standard and DWC+PWC, batch 1 and 8) against the fitted model, and set
+    `network_factor` to the median of measured over predicted: kernels in a network run slower than the
+    same kernels timed alone (their inputs and weights no longer in cache, module calls between them)."""
+    from dataclasses import replace
+
+    from .measure import measure
+    from .spec import load_spec_text
+
+    say("whole-network check (calibrate's own small network, batch 1 and 8)")
+    started = time.perf_counter()
+    network = load_spec_text(CHECK_NETWORK, "calibrate check network")
+    ratios, runs = [], []
+    for batch in sorted({b for b, _ in CHECK_RUNS}):
+        keys = [key for b, key in CHECK_RUNS if b == batch]
+        m = measure(network, P=4, variants=",".join(keys), batch=batch, threads=threads, rounds=7, warmup=2,
+                    device=device)
+        for v in m.variants:
+            if v.key.split(":")[0] in keys:
+                ratios.append(v.median_s / v.predicted_s)
+                runs.append({"batch": batch, "variant": v.key, "measured_s": float(f"{v.median_s:.4g}"),
+                             "predicted_s": float(f"{v.predicted_s:.4g}")})
+    factor = min(max(statistics.median(ratios), 0.5), 3.0)
+    return replace(device, network_factor=Value(
+        factor, f"measured: calibrate's check network (not a benchmark network), {len(ratios)} runs, the median "
+                f"of measured / predicted time"),
+        measured={**device.measured, "network_check": runs,
+                  "seconds": round(device.measured.get("seconds", 0) + time.perf_counter() - started, 1)})
 
 
 def profile_yaml(device: Device) -> str:

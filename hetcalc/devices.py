@@ -23,7 +23,8 @@ PROFILES = Path(__file__).with_name("profiles")
 KINDS = ("cpu", "gpu")
 TOP_KEYS = ("name", "title", "kind", "validated", "notes", "peak_flops", "memory_bandwidth", "kernel_overhead",
             "efficiency", "half_work", "group_channels", "group_exponent", "weight_passes", "gather_bandwidth",
-            "page_fault", "fresh_bytes", "cache", "measured")
+            "page_fault", "fresh_bytes", "op_overhead", "pool_bandwidth", "network_factor", "cache", "measured")
+OPS = ("conv", "linear", "bn", "act", "pool", "add", "gather", "pad")  # Kernel.op values
 VALUE_KEYS = ("value", "source")
 CACHE_KEYS = ("bytes", "bandwidth")
 EFFICIENCY_CLASSES = CONV_CLASSES
@@ -65,6 +66,9 @@ class Device:
     weight_passes: Value | None = None  # a convolution's weights are read this many times from main memory
     page_fault: Value | None = None  # seconds per 4 KiB page of a freshly mapped tensor (first touch)
     fresh_bytes: Value | None = None  # tensors larger than this are freshly mapped on every call (32 MiB)
+    op_overhead: dict[str, Value] = field(default_factory=dict)  # op -> seconds per call, for kernel_overhead
+    pool_bandwidth: Value | None = None  # bytes/s of a pooling kernel (CPU pooling is slow per byte)
+    network_factor: Value | None = None  # a whole network's time over the sum of its kernels' (1 if absent)
     cache_bytes: Value | None = None  # an activation working set up to this size is served at cache_bandwidth
     cache_bandwidth: Value | None = None
     gather_bandwidth: Value | None = None  # bytes/s of a channel gather (index_select); memory_bandwidth if None
@@ -97,9 +101,11 @@ class Device:
         data["kernel_overhead"] = self.kernel_overhead.to_dict()
         data["efficiency"] = {k: v.to_dict() for k, v in self.efficiency.items()}
         for key in ("half_work", "group_channels", "group_exponent", "weight_passes", "gather_bandwidth",
-                    "page_fault", "fresh_bytes"):
+                    "page_fault", "fresh_bytes", "pool_bandwidth", "network_factor"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key).to_dict()
+        if self.op_overhead:
+            data["op_overhead"] = {k: v.to_dict() for k, v in self.op_overhead.items()}
         if self.cache_bytes is not None:
             data["cache"] = {"bytes": self.cache_bytes.to_dict(), "bandwidth": self.cache_bandwidth.to_dict()}
         if self.measured:
@@ -216,6 +222,11 @@ def build_device(data: Any, source: str, root_mark=None) -> Device:
         raise _fail(eat, f"efficiency needs every kernel class ({', '.join(EFFICIENCY_CLASSES)}); "
                          f"missing: {', '.join(missing)}")
     eff = {k: _value(eff_raw, k, f"efficiency.{k}", eat, upper=1.0) for k in EFFICIENCY_CLASSES}
+    op_overhead = {}
+    if "op_overhead" in data:
+        ops_raw, oat = _mapping(data, "op_overhead", at)
+        _check_keys(ops_raw, OPS, "op_overhead", oat)
+        op_overhead = {k: _value(ops_raw, k, f"op_overhead.{k}", oat, upper=1.0) for k in OPS if k in ops_raw}
     cache_bytes = cache_bw = None
     if "cache" in data:
         cache_raw, cat = _mapping(data, "cache", at)
@@ -238,6 +249,8 @@ def build_device(data: Any, source: str, root_mark=None) -> Device:
         weight_passes=_optional(data, "weight_passes", "weight_passes", at, upper=64.0),
         page_fault=_optional(data, "page_fault", "page_fault", at, upper=1e-3),
         fresh_bytes=_optional(data, "fresh_bytes", "fresh_bytes", at),
+        op_overhead=op_overhead, pool_bandwidth=_optional(data, "pool_bandwidth", "pool_bandwidth", at),
+        network_factor=_optional(data, "network_factor", "network_factor", at, upper=100.0),
         gather_bandwidth=_optional(data, "gather_bandwidth", "gather_bandwidth", at),
         cache_bytes=cache_bytes, cache_bandwidth=cache_bw, notes=texts["notes"], source=source,
         measured=_plain(measured))

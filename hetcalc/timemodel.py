@@ -7,7 +7,8 @@ Per kernel (docs/time-model.md gives the formulas and their limits):
               or, with the profile's weight_passes w, a convolution's
               activation bytes / bandwidth + w * weight bytes / memory bandwidth
     fresh   = pages of the tensors above fresh_bytes that the kernel writes * page_fault   (CPU profiles)
-    t       = overhead + max(compute, memory) + fresh
+    t       = (overhead + max(compute, memory) + fresh) * network_factor
+              overhead: the profile's op_overhead[op], else kernel_overhead; network_factor 1 if absent
 
 A forward pass runs its kernels one after another on one stream, so a variant's time is the sum over its
 kernels; parallel branches (residual shortcuts) do not overlap.
@@ -61,6 +62,8 @@ def compute_rate(device: Device, kernel: Kernel, dtype: str) -> float:
 def bandwidth(device: Device, kernel: Kernel) -> float:
     """Bytes/s for this kernel: cache bandwidth when its activations fit in the cache; a gather's own
     bandwidth (when the profile gives one) when they do not."""
+    if kernel.op == "pool" and device.pool_bandwidth is not None:
+        return device.pool_bandwidth.value
     if kernel.op == "gather" and device.gather_bandwidth is not None and (
             device.cache_bytes is None or kernel.activation_bytes > device.cache_bytes.value):
         return device.gather_bandwidth.value
@@ -114,7 +117,11 @@ def kernel_time(device: Device, kernel: Kernel, dtype: str) -> KernelTime:
         compute = kernel.flops / compute_rate(device, kernel, dtype) + half / device.peak(dtype)
     memory = memory_time(device, kernel)
     fresh = fresh_time(device, kernel)
-    overhead = device.kernel_overhead.value
+    own = device.op_overhead.get(kernel.op)
+    overhead = own.value if own is not None else device.kernel_overhead.value
+    if device.network_factor is not None:  # kernels inside a network run slower than alone (calibrate's check)
+        f = device.network_factor.value
+        compute, memory, fresh, overhead = compute * f, memory * f, fresh * f, overhead * f
     return KernelTime(overhead + max(compute, memory) + fresh, overhead, compute, memory, fresh)
 
 

@@ -72,3 +72,17 @@ def test_written_profile_reads_back():
     assert back.group_exponent.value == 1.5 and back.weight_passes.value == 3
     assert back.measured["threads"] == 2
     assert "calibrated" in back.summary()
+
+
+def test_check_network_is_none_of_the_benchmark_networks():
+    """network_factor is measured on calibrate's own network, so the benchmark never checks the model on
+    the network it was scaled on."""
+    import hetcalc
+    from hetcalc.calibrate import CHECK_NETWORK
+    from hetcalc.spec import load_spec_text
+
+    mine = load_spec_text(CHECK_NETWORK, "check")
+    shapes = lambda net: [(c.in_shape, c.out_shape, c.kernel) for c in net.convs]  # noqa: E731
+    for arch in ("vgg16", "resnet34", "resnet50", "resnet56"):
+        assert shapes(mine) != shapes(hetcalc.resolve(arch))
+    assert len(mine.convs) >= 8 and any(layer.kind == "pool" for layer in mine.layers)

@@ -230,3 +230,37 @@ def test_page_faults_of_fresh_large_tensors_by_hand():
     cpu = device(page_fault=v(2e-6), fresh_bytes=v(32 * 2**20), weight_passes=v(1))
     assert kernel_time(cpu, conv, "fp32").fresh == pytest.approx(60 * 2**20 / 4096 * 2e-6)  # the input copy
     assert kernel_time(device(), big_out, "fp32").fresh == 0.0  # profiles without page_fault (GPUs)
+
+
+def test_op_overhead_pool_bandwidth_and_network_factor_by_hand():
+    v = lambda x: Value(x, "test")  # noqa: E731
+    d = device(op_overhead={"bn": v(30e-6)}, pool_bandwidth=v(1e9))
+    bn = Kernel("bn", "elementwise", 0, 4096, 4096)
+    assert kernel_time(d, bn, "fp32").seconds == pytest.approx(30e-6 + 8192 / 10e9)  # its own overhead
+    act = Kernel("act", "elementwise", 0, 4096, 4096)
+    assert kernel_time(d, act, "fp32").seconds == pytest.approx(5e-6 + 8192 / 10e9)  # kernel_overhead
+    pool = Kernel("pool", "elementwise", 0, 4 * 10**6, 10**6)
+    assert kernel_time(d, pool, "fp32").memory == pytest.approx(5e6 / 1e9)  # at the pooling bandwidth
+    scaled = device(op_overhead={"bn": v(30e-6)}, network_factor=v(1.25))
+    conv = Kernel("conv", "dense", 10**9, 10**6, 10**6)
+    base, t = kernel_time(device(), conv, "fp32"), kernel_time(scaled, conv, "fp32")
+    assert t.seconds == pytest.approx(1.25 * base.seconds) and t.bound == base.bound
+    assert kernel_time(scaled, bn, "fp32").seconds == pytest.approx(1.25 * (30e-6 + 8192 / 10e9))
+
+
+def test_profile_op_overhead_errors_name_the_place():
+    from hetcalc.devices import DeviceError, load_device_text, resolve_device
+
+    text = (resolve_device("x86-server").to_dict())
+    import yaml
+
+    text["op_overhead"] = {"bn": {"value": 2e-5, "source": "t"}, "bogus": {"value": 1e-6, "source": "t"}}
+    with pytest.raises(DeviceError, match="bogus"):
+        load_device_text(yaml.safe_dump(text), "p.yaml")
+    text["op_overhead"] = {"bn": {"value": 2.0, "source": "t"}}
+    with pytest.raises(DeviceError, match=r"op_overhead\.bn\.value must be at most 1"):
+        load_device_text(yaml.safe_dump(text), "p.yaml")
+    text["op_overhead"] = {"bn": {"value": 2e-5, "source": "t"}}
+    back = load_device_text(yaml.safe_dump(text), "p.yaml")
+    assert back.op_overhead["bn"].value == 2e-5
+    assert load_device_text(yaml.safe_dump(back.to_dict()), "q.yaml").op_overhead == back.op_overhead

@@ -20,7 +20,7 @@ from .options import check_writable, write_atomic
                    "(a quiet machine's time).")
 @click.option("--no-torch", is_flag=True, help="Use numpy micro-benchmarks only, even when PyTorch is installed.")
 def calibrate(output, name, threads, statistic, no_torch):
-    """Measure this machine (about a minute) and write a device profile for --device.
+    """Measure this machine (about 15 seconds) and write a device profile for --device.
 
     numpy times memory copies and a matrix product; with PyTorch installed, dispatch overhead,
     bandwidth and convolutions of every kernel class are timed in torch and the time model's
