@@ -83,6 +83,13 @@ class Record:
     def __delattr__(self, name) -> None:
         raise FrozenInstanceError(f"cannot delete field '{name}'")
 
+    def __setstate__(self, state) -> None:
+        """Unpickling and copy.copy: a slotted record's state comes as (None, {slot: value})."""
+        dict_state, slot_state = state if isinstance(state, tuple) else (state, None)
+        for mapping in (dict_state, slot_state):
+            for name, value in (mapping or {}).items():
+                object.__setattr__(self, name, value)
+
     def __eq__(self, other):
         if other.__class__ is self.__class__:  # tuples, as a dataclass compares (so a field `is` itself)
             names = _compared(self.__class__)

@@ -142,3 +142,19 @@ def test_nan_fields_compare_as_dataclasses_do():
     nan = float("nan")
     assert Point(nan) == Point(nan)  # the same object: tuples compare by identity first
     assert (Point(nan) == Point(float("nan"))) is (PointTwin(nan) == PointTwin(float("nan")))
+
+
+@pytest.mark.parametrize("copier", ["pickle", "copy", "deepcopy"])
+def test_records_survive_pickle_and_copy(copier):
+    """Slotted (LayerResult) and plain records alike: the frozen __setattr__ must not stop unpickling."""
+    import copy
+    import pickle
+
+    r = hetcalc.analyze("resnet56")
+    do = {"pickle": lambda o: pickle.loads(pickle.dumps(o)), "copy": copy.copy, "deepcopy": copy.deepcopy}[copier]
+    for obj in (r.standard.layers[0], r.network.layers[0], r.network, r.convention, Point(1, 2, "n", 3)):
+        back = do(obj)
+        assert back == obj and type(back) is type(obj)
+        assert repr(back) == repr(obj)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            back.name = "x"
