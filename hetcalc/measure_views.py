@@ -57,8 +57,8 @@ def header_lines(m: Measurement) -> list[str]:
 def measurement_grid(m: Measurement) -> Grid:
     """One row per variant: measured median, spread, measured and FLOPs speedups, predicted time and error."""
     predicted = m.device is not None
-    columns = [Column("variant", "left"), Column("measured"), Column("spread"), Column("speedup"),
-               Column("by FLOPs")]
+    columns = [Column("variant", "left", shrink=True), Column("measured"), Column("spread", drop=1),
+               Column("speedup"), Column("by FLOPs", drop=2)]
     if predicted:
         columns += [Column("predicted"), Column("error"), Column("by model")]
     grid = Grid(title="Measured time per forward pass", columns=columns)

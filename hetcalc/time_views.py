@@ -45,7 +45,7 @@ def time_layer_grid(report: Report):
     from .tables import Column, Grid, _shown
 
     timed = report.device is not None
-    columns = [Column("layer", "left")]
+    columns = [Column("layer", "left", shrink=True)]
     for v in report.variants:
         columns.append(Column(CONV_TYPES[v.variant].label))
     grid = Grid(title=f"Per-layer time on {report.device.name}" if timed else "Per-layer memory traffic",
@@ -73,9 +73,12 @@ def time_summary_grid(report: Report):
     from .tables import Column, Grid
 
     timed = report.device is not None
-    columns = [Column("variant", "left"), Column("traffic"), Column("FLOP/B"), Column("peak act.")]
+    # on a narrow terminal: peak act. goes first, then headers shorten, then FLOPs speedup, then FLOP/B
+    columns = [Column("variant", "left"), Column("traffic"), Column("FLOP/B", drop=3),
+               Column("peak act.", drop=1)]
     if timed:
-        columns += [Column("time"), Column("time speedup"), Column("FLOPs speedup")]
+        columns += [Column("time"), Column("time speedup", short="t-speedup"),
+                    Column("FLOPs speedup", short="FLOPs x", drop=2)]
     grid = Grid(title=f"Time on {report.device.title}" if timed else "Memory traffic", columns=columns)
     for v in report.variants:
         device_flops = sum(layer.intensity * layer.bytes for layer in v.layers)  # the batch's device FLOPs

@@ -14,11 +14,14 @@ DOCS = ROOT / "docs"
 
 
 def pytest_configure(config):
-    """Parsed built-ins are cached in a folder of this session, never in the user's ~/.cache."""
+    """Parsed built-ins are cached in a folder of this session, never in the user's ~/.cache; saved device
+    profiles are looked up in an empty config folder of this session, never the user's (a `local` profile
+    left by `hetcalc calibrate` would change what `hetcalc measure` prints)."""
     import os
     import tempfile
 
     os.environ.setdefault("HETCALC_CACHE_DIR", tempfile.mkdtemp(prefix="hetcalc-test-cache-"))
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="hetcalc-test-config-")
 
 
 def pytest_addoption(parser):

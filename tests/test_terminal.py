@@ -89,3 +89,22 @@ def test_wide_shows_every_column_on_a_terminal():
     assert "ratio (eq. 5)" in text and "hidden" not in text
     row = next(line for line in text.split("\n") if line.startswith("conv2 *"))
     assert "0.3333 (0.3333)" in row  # the whole row on one (long) line
+
+
+@pytest.mark.parametrize("columns", (60, 80, 100))
+def test_time_tables_fit_the_terminal(columns):
+    """With --device the time tables obey the same rule: every line fits, every variant row is one line."""
+    args = ["vgg16", "--P", "4", "--device", "a100", "--hetconv-impl", "split", "--batch", "32"]
+    text = run_in_pty(args, columns)
+    lines = text.split("\n")
+    assert max(len(line) for line in lines) <= columns
+    report = hetcalc.analyze("vgg16", P=4, device="a100", hetconv_impl="split", batch=32)
+    from hetcalc.time_views import time_layer_grid, time_summary_grid
+
+    for title, grid in (("Per-layer time on a100", time_layer_grid(report)),
+                        (time_summary_grid(report).title, time_summary_grid(report))):
+        body = _table(lines, title)
+        assert len(body) == len(grid.rows), (title, body)
+        for line, row in zip(body, grid.rows):
+            shown = line.split("  ")[0].rstrip()
+            assert shown == row[0] or shown.endswith(("…", "… *")), (line, row[0])

@@ -21,8 +21,8 @@ def devices(verbose):
     from ..time_views import size
 
     grid = Grid(title="Device profiles", columns=[
-        Column("name", "left"), Column("device", "left"), Column("fp32 peak"), Column("bandwidth"),
-        Column("overhead"), Column("validated", "left")])
+        Column("name", "left"), Column("device", "left", shrink=True), Column("fp32 peak", short="peak"),
+        Column("bandwidth", short="bw"), Column("overhead", drop=1), Column("validated", "left")])
     details = []
     for device, where, error in all_devices():
         if device is None:
@@ -51,7 +51,7 @@ def devices(verbose):
                 else:
                     details.append(f"  {key}: {value}")
     grid.notes = ["validated: no = spec-sheet figures and estimates, not measured here; calibrated = measured "
-                  "on this machine by `hetcalc calibrate` (single-kernel micro-benchmarks). Use a name or a "
+                  "on this machine by `hetcalc calibrate` (single-kernel timings and one small network). Use a name or a "
                   f"profile path with --device; saved profiles live in {config_dir()}. Schema: "
                   "docs/time-model.md; every value's source: hetcalc devices -v."]
 
