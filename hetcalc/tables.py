@@ -363,15 +363,31 @@ def document_renderables(lines: list[str], grids: list[Grid], ascii_only: bool =
     """Header lines (the first in bold), each grid with its notes, then footer lines: for a rich Console."""
     from rich.text import Text
 
-    lines = [_cell(line) for line in lines]
-    items: list = [Text(lines[0], style="bold"), *[Text(line, style="dim") for line in lines[1:]]] if lines else []
+    def prose(text: str, style: str) -> list:
+        return [Text(piece, style=style) for piece in _wrap(_cell(text))]
+
+    items: list = [*prose(lines[0], "bold"), *[t for line in lines[1:] for t in prose(line, "dim")]] if lines else []
     for grid in grids:
         if items:
             items.append(Text(""))
-        items += [to_rich(grid, ascii_only, wide), Text(""), *[Text(_cell(note), style="dim") for note in grid.notes]]
+        items += [to_rich(grid, ascii_only, wide), Text(""), *[t for note in grid.notes for t in prose(note, "dim")]]
     if footer:
-        items += [Text(""), *[Text(_cell(line), style="bold") for line in footer]]
+        items += [Text(""), *[t for line in footer for t in prose(line, "bold")]]
     return items
+
+
+PROSE_WIDTH = 80  # header lines and notes, piped or on a terminal: the same lines at 80 columns and up
+
+
+def _wrap(text: str) -> list[str]:
+    """A line of prose as lines of at most PROSE_WIDTH columns, continuations indented two spaces (a
+    narrower terminal wraps them again)."""
+    if len(text) <= PROSE_WIDTH:
+        return [text]
+    import textwrap
+
+    return textwrap.wrap(text, PROSE_WIDTH, subsequent_indent="  ", break_long_words=False,
+                         break_on_hyphens=False) or [text]
 
 
 def document_markdown(lines: list[str], grids: list[Grid], footer: list[str] = ()) -> str:

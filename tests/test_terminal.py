@@ -108,3 +108,19 @@ def test_time_tables_fit_the_terminal(columns):
         for line, row in zip(body, grid.rows):
             shown = line.split("  ")[0].rstrip()
             assert shown == row[0] or shown.endswith(("…", "… *")), (line, row[0])
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_prose_is_the_same_piped_and_on_a_terminal(run, columns):
+    """Header lines and notes wrap at 80 columns in both, so a terminal of 80 or more shows the very lines
+    a pipe gets (continuations indented two spaces) and only the tables differ."""
+    piped = run("resnet50", "--P", "4").stdout.split("\n")
+    shown = run_in_pty(["resnet50", "--P", "4"], columns).split("\n")
+    head = piped.index("Per-layer FLOPs")
+    assert shown[:shown.index("Per-layer FLOPs")] == piped[:head]
+    assert all(len(line) <= 80 for line in piped[:head])
+    notes = piped[piped.index("Summary"):]
+    rule = next(i for i, line in enumerate(notes) if line.startswith("---"))
+    notes = notes[notes.index("", rule) + 1:]  # the lines after the summary table
+    assert notes and all(len(line) <= 80 for line in notes)
+    assert [line for line in notes if line] == [line for line in shown[-len(notes):] if line]
