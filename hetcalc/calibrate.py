@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .devices import Device, Value
+from .timemodel import MMAP_THRESHOLD
 from .traffic import conv_class
 
 ROUNDS = 5
@@ -76,10 +77,6 @@ class ConvSample:
     @property
     def activation_bytes(self) -> int:
         return 4 * self.batch * (self.cin + self.cout) * self.size ** 2
-
-    @property
-    def bytes(self) -> int:
-        return self.weight_bytes + self.activation_bytes
 
     @property
     def channels_per_group(self) -> int:
@@ -164,7 +161,7 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine() or "this machine"
 
 
-FRESH_BYTES = 64 * 2**20  # above glibc's largest mmap threshold (32 MiB): mapped afresh on every call
+FRESH_BYTES = 2 * MMAP_THRESHOLD  # above glibc's largest mmap threshold: mapped afresh on every call
 
 
 def page_fault_cost(fill_fresh: Callable[[], object], fill_reused: Callable[[], object],
@@ -268,17 +265,16 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     gemm = 2 * 768 ** 3 / t_mm
     llc = cache_size()
 
-    say("page faults of large fresh tensors (numpy)")
-    reused = np.empty(FRESH_BYTES // 4, np.float32)
-    fault = page_fault_cost(lambda: np.empty(FRESH_BYTES // 4, np.float32).fill(1.0), lambda: reused.fill(1.0),
-                            statistic)
-    del reused
-    fault_value = Value(fault, f"measured: filling a fresh {FRESH_BYTES >> 20} MiB array against a reused one, "
-                               f"per 4 KiB page, {statistic} of {ROUNDS} rounds")
-    fresh_value = Value(32 * 2**20, "glibc: the largest dynamic mmap threshold on 64-bit (larger blocks are "
-                                     "mapped afresh on every allocation)")
+    fresh_value = Value(MMAP_THRESHOLD, "glibc: the largest dynamic mmap threshold on 64-bit (larger blocks are "
+                                        "mapped afresh on every allocation)")
 
     if not use_torch:
+        say("page faults of large fresh tensors (numpy)")
+        reused = np.empty(FRESH_BYTES // 4, np.float32)
+        fault = page_fault_cost(lambda: np.empty(FRESH_BYTES // 4, np.float32).fill(1.0),
+                                lambda: reused.fill(1.0), statistic)
+        fault_value = Value(fault, f"measured: filling a fresh {FRESH_BYTES >> 20} MiB array against a reused "
+                                   f"one, per 4 KiB page, {statistic} of {ROUNDS} rounds")
         threads = os.cpu_count() or 1
         overhead = interleaved([lambda: np.add(small[:16], 1.0)], 5, statistic)[0]
         eff = Value(0.5, "assumed: no PyTorch to time convolutions; half the numpy GEMM rate")
@@ -337,7 +333,6 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
         reused_t = torch.empty(FRESH_BYTES // 4)
         fault = page_fault_cost(lambda: torch.empty(FRESH_BYTES // 4).fill_(1.0), lambda: reused_t.fill_(1.0),
                                 statistic)
-        del reused_t
         fault_value = Value(fault, f"measured: torch fill_ of a fresh {FRESH_BYTES >> 20} MiB tensor against a "
                                    f"reused one, per 4 KiB page, {threads} threads, {statistic} of {ROUNDS} rounds")
         gather_bytes = 2 * gather_in.shape[0] * len(index) * 32 * 32 * 4

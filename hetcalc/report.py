@@ -459,6 +459,7 @@ def _analyze(arch, P, G, variants, convention, se, convention_options, P_at=None
                   sum(row[2][2] for row in std_rows), network.longest_path(std_depths))
     parts = {"standard": None, "hetconv": part_p, "gwc_pwc": part_g, "dwc_pwc": None}
     own_parts = any(c.P is not None for c in replaced)  # some replaced layers have their own P
+
     def rebuilt_row(key, part, layer, std, extra):
         """A replaced layer's row under variant `key`: (replaced, realization, sums, standard FLOPs, closed form)."""
         ctype = CONV_TYPES[key]
