@@ -17,7 +17,7 @@ def devices(verbose):
     Example:  hetcalc devices
     """
     from ..devices import all_devices, config_dir
-    from ..tables import Column, Grid, to_rich
+    from ..tables import Column, Grid, document_renderables
     from ..time_views import size
 
     grid = Grid(title="Device profiles", columns=[
@@ -58,7 +58,6 @@ def devices(verbose):
     def renderables(ascii_only):
         from rich.text import Text
 
-        return [to_rich(grid, ascii_only), Text(""), *[Text(n, style="dim") for n in grid.notes],
-                *[Text(line) for line in details]]
+        return [*document_renderables([], [grid], ascii_only), *[Text(line) for line in details]]
 
     show(renderables)
