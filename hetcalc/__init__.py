@@ -1,27 +1,31 @@
 """hetcalc: exact cost of CNNs under standard, HetConv, GWC+PWC and DWC+PWC convolutions."""
 
-from .architectures import builtin_names, resolve
-from .costs import CONV_TYPES, ConvType, Piece
-from .counting import Convention
-from .errors import HetcalcError, OptionError, OutputError, SpecError
-from .graph import Network
-from .optional import MissingDependency, build_module
-from .report import LayerResult, Report, VariantResult, analyze
+from hetcalc.network.sources import builtin_names, resolve
+from hetcalc.convtypes.costs import CONV_TYPES, ConvType, Piece
+from hetcalc.counting.convention import Convention
+from hetcalc.core.errors import HetcalcError, OptionError, OutputError, SpecError
+from hetcalc.network.graph import Network
+from hetcalc.core.optional import MissingDependency
+from hetcalc.analysis.report import LayerResult, Report, VariantResult, analyze
+from hetcalc.core.version import __version__
+from hetcalc.compat import install as _install_old_paths
 
-_LAZY = {"load_spec_file": "spec", "load_spec_text": "spec"}  # the spec machinery loads when first used
+_install_old_paths()
+
+# the spec machinery loads when first used; torch only when a module is built
+_LAZY = {"load_spec_file": "hetcalc.network.spec", "load_spec_text": "hetcalc.network.spec",
+         "build_module": "hetcalc.measure"}
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'hetcalc' has no attribute {name!r}")
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CONV_TYPES", "ConvType", "Convention", "HetcalcError", "LayerResult", "MissingDependency", "Network", "OptionError", "OutputError", "Piece",

@@ -68,7 +68,7 @@ def test_a_cache_folder_that_cannot_be_made_is_no_error(tmp_path, monkeypatch):
 
 
 def test_a_warm_cache_spares_the_spec_machinery(tmp_path):
-    """With the cache warm, `hetcalc resnet50` never imports hetcalc.spec (nor hetcalc.yamlsource)."""
+    """With the cache warm, `hetcalc resnet50` never imports hetcalc.network.spec (nor hetcalc.core.yamlio)."""
     env = {**os.environ, "HETCALC_CACHE_DIR": str(tmp_path / "cache"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     for run in ("cold", "warm"):
@@ -77,5 +77,5 @@ def test_a_warm_cache_spares_the_spec_machinery(tmp_path):
         assert done.returncode == 0, done.stderr
         imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
                     if line.startswith("import time:")}
-        assert ("hetcalc.spec" in imported) == (run == "cold"), run
+        assert ("hetcalc.network.spec" in imported) == (run == "cold"), run
     assert "HetConv" in done.stdout

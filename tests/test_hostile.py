@@ -122,7 +122,9 @@ def test_no_output_replaces_a_builtin(run, builtin, tmp_path):
 
 
 def test_no_output_replaces_hetcalc_itself(run, tmp_path):
-    module = Path(hetcalc.report.__file__)
+    import hetcalc.analysis.report
+
+    module = Path(hetcalc.analysis.report.__file__)
     before = module.read_bytes()
     link = tmp_path / "report.csv"
     link.symlink_to(module)
@@ -134,7 +136,9 @@ def test_no_output_replaces_hetcalc_itself(run, tmp_path):
 @pytest.mark.parametrize("args", [["reproduce", "--format", "csv"], ["sweep", "--P", "1,2", "--format", "csv"],
                                   ["list"]])
 def test_builtins_are_inputs_of_every_command(run, args, tmp_path):
-    builtin = hetcalc.architectures.builtin_path("vgg16")
+    import hetcalc.network.sources
+
+    builtin = hetcalc.network.sources.builtin_path("vgg16")
     link = tmp_path / "link.yaml"
     link.symlink_to(builtin)
     before = builtin.read_bytes()
@@ -230,7 +234,7 @@ def test_a_failed_command_commits_nothing(run, spec, tmp_path):
 
 SIGNAL_SCRIPT = textwrap.dedent("""
     import os, signal, sys
-    import hetcalc.export as export
+    import hetcalc.views.export as export
     def slow(report, fh):
         fh.write("{{partial")
         fh.flush()
@@ -753,7 +757,7 @@ def test_layer_rows_behave_like_a_tuple():
 
 
 def test_summary_never_builds_per_layer_results(run, monkeypatch):
-    import hetcalc.report as report_module
+    import hetcalc.analysis.report as report_module
 
     built = []
     original = report_module._layer_result

@@ -146,12 +146,12 @@ def test_cli_split_with_p_not_dividing_n_names_the_layer(run, tmp_path):
 
 def test_pytorch_failure_is_one_line(run, tiny_spec, monkeypatch):
     pytest.importorskip("torch")
-    import hetcalc.measure
+    import hetcalc.measure.runs
 
     def out_of_memory(*args):
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 bytes\ntrace...")
 
-    monkeypatch.setattr(hetcalc.measure, "_time", out_of_memory)
+    monkeypatch.setattr(hetcalc.measure.runs, "_time", out_of_memory)
     result = run("measure", tiny_spec, "--rounds", "1", "--warmup", "0", "--batch", "7")
     assert result.exit_code == 1
     assert result.stderr.startswith("hetcalc: error: PyTorch could not run standard of tiny at batch 7: "
@@ -189,16 +189,16 @@ class _TimedReport:
 def test_predictions_go_beside_measurements(run, tiny_spec, monkeypatch):
     """The wiring, whatever the model: predicted time, its error and the predicted speedup per variant."""
     pytest.importorskip("torch")
-    import hetcalc.measure
+    import hetcalc.measure.runs
 
-    real = hetcalc.measure.analyze
+    real = hetcalc.measure.runs.analyze
     seen = {}
 
     def timed_analyze(arch, P, G, variants, **options):
         seen.update(options)
         return _TimedReport(real(arch, P=P, G=G, variants=variants))
 
-    monkeypatch.setattr(hetcalc.measure, "analyze", timed_analyze)
+    monkeypatch.setattr(hetcalc.measure.runs, "analyze", timed_analyze)
     m = hetcalc.measure.measure(TINY, P=2, batch=3, rounds=2, warmup=0, device="fake", hetconv_impl="fused")
     assert seen == {"device": "fake", "dtype": "fp32", "batch": 3, "hetconv_impl": "masked"}
     assert (m.device, m.device_title) == ("fake", "one GFLOP/s")

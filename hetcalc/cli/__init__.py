@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ..errors import HetcalcError, OptionError
+from hetcalc.core.errors import HetcalcError, OptionError
 
 # command name -> (module, attribute); the modules import their heavy dependencies inside functions.
 COMMANDS = {
@@ -63,7 +63,7 @@ class HetcalcGroup(click.Group):
 
 
 def _warn(message, category, filename, lineno, file=None, line=None) -> None:
-    from .streams import one_line
+    from hetcalc.cli.streams import one_line
 
     try:
         click.echo(f"hetcalc: warning: {one_line(str(message))}", err=True)
@@ -73,7 +73,7 @@ def _warn(message, category, filename, lineno, file=None, line=None) -> None:
 
 def _guarded(run) -> int:
     """The one error boundary: domain errors, usage errors, OS and encoding errors, signals -> one line."""
-    from .outputs import install_signal_handlers, restore_signal_handlers
+    from hetcalc.cli.outputs import install_signal_handlers, restore_signal_handlers
 
     previous = install_signal_handlers()
     try:
@@ -83,8 +83,8 @@ def _guarded(run) -> int:
 
 
 def _boundary(run) -> int:
-    from .outputs import Interrupted, command_outputs, remove_temporaries
-    from .streams import ClosedStream, describe_encode_error, describe_os_error, silence_stdout
+    from hetcalc.cli.outputs import Interrupted, command_outputs, remove_temporaries
+    from hetcalc.cli.streams import ClosedStream, describe_encode_error, describe_os_error, silence_stdout
 
     if sys.stdout is None:  # started with standard output closed: writing to it must fail, not vanish
         sys.stdout = ClosedStream("standard output")
@@ -132,7 +132,7 @@ def _boundary(run) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    from .streams import one_line
+    from hetcalc.cli.streams import one_line
 
     try:
         click.echo(f"hetcalc: error: {one_line(message)}", err=True)

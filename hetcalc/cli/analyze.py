@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from ..architectures import builtin_names, builtin_path
-from ..errors import OptionError
-from ..export import EXTENSIONS, FORMATS, streamed
-from ..report import analyze as run_analysis
-from ..tables import Column, Grid, report_renderables, to_rich
-from .options import (check_writable, convention_options, emit, make_convention, output_format, output_option,
-                      show, time_options)
+from hetcalc.network.sources import builtin_names, builtin_path
+from hetcalc.core.errors import OptionError
+from hetcalc.views.export import EXTENSIONS, FORMATS, streamed
+from hetcalc.analysis.report import analyze as run_analysis
+from hetcalc.views.tables import Column, Grid, report_renderables, to_rich
+from hetcalc.cli.options import check_writable, convention_options, emit, make_convention, output_format, output_option, show, time_options
 
 
 @click.command("analyze")
@@ -88,7 +87,7 @@ def list_architectures():
 
     Example:  hetcalc list
     """
-    from ..spec import load_spec_file
+    from hetcalc.network.spec import load_spec_file
 
     grid = Grid(title="Built-in architectures", columns=[Column(h, "left") for h in
                                                          ("name", "network", "input", "description")])
@@ -111,8 +110,8 @@ def import_model(model, output, strict):
 
     Example:  hetcalc import resnet50.onnx -o resnet50.yaml
     """
-    from ..onnx_import import load_onnx_file
-    from ..spec_writer import network_to_yaml
+    from hetcalc.network.importers.onnx import load_onnx_file
+    from hetcalc.network.spec_writer import network_to_yaml
 
     check_writable(output, inputs=(model,))
     network = load_onnx_file(model, strict=strict)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_writable, write_atomic
+from hetcalc.cli.options import check_writable, write_atomic
 
 
 @click.command("calibrate")
@@ -28,8 +28,8 @@ def calibrate(output, name, threads, statistic, no_torch):
 
     Example:  hetcalc calibrate && hetcalc vgg16 --P 4 --device local
     """
-    from ..calibrate import calibrate as run, profile_yaml
-    from ..devices import config_dir, load_device_text
+    from hetcalc.measure.calibrate import calibrate as run, profile_yaml
+    from hetcalc.timing.devices import config_dir, load_device_text
 
     if output is None:
         output = config_dir() / f"{name}.yaml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import show
+from hetcalc.cli.options import show
 
 
 @click.command("devices")
@@ -16,9 +16,9 @@ def devices(verbose):
 
     Example:  hetcalc devices
     """
-    from ..devices import all_devices, config_dir
-    from ..tables import Column, Grid, document_renderables
-    from ..time_views import size
+    from hetcalc.timing.devices import all_devices, config_dir
+    from hetcalc.views.tables import Column, Grid, document_renderables
+    from hetcalc.views.time_views import size
 
     grid = Grid(title="Device profiles", columns=[
         Column("name", "left"), Column("device", "left", shrink=True), Column("fp32 peak", short="peak"),

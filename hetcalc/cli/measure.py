@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from ..export import EXTENSIONS, FORMATS
-from .options import check_writable, emit, is_terminal, output_format, output_option
+from hetcalc.views.export import EXTENSIONS, FORMATS
+from hetcalc.cli.options import check_writable, emit, is_terminal, output_format, output_option
 
 
 @click.command("measure")
@@ -46,12 +46,12 @@ def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetcon
 
     Example:  hetcalc measure resnet56 --P 2,4 --batch 8 --threads 1
     """
-    from ..optional import require_torch
+    from hetcalc.core.optional import require_torch
 
     require_torch("hetcalc measure")
-    from ..measure import local_profile, measure as run_measure
-    from ..measure_views import header_lines, measurement_csv, measurement_grid, measurement_json
-    from ..tables import document_latex, document_markdown, document_renderables
+    from hetcalc.measure.runs import local_profile, measure as run_measure
+    from hetcalc.views.measure_views import header_lines, measurement_csv, measurement_grid, measurement_json
+    from hetcalc.views.tables import document_latex, document_markdown, document_renderables
 
     check_writable(output, inputs=(arch,))
     name = output_format(fmt, output, EXTENSIONS)

@@ -9,9 +9,9 @@ from typing import Iterable
 
 import click
 
-from ..counting import HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
-from ..errors import OptionError, OutputError  # noqa: F401
-from .outputs import Outputs, current
+from hetcalc.counting.convention import HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
+from hetcalc.core.errors import OptionError, OutputError  # noqa: F401
+from hetcalc.cli.outputs import Outputs, current
 
 
 def convention_options(func):
@@ -77,7 +77,7 @@ def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool =
                     convention: str | None = None) -> Convention:
     """A Convention from the values of `convention_options`; --convention NAME starts from a preset."""
     if convention is not None:
-        from ..presets import get_preset
+        from hetcalc.counting.presets import get_preset
 
         preset = get_preset(convention)
         for flag, value, default in (("--flops-per-mac", flops_per_mac, 1), ("--ops", ops, ""),
@@ -134,7 +134,7 @@ def show(renderables_for) -> None:
 
     `renderables_for(ascii_only)` builds them, so plain output gets plain-text tables.
     """
-    from ..tables import render_text
+    from hetcalc.views.tables import render_text
 
     if is_terminal() and not os.environ.get("NO_COLOR"):
         from rich.console import Console
@@ -172,7 +172,7 @@ def emit(output: Path | None, text: str | None = None, renderables_for=None) -> 
         if output is None:
             show(renderables_for)
             return
-        from ..tables import render_text
+        from hetcalc.views.tables import render_text
 
         text = render_text(renderables_for(True))
     if output is None:

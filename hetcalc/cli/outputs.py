@@ -23,8 +23,9 @@ import stat
 from pathlib import Path
 from typing import Callable, Iterable, Union
 
-from ..errors import OptionError, OutputError
-from ..inputs import READ as _READ, note_input  # noqa: F401
+from hetcalc.core.errors import OptionError, OutputError
+from hetcalc.core.paths import ARCHITECTURE_DIRS, PACKAGE_DIR
+from hetcalc.core.inputs import READ as _READ, note_input  # noqa: F401
 
 Content = Union[str, bytes, Callable]  # a callable receives a text file (UTF-8) and writes to it
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -77,10 +78,8 @@ def remove_temporaries() -> None:
 
 def builtin_files() -> list[Path]:
     """Every built-in YAML: the installed package's and, in a checkout, the source tree's."""
-    from ..architectures import _HERE
-
     files: list[Path] = []
-    for folder in (_HERE / "architectures", _HERE.parent / "architectures"):
+    for folder in ARCHITECTURE_DIRS:
         if folder.is_dir():
             files += sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     return files
@@ -173,10 +172,8 @@ class Outputs:
         ident = _identity(path)
         if ident is None:
             return
-        from ..architectures import _HERE
-
         real = Path(os.path.realpath(path))
-        if real.is_relative_to(_HERE):  # hetcalc's own modules: replacing one breaks the installation
+        if real.is_relative_to(PACKAGE_DIR):  # hetcalc's own modules: replacing one breaks the installation
             raise OptionError(f"cannot write {path}: it is part of hetcalc itself ({real}); give the output "
                               "another name")
         source = self._protected().get(ident)
@@ -293,7 +290,7 @@ def _write_content(fh, content: Content, path: Path) -> None:
 
 
 def _shown(path) -> str:
-    from .streams import shown_path
+    from hetcalc.cli.streams import shown_path
 
     return shown_path(path)
 

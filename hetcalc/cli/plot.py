@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from ..errors import OptionError
-from ..report import analyze as run_analysis
-from .options import check_writable, convention_options, make_convention, write_atomic
+from hetcalc.core.errors import OptionError
+from hetcalc.analysis.report import analyze as run_analysis
+from hetcalc.cli.options import check_writable, convention_options, make_convention, write_atomic
 
 class PlotGroup(click.Group):
     """`hetcalc plot speedup|sweep ...`; anything else (an architecture, an option) runs `layers`."""
@@ -69,7 +69,7 @@ def default_output(output: Path | None, arch: str | None, figure: str) -> Path:
 
 def _check_outputs(output: Path, data_path: Path | None, arch: str | None = None) -> None:
     """Refuse bad output paths (or ones that would overwrite the ARCH spec) before any work is done."""
-    from .. import plots
+    from hetcalc.views import plots
 
     plots.figure_format(output)
     check_writable(output, inputs=(arch,))
@@ -113,7 +113,7 @@ class one_line_warnings:
 
 def _write(fig, data, output: Path, data_path: Path | None, dpi: float) -> None:
     """Render the figure, then write it and its data, each atomically."""
-    from .. import plots
+    from hetcalc.views import plots
 
     image = plots.render_figure(fig, plots.figure_format(output), dpi)
     for problem in plots.layout_problems(fig):
@@ -159,7 +159,7 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
     size = parse_size(size)
     output = default_output(output, None, f"speedup-K{K}")
     _check_outputs(output, data_path)
-    from .. import plots
+    from hetcalc.views import plots
 
     data = plots.speedup_data(K, P_max, N)
     with one_line_warnings():
@@ -193,7 +193,7 @@ def layers(arch, P, G, variants, scale, by, output, data_path, dpi, size, title,
     size = parse_size(size)
     output = default_output(output, arch, "stages" if by.lower() == "stage" else "layers")
     _check_outputs(output, data_path, arch)
-    from .. import plots
+    from hetcalc.views import plots
 
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention),
                           by=by.lower())
@@ -223,7 +223,7 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
     size = parse_size(size)
     output = default_output(output, arch, "sweep")
     _check_outputs(output, data_path, arch)
-    from .. import plots
+    from hetcalc.views import plots
 
     totals = plots.sweep_totals(arch, P_max, variants=variants, convention=make_convention(**convention))
     if totals.skipped:
@@ -254,7 +254,7 @@ def depth(arch, P, G, variants, output, data_path, dpi, size, title, **conventio
     size = parse_size(size)
     output = default_output(output, arch, "depth")
     _check_outputs(output, data_path, arch)
-    from .. import plots
+    from hetcalc.views import plots
 
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention))
     with one_line_warnings():
@@ -290,7 +290,7 @@ def roofline(arch, device, P, G, variants, dtype, batch, hetconv_impl, output, d
     _check_outputs(output, data_path, arch)
     report = run_analysis(arch, P=P, G=G, variants=variants, device=device, dtype=dtype, batch=batch,
                           hetconv_impl=hetconv_impl)
-    from .. import roofline as rf
+    from hetcalc.views import roofline as rf
 
     with one_line_warnings():
         fig = rf.roofline_figure(report, title=title, size=size)

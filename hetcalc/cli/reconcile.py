@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..report import VARIANTS
-from .options import check_writable, emit, output_format, output_option
+from hetcalc.analysis.report import VARIANTS
+from hetcalc.cli.options import check_writable, emit, output_format, output_option
 
 FORMATS = ("table", "json", "csv", "markdown")
 EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
@@ -34,9 +34,9 @@ def reconcile(arch, variant, P, G, se, replace_first, pointwise_bias, fmt, outpu
 
     Example:  hetcalc reconcile resnet50 --format csv -o resnet50-counters.csv
     """
-    from ..reconcile import reconcile as run_reconcile
-    from ..reconcile_views import header_lines, reconcile_csv, reconcile_grid, reconcile_json
-    from ..tables import document_markdown, document_renderables
+    from hetcalc.analysis.reconcile import reconcile as run_reconcile
+    from hetcalc.views.reconcile_views import header_lines, reconcile_csv, reconcile_grid, reconcile_json
+    from hetcalc.views.tables import document_markdown, document_renderables
 
     check_writable(output, inputs=(arch,))
     name = output_format(fmt, output, EXTENSIONS)

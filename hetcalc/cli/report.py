@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..report import analyze as run_analysis
-from .options import check_writable, convention_options, make_convention, write_atomic
+from hetcalc.analysis.report import analyze as run_analysis
+from hetcalc.cli.options import check_writable, convention_options, make_convention, write_atomic
 
 
 @click.command("report")
@@ -32,8 +32,8 @@ def report(arch, P, G, variants, by, output, **convention_options):
 
     Example:  hetcalc report resnet50 --P 4 -o report.html
     """
-    from .. import __version__
-    from ..html_report import report_figures, report_html
+    from hetcalc.core.version import __version__
+    from hetcalc.views.html import report_figures, report_html
 
     if output is None:
         output = Path(f"{Path(arch).stem}-report.html")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..export import EXTENSIONS, FORMATS
-from .options import check_writable, emit, output_format, output_option
+from hetcalc.views.export import EXTENSIONS, FORMATS
+from hetcalc.cli.options import check_writable, emit, output_format, output_option
 
 
 @click.command("reproduce")
@@ -25,9 +25,9 @@ def reproduce(tables, fmt, output: Path | None):
 
     Example:  hetcalc reproduce 1 --format csv -o table1.csv
     """
-    from ..export import checks_csv, checks_json
-    from ..reproduce import check_rows
-    from ..tables import checks_grids, checks_summary, document_latex, document_markdown, document_renderables
+    from hetcalc.views.export import checks_csv, checks_json
+    from hetcalc.analysis.reproduce import check_rows
+    from hetcalc.views.tables import checks_grids, checks_summary, document_latex, document_markdown, document_renderables
 
     check_writable(output)
     checks = check_rows(tables)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..export import EXTENSIONS, FORMATS
-from ..sweep_views import TABLE_ROWS
-from .options import check_writable, convention_options, emit, make_convention, output_format, output_option
+from hetcalc.views.export import EXTENSIONS, FORMATS
+from hetcalc.views.sweep_views import TABLE_ROWS
+from hetcalc.cli.options import check_writable, convention_options, emit, make_convention, output_format, output_option
 
 
 @click.command("sweep")
@@ -35,9 +35,9 @@ def sweep(archs, P, G, target, all_rows, fmt_name, output, **convention_options)
 
     Example:  hetcalc sweep resnet50 vgg16 --P 1..1024 --target-reduction 80%
     """
-    from ..sweep import parse_target, sweep as run_sweep
-    from ..sweep_views import header_lines, sweep_csv, sweep_grids, sweep_json
-    from ..tables import document_latex, document_markdown, document_renderables
+    from hetcalc.analysis.sweep import parse_target, sweep as run_sweep
+    from hetcalc.views.sweep_views import header_lines, sweep_csv, sweep_grids, sweep_json
+    from hetcalc.views.tables import document_latex, document_markdown, document_renderables
 
     check_writable(output, inputs=archs)
     name = output_format(fmt_name, output, EXTENSIONS)

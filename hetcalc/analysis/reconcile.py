@@ -1,0 +1,142 @@
+"""Why the counters disagree: each preset's figure for one network, split into the terms that make it.
+
+Every term is a raw count of the network as realized (MACs, bias adds, BatchNorm elements, ...) times the
+number of times the tool counts it; the terms of a tool add up to its figure exactly, and the paper's
+figure (conv and FC MACs, eq. 1) comes first. Pure: a `Reconciliation` out, nothing printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hetcalc.counting.convention import Convention
+from hetcalc.core.errors import HetcalcError, OptionError
+from hetcalc.counting.presets import PRESETS, Preset
+from hetcalc.analysis.report import VARIANTS, analyze, parse_variants
+
+TERM_LABELS = {
+    "macs": "conv + FC MACs",
+    "bias": "bias adds",
+    "output": "conv output adds",
+    "bn": "BatchNorm scale, shift",
+    "bn-norm": "BatchNorm normalize",
+    "bn-params": "BatchNorm parameters",
+    "act": "activations",
+    "pool": "pool window reads",
+    "pool-in": "pool inputs",
+    "gap-in": "global avg-pool inputs",
+    "avg-div": "avg-pool divisions",
+    "add": "residual additions",
+    "se": "SE squeeze, scale",
+}
+
+
+def term_label(term: str) -> str:
+    if term.startswith("act:"):
+        return f"{term[4:]} activations"
+    return TERM_LABELS[term]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a tool's figure: `count` (its rule in counting.OP_RULES) counted `times` times."""
+
+    term: str  # "macs" or an --ops name
+    count: int
+    times: int
+
+    @property
+    def ops(self) -> int:
+        return self.count * self.times
+
+    @property
+    def label(self) -> str:
+        return term_label(self.term)
+
+    def to_dict(self) -> dict:
+        return {"term": self.term, "label": self.label, "count": self.count, "times": self.times, "ops": self.ops}
+
+
+@dataclass(frozen=True)
+class ToolFigure:
+    """A preset's figure and parameter count (None where the tool gives none), with its terms."""
+
+    preset: Preset
+    figure: int
+    params: int | None
+    terms: tuple[Term, ...]
+
+    def to_dict(self, paper: int) -> dict:
+        return {"convention": self.preset.name, "tool": self.preset.tool, "call": self.preset.call,
+                "unit": self.preset.unit, "figure": self.figure, "params": self.params,
+                "vs_paper": self.figure - paper, "terms": [t.to_dict() for t in self.terms]}
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    architecture: str
+    title: str
+    source: str
+    input: tuple[int, int, int]
+    variant: str
+    label: str  # "standard", "HetConv (P=4)", ...
+    rules: tuple[str, ...]  # the replacement rules in force (which layers, how HetConv is counted)
+    tools: tuple[ToolFigure, ...]  # the paper first, then each tool
+
+    @property
+    def paper(self) -> ToolFigure:
+        return self.tools[0]
+
+    def to_dict(self) -> dict:
+        """The JSON object of docs/json.md (`hetcalc reconcile`)."""
+        return {"architecture": self.architecture, "title": self.title, "source": self.source,
+                "input": list(self.input), "variant": self.variant, "label": self.label, "rules": list(self.rules),
+                "tools": [t.to_dict(self.paper.figure) for t in self.tools]}
+
+
+def reconcile(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, se: int | None = None,
+              **replacement: Any) -> Reconciliation:
+    """Every preset's figure for one variant of `arch`, each split into its terms.
+
+    `replacement` sets which layers are replaced and how (replace_first, pointwise_bias); the counting
+    rules are the presets'. HetConv ratio accounting rounds per layer, so its terms could not add up: refused.
+    """
+    for key in replacement:
+        if key not in ("replace_first", "pointwise_bias"):
+            raise OptionError(f"reconcile takes replace_first and pointwise_bias, not {key!r}: the counting "
+                              "rules are each preset's")
+    keys = parse_variants(variant)
+    if len(keys) != 1:
+        raise OptionError(f"reconcile takes one variant (one of {', '.join(VARIANTS)}), got {variant!r}")
+    key = keys[0]
+
+    def run(convention: Convention):
+        report = analyze(arch, P=P, G=G, variants=key, convention=convention, se=se)
+        return report, report.variant(key)
+
+    report, base = run(Convention(**replacement))
+    counts: dict[str, int] = {}
+    tools = []
+    for preset in PRESETS.values():
+        convention = preset.convention(**replacement)
+        _, result = run(convention)
+        terms = [Term("macs", base.macs, preset.flops_per_mac)]
+        for op in dict.fromkeys(convention.ops):
+            if op not in counts:
+                counts[op] = run(Convention(ops=(op,), **replacement))[1].flops - base.macs
+            terms.append(Term(op, counts[op], convention.ops.count(op)))
+        if sum(t.ops for t in terms) != result.flops:  # cannot happen: each term is linear in the layers
+            raise HetcalcError(f"internal error: the terms of {preset.name} do not add up to its figure")
+        tools.append(ToolFigure(preset, result.flops, result.params if preset.params else None, tuple(terms)))
+    rules = tuple(base_rules(report.convention))
+    if se:
+        rules += (f"Squeeze-and-Excitation (reduction {se}) after every convolution outside residual blocks and "
+                  "once per residual block: FC C -> C/R -> C, no biases.",)
+    return Reconciliation(report.architecture, report.title, report.source, report.input, key, base.label, rules,
+                          tuple(tools))
+
+
+def base_rules(convention: Convention) -> list[str]:
+    """The rules that every preset shares here: which layers are replaced and how (not how FLOPs count)."""
+    return [r for r in convention.rules() if not r.startswith(("FLOPs:", "Plus ", "Parameters", "Latency"))]

@@ -1,0 +1,63 @@
+"""A report's variants with memory traffic and, given a device, predicted time: report in, report out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hetcalc.network.graph import Conv
+from hetcalc.analysis.report import Report, VariantResult, layer_part
+from hetcalc.timing.timemodel import layer_time
+from hetcalc.timing.traffic import DTYPE_BYTES, Kernel, conv_layer_kernels, fixed_layer_kernels, peak_activation_bytes, shortcut_inputs
+
+
+def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: int,
+                    impl: str) -> list[list[Kernel]]:
+    """The kernels each layer of `variant` runs, layer by layer (the order of report.network.layers)."""
+    network = report.network
+    size = DTYPE_BYTES[dtype]
+    shortcuts = shortcut_inputs(network)
+    part = variant.P if variant.variant == "hetconv" else variant.G if variant.variant == "gwc_pwc" else None
+    out = []
+    for i, (layer, result) in enumerate(zip(network.layers, variant.layers)):
+        if isinstance(layer, Conv) and result.replaced:
+            # the part this layer was costed with: its own P (spec, --P-at) or the run's
+            _, _, own = result.realization.partition("=")
+            p = int(own) if own.isdigit() else (None if part is None else layer_part(part, layer))
+            out.append(conv_layer_kernels(layer, variant.variant, p, impl, batch, size))
+        else:
+            out.append(fixed_layer_kernels(layer, batch, size, shortcuts.get(i)))
+    return out
+
+
+def _annotate(report: Report, variant: VariantResult, device, dtype: str, batch: int, impl: str,
+              std_time: float | None) -> VariantResult:
+    kernels = variant_kernels(report, variant, dtype, batch, impl)
+    layers = []
+    total_bytes = 0
+    total_time = 0.0
+    for result, ks in zip(variant.layers, kernels):
+        nbytes = sum(k.bytes for k in ks)
+        flops = sum(k.flops for k in ks)
+        total_bytes += nbytes
+        extra = {"bytes": nbytes, "intensity": flops / nbytes if nbytes else 0.0}
+        if device is not None:
+            t = layer_time(device, ks, dtype)
+            extra.update(time_s=t.seconds, bound=t.bound)
+            total_time += t.seconds
+        layers.append(replace(result, **extra))
+    extra = {"bytes": total_bytes, "peak_activation_bytes": peak_activation_bytes(report.network, kernels,
+                                                                                   DTYPE_BYTES[dtype], batch)}
+    if device is not None:
+        base = total_time if std_time is None else std_time
+        extra.update(time_s=total_time, time_speedup=base / total_time if total_time else float("inf"))
+    return replace(variant, layers=tuple(layers), **extra)
+
+
+def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, impl: str = "fused") -> Report:
+    """Every variant (and the baseline) with bytes and intensity; with a device, time and bound too."""
+    baseline = _annotate(report, report.baseline, device, dtype, batch, impl, None)
+    std_time = baseline.time_s
+    variants = tuple(baseline if v.variant == "standard" else
+                     _annotate(report, v, device, dtype, batch, impl, std_time) for v in report.variants)
+    return replace(report, variants=variants, baseline=baseline, device=device, dtype=dtype, batch=batch,
+                   hetconv_impl=impl)

@@ -1,0 +1,1 @@
+"""The ways to build a K x K convolution: one registry of convolution types and their raw counts."""

@@ -1,0 +1,1 @@
+"""Plumbing with no domain knowledge: errors, records, YAML with marks, formatting, paths, the version."""

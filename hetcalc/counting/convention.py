@@ -1,0 +1,206 @@
+"""Counting conventions: how raw counts (`Piece`s) become the FLOPs and parameters reported."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from hetcalc.convtypes.costs import Piece
+from hetcalc.core.errors import OptionError
+from hetcalc.network.graph import ACTIVATIONS  # not from .spec: that would load the spec machinery at start-up
+from hetcalc.core.records import Record, record
+
+OPS = ("bias", "output", "bn", "act", "pool", "add", "se", "bn-norm", "bn-params", "pool-in", "gap-in", "avg-div")
+# `--ops all`: each operation once. The later terms are other tools' ways of counting the same BatchNorm and
+# pooling work (see hetcalc/presets.py): alternatives to `bn` and `pool`, not additions to them.
+ALL_OPS = OPS[:7]
+# `act:KIND`: the activation elements of one kind only (ptflops counts ReLU twice, ReLU6 once, sigmoid never)
+KIND_OPS = tuple(f"act:{kind}" for kind in ACTIVATIONS)
+TERMS = OPS + KIND_OPS  # every name `ops` accepts, in canonical order
+PARAM_STYLES = ("pytorch", "keras")
+HETCONV_ACCOUNTING = ("exact", "ratio")
+OP_RULES = {
+    "bias": "one add per output element of a convolution or FC layer that has a bias",
+    "output": "one add per convolution output element, bias or not (Li et al.'s CIFAR accounting; "
+              "with bias, a convolution's bias adds are these same adds, counted once)",
+    "bn": "two operations (scale, shift) per BatchNorm output element",
+    "act": "one operation per activation output element",
+    "pool": "one operation per pooling window element read (kernel area x output elements)",
+    "add": "one add per element of each residual addition (one operation per element of each "
+           "element-wise multiplication)",
+    "se": "one operation per element for a Squeeze-and-Excitation block's squeeze and one for its scaling",
+    "bn-norm": "two operations (subtract the mean, divide by the deviation) per BatchNorm output element, "
+               "on top of bn's scale and shift (thop)",
+    "bn-params": "one operation per BatchNorm parameter (scale and shift: 2 per channel), once per layer "
+                 "(torchinfo's mult-adds)",
+    "pool-in": "one operation per input element of every pooling layer, max and average (ptflops)",
+    "gap-in": "one add per input element of a global average pool (fvcore, thop)",
+    "avg-div": "one division per output element of an average pool (thop)",
+    **{f"act:{kind}": f"one operation per output element of a {kind} activation" for kind in ACTIVATIONS},
+}
+
+
+def _op_names(ops) -> tuple[str, ...]:
+    """Operation names from a tuple or list of names, or one string ('bn' or 'bn,act'); 'all' is ALL_OPS.
+
+    Every name must be known: a misspelt one is refused, never dropped.
+    """
+    if isinstance(ops, str):
+        ops = ops.split(",")
+    try:
+        items = list(ops)
+    except TypeError:
+        raise OptionError(f"ops must be a list of operation names ({', '.join(OPS)}), got {ops!r}") from None
+    names, every = [], False
+    for op in items:
+        if not isinstance(op, str):
+            raise OptionError(f"ops must be operation names ({', '.join(OPS)}), got {op!r}")
+        name = op.strip().lower()
+        if not name:
+            continue
+        if name == "all":
+            every = True
+        elif name not in TERMS:
+            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {', '.join(OPS)}, "
+                              f"act:KIND with KIND one of {', '.join(ACTIVATIONS)}; all)")
+        else:
+            names.append(name)
+    if every:  # 'all' counts each of ALL_OPS once, whatever else is listed beside it
+        names = [*ALL_OPS, *(n for n in names if n not in ALL_OPS)]
+    return tuple(names)
+
+
+@record
+class Convention(Record):
+    """What counts as a FLOP and as a parameter. The default is the paper's: MACs of conv and FC layers."""
+
+    flops_per_mac: int = 1
+    ops: tuple[str, ...] = ()  # extra operations counted on top of the MACs, from OPS
+    replace_first: bool = False
+    params: str = "pytorch"  # "pytorch": BatchNorm scale+shift; "keras": also its moving mean and variance
+    hetconv: str = "exact"  # "exact": eqs. 2-4 as built; "ratio": standard count x eq. 5
+    ratio_1x1: bool = False  # with hetconv="ratio": 1x1 convolutions take the network's K x K ratio too
+    pointwise_bias: bool = True  # GWC/DWC+PWC: the pointwise conv has a bias when the network's convs do
+    preset: str | None = None  # the named preset (hetcalc/presets.py) these rules reproduce, if any
+
+    def __post_init__(self) -> None:
+        for name in ("replace_first", "ratio_1x1", "pointwise_bias"):
+            value = getattr(self, name)
+            if type(value) is not bool:  # 'no' and 'false' are truthy strings, not False
+                raise OptionError(f"{name} must be True or False, got {value!r}")
+        for name, allowed in (("params", PARAM_STYLES), ("hetconv", HETCONV_ACCOUNTING)):
+            if not isinstance(getattr(self, name), str):
+                raise OptionError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        object.__setattr__(self, "ops", _op_names(self.ops))
+        if type(self.flops_per_mac) is not int or self.flops_per_mac not in (1, 2):
+            raise OptionError(f"flops per MAC must be 1 or 2, got {self.flops_per_mac!r}")
+        if self.params not in PARAM_STYLES:
+            raise OptionError(f"parameter counting must be one of {', '.join(PARAM_STYLES)}, got {self.params!r}")
+        if self.hetconv not in HETCONV_ACCOUNTING:
+            raise OptionError(f"HetConv accounting must be one of {', '.join(HETCONV_ACCOUNTING)}, "
+                              f"got {self.hetconv!r}")
+        if self.ratio_1x1 and self.hetconv != "ratio":
+            raise OptionError("ratio_1x1 (--ratio-1x1) needs ratio accounting for HetConv "
+                              "(hetconv='ratio', --hetconv ratio)")
+        if self.preset is not None:
+            from hetcalc.counting.presets import PRESETS, preset_names
+
+            if self.preset not in PRESETS:
+                raise OptionError(f"unknown convention {self.preset!r} (known: {preset_names()})")
+            named = PRESETS[self.preset]
+            if (self.flops_per_mac, sorted(self.ops), self.params) != (named.flops_per_mac, sorted(named.ops),
+                                                                      "pytorch"):
+                raise OptionError(f"preset={self.preset!r} names rules these are not (flops_per_mac, ops, params): "
+                                  f"use hetcalc.presets.preset_convention({self.preset!r})")
+        # canonical order; a term listed n times counts n times (ptflops counts some modules twice)
+        object.__setattr__(self, "ops", tuple(op for op in TERMS for _ in range(self.ops.count(op))))
+
+    def flops(self, piece: Piece) -> int:
+        """FLOPs of one piece under this convention."""
+        if not self.ops:
+            return piece.macs * self.flops_per_mac
+        return sum(count for _, count in self.terms(piece))
+
+    def terms(self, piece: Piece) -> list[tuple[str, int]]:
+        """(term, count) for "macs" and each op counted: they add up to `flops(piece)`."""
+        with_output = "output" in self.ops
+        terms = [("macs", piece.macs * self.flops_per_mac)]
+        for op in dict.fromkeys(self.ops):  # canonical order, each once, times how often it is listed
+            terms.append((op, self.ops.count(op) * self.op_count(op, piece, with_output)))
+        return terms
+
+    @staticmethod
+    def op_count(op: str, piece: Piece, with_output: bool = False) -> int:
+        """The raw count of one `--ops` term in a piece (OP_RULES states each)."""
+        if op.startswith("act:"):
+            return piece.act_elements if piece.act_kind == op[4:] else 0
+        if op == "bias":  # with "output" a convolution's bias add is already its per-output add
+            return 0 if with_output and piece.conv_outputs else piece.bias_adds
+        return {"output": piece.conv_outputs, "bn": 2 * piece.bn_elements, "act": piece.act_elements,
+                "pool": piece.pool_ops, "add": piece.add_ops, "se": piece.se_ops,
+                "bn-norm": 2 * piece.bn_elements, "bn-params": 2 * piece.bn_channels,
+                "pool-in": piece.pool_inputs, "gap-in": piece.gap_inputs, "avg-div": piece.avg_outputs}[op]
+
+    def param_count(self, piece: Piece) -> int:
+        """Parameters of one piece: weights, biases and BatchNorm's 2 (PyTorch) or 4 (Keras) per channel."""
+        per_bn = 2 if self.params == "pytorch" else 4
+        return piece.weights + piece.biases + per_bn * piece.bn_channels
+
+    def rules(self) -> list[str]:
+        """The counting rules in force, one sentence each."""
+        mac = ("1 multiply-accumulate (MAC) = 1 FLOP, as in the paper's eq. 1" if self.flops_per_mac == 1
+               else "1 multiply-accumulate (MAC) = 2 FLOPs (a multiply and an add)")
+        rules = []
+        if self.preset is not None:
+            from hetcalc.counting.presets import PRESETS
+
+            rules.append(PRESETS[self.preset].rule())
+        rules.append(f"FLOPs: MACs of convolution and fully connected layers; {mac}.")
+        for op in dict.fromkeys(self.ops):
+            times = self.ops.count(op)
+            rules.append(f"Plus {OP_RULES[op]}" + (f", counted {times} times." if times > 1 else "."))
+        if self.params == "pytorch":
+            rules.append("Parameters: every learnable weight, bias and BatchNorm scale and shift "
+                         "(PyTorch's sum of numel()).")
+        else:
+            rules.append("Parameters as Keras counts them: weights, biases and four BatchNorm values per "
+                         "channel (scale, shift, moving mean, moving variance).")
+        first = ("the network's first convolution included (--replace-first)" if self.replace_first else
+                 "except the network's first convolution (first in layer order, whatever its kernel)")
+        rules.append(f"Replaced: every K x K convolution with K > 1, {first}; "
+                     "1 x 1 convolutions, grouped convolutions and FC layers stay standard.")
+        if self.hetconv == "ratio":
+            scope = ("replaced layer, and every 1 x 1 convolution but the first (with the K of the replaced "
+                     "layers)" if self.ratio_1x1 else "replaced layer")
+            rules.append(f"HetConv by ratio accounting: each {scope} costs its standard FLOPs and parameters "
+                         "times eq. 5, 1/P + (1 - 1/P)/K^2, rounded to the nearest integer.")
+        else:
+            rules.append("HetConv counted exactly as built (eqs. 2-4): M/P kernels K x K and M - M/P "
+                         "kernels 1 x 1 per filter.")
+        if not self.pointwise_bias:
+            rules.append("GWC+PWC and DWC+PWC: only the groupwise/depthwise convolution carries a bias.")
+        rules.append("Latency depth: conv and FC layers on the longest input-to-output path "
+                     "(a residual shortcut is a parallel branch).")
+        return rules
+
+    def summary(self) -> str:
+        """A short tag: 'MACs', '2xMACs + bias + bn'."""
+        base = "MACs" if self.flops_per_mac == 1 else "2xMACs"
+        tags = [" + ".join([base, *[op if self.ops.count(op) == 1 else f"{self.ops.count(op)} {op}"
+                                    for op in dict.fromkeys(self.ops)]])]
+        if self.preset is not None:
+            tags.insert(0, f"as {self.preset}")
+        if self.params != "pytorch":
+            tags.append(f"{self.params} params")
+        if self.hetconv == "ratio":
+            tags.append("ratio accounting" + (" incl. 1x1" if self.ratio_1x1 else ""))
+        if not self.pointwise_bias:
+            tags.append("no PWC bias")
+        if self.replace_first:
+            tags.append("first replaced")
+        return "; ".join(tags)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["ops"] = list(self.ops)
+        data["rules"] = self.rules()
+        return data

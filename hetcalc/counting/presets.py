@@ -1,0 +1,131 @@
+"""Named conventions that reproduce the FLOP counters people compare against (`--convention NAME`).
+
+Each preset is a `Convention` (MACs per FLOP and `--ops` terms, rules in counting.OP_RULES) plus what a
+spec cannot know: the tool and version it reproduces, the call whose figure it gives, and the ways of
+writing the PyTorch model that move that figure. Every rule was found by running the pinned tool on
+networks written as torchvision writes them (tests/test_peer_tools.py checks each one exactly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One tool's counting rule as a hetcalc convention."""
+
+    name: str
+    tool: str  # "fvcore 0.1.5 (0.1.5.post20221221)"
+    call: str  # the figure reproduced
+    unit: str  # what the tool calls that figure
+    counts: str  # one sentence: what the tool counts, in its own terms
+    flops_per_mac: int
+    ops: tuple[str, ...]
+    params: bool  # whether the tool reports a parameter count (PyTorch's sum of numel() for every tool)
+    writing: tuple[str, ...] = ()  # model-writing details that move the tool's figure
+
+    def convention(self, **options: Any):
+        """The Convention of this preset; `options` may set the replacement rules (replace_first, ...)."""
+        from hetcalc.counting.convention import Convention
+
+        for key in ("flops_per_mac", "ops", "params"):
+            if key in options:
+                raise _conflict(self.name, key)
+        return Convention(flops_per_mac=self.flops_per_mac, ops=self.ops, preset=self.name, **options)
+
+    def rule(self) -> str:
+        """The line printed first among the rules in force."""
+        if self.name == "paper":
+            return "Convention 'paper': the HetConv paper's count (eq. 1), conv and FC MACs."
+        return (f"Convention '{self.name}': reproduces {self.tool}, {self.call} ({self.unit}), for the model "
+                "written as torchvision writes it (docs/conventions.md).")
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "tool": self.tool, "call": self.call, "unit": self.unit, "counts": self.counts,
+                "flops_per_mac": self.flops_per_mac, "ops": list(self.ops), "params": self.params,
+                "writing": list(self.writing)}
+
+
+def _conflict(name: str, key: str):
+    from hetcalc.core.errors import OptionError
+
+    flag = {"flops_per_mac": "--flops-per-mac", "ops": "--ops", "params": "--params"}[key]
+    return OptionError(f"convention '{name}' sets the counting rules: drop {flag} ({key}=) or drop the "
+                       "convention")
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("paper", "the HetConv paper (Singh et al., CVPR 2019)", "eq. 1", "FLOPs = MACs",
+           "multiply-accumulates of convolution and fully connected layers, nothing else", 1, (), True),
+    Preset("fvcore", "fvcore 0.1.5 (0.1.5.post20221221)", "FlopCountAnalysis(model, x).total()", "flops",
+           "one flop per MAC of convolutions and linear layers (biases not counted); BatchNorm in eval mode "
+           "2 per element; adaptive average pooling 1 per input element; ReLU, max and fixed-kernel "
+           "pooling, additions and flatten 0", 1, ("bn", "gap-in"), True,
+           ("model.eval(): in training mode fvcore counts BatchNorm as 5 per element, not 2",
+            "global pool as nn.AdaptiveAvgPool2d or F.adaptive_avg_pool2d (counted: 1 per input element); "
+            "written x.mean((2, 3)) or nn.AvgPool2d(7) it counts 0",
+            "F.relu, torch.relu, `out += identity` and torch.flatten count 0 however written")),
+    Preset("ptflops-pytorch", "ptflops 0.7.5", "get_model_complexity_info(model, (C, H, W), backend='pytorch')",
+           "MACs",
+           "MACs of convolutions and linear layers plus one per bias output; BatchNorm 2 per element; "
+           "2 per output element of nn.ReLU and nn.GELU and 2 per input element of each pooling module (its "
+           "hook counts 1, and the F.relu / F.max_pool2d its forward calls counts 1 more); 1 per element of "
+           "nn.ReLU6 and nn.LeakyReLU (hook only) and of nn.SiLU (F.silu only); sigmoid, tanh, hardswish 0; "
+           "`+=`, `+` and torch.flatten 0",
+           1, ("bias", "bn", "act:relu", "act:relu", "act:gelu", "act:gelu", "act:relu6", "act:leaky_relu", "act:silu",
+               "pool-in", "pool-in"), True,
+           ("nn.ReLU, nn.GELU and pooling modules count twice: once by the module hook, once by the patched "
+            "functional their forward calls; written as F.relu / F.max_pool2d / F.adaptive_avg_pool2d they "
+            "count once, and with backend_specific_config={'count_functional': False} modules count once",
+            "torch.relu, x.relu() and x.mean((2, 3)) count 0",
+            "residual additions written `out += identity` or `x + y` count 0; torch.add(x, y) counts "
+            "1 per element",
+            "a module called several times (torchvision's one ReLU per block) counts at every call")),
+    Preset("ptflops-aten", "ptflops 0.7.5", "get_model_complexity_info(model, (C, H, W), backend='aten')",
+           "MACs",
+           "aten.convolution, aten.addmm, aten.mm, aten.bmm: MACs plus one per bias output; nothing else",
+           1, ("bias",), True,
+           ("counted at the aten level: modules, F.* calls and tensor operations count the same",)),
+    Preset("thop", "thop 0.1.1 (0.1.1.post2209072238)", "profile(model, inputs=(x,))", "ops",
+           "MACs of nn.Conv2d and nn.Linear (biases not counted); nn.BatchNorm2d 4 per element; "
+           "nn.AdaptiveAvgPool2d (kernel area + 1) per output element; nn.AvgPool2d 1 per output element; "
+           "ReLU and max pooling 0; functional and tensor operations 0", 1, ("bn", "bn-norm", "gap-in", "avg-div"),
+           True,
+           ("only modules are counted: a global pool written F.adaptive_avg_pool2d or x.mean((2, 3)) counts 0, "
+            "as do additions and flatten",
+            "global pool as nn.AvgPool2d(7) counts 1 per output element instead of (49 + 1)",
+            "a module type thop has no rule for (a custom block's own forward arithmetic) counts 0")),
+    Preset("torchinfo", "torchinfo 1.8.0", "summary(model, input_size=(1, C, H, W)).total_mult_adds",
+           "mult-adds",
+           "convolutions: (weight + bias) elements x output area, i.e. MACs plus one per bias output; other "
+           "modules with parameters: their parameter count (Linear: MACs plus biases; BatchNorm: 2 per "
+           "channel); parameter-free modules and tensor operations 0", 1, ("bias", "bn-params"), True,
+           ("only parameters are counted: ReLU, pooling, additions and flatten count 0 however written",
+            "the batch size multiplies every term (hetcalc counts batch 1)")),
+    Preset("flopcounter", "torch 2.13 FlopCounterMode", "FlopCounterMode().get_total_flops()", "FLOPs",
+           "2 per MAC of aten.convolution, aten.mm, aten.addmm and aten.bmm (biases not counted); nothing "
+           "else; no parameter count", 2, (), False,
+           ("counted at the aten level: modules, F.* calls and tensor operations count the same",)),
+)}
+
+
+def preset_names() -> str:
+    return ", ".join(PRESETS)
+
+
+def get_preset(name: Any) -> Preset:
+    """The preset called `name`, or a one-line error naming the known ones."""
+    from hetcalc.core.errors import OptionError
+
+    key = name.strip().lower() if isinstance(name, str) else name
+    if not isinstance(key, str) or key not in PRESETS:
+        shown = repr(name) if isinstance(name, str) else f"{name!r} (a {type(name).__name__})"
+        raise OptionError(f"unknown convention {shown} (known: {preset_names()})")
+    return PRESETS[key]
+
+
+def preset_convention(name: Any, **options: Any):
+    """`Convention` of the preset `name`, with optional replacement rules (replace_first, hetconv, ...)."""
+    return get_preset(name).convention(**options)

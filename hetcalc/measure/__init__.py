@@ -1,0 +1,32 @@
+"""The torch extra: networks built as PyTorch modules, timed runs and calibration of a device profile.
+
+Importing this package loads no torch: `build_module` checks for it first, `measure` and `Measurement` load
+`hetcalc.measure.runs` when first used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hetcalc.core.optional import require_torch
+
+_LAZY = {"measure": "hetcalc.measure.runs", "Measurement": "hetcalc.measure.runs"}
+
+
+def build_module(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, hetconv_impl: str = "split",
+                 **options: Any):
+    """`arch` built as a PyTorch module (eval mode) for one variant: see `hetcalc.measure.torch_build.build`."""
+    require_torch("build_module")
+    from hetcalc.measure.torch_build import build
+
+    return build(arch, variant, P=P, G=G, hetconv_impl=hetconv_impl, **options)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hetcalc.measure' has no attribute {name!r}")

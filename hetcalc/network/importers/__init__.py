@@ -1,0 +1,1 @@
+"""Other formats -> Network: ONNX graphs and torch modules (through their ONNX export)."""

@@ -1,0 +1,80 @@
+"""Finding architectures: built-in names, paths to YAML files, or specs built in Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hetcalc.core.errors import OptionError, SpecError
+from hetcalc.core.paths import ARCHITECTURE_DIRS
+from hetcalc.network.graph import Network
+
+def builtin_dir() -> Path:
+    """The folder of built-in YAML specs: inside the installed package, or the source checkout's."""
+    for candidate in ARCHITECTURE_DIRS:
+        if candidate.is_dir():
+            return candidate
+    raise SpecError("built-in architectures folder is missing from this installation")
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in architectures, sorted."""
+    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def builtin_path(name: str) -> Path:
+    return builtin_dir() / f"{name}.yaml"
+
+
+def looks_like_path(arch: str) -> bool:
+    if arch.endswith((".yaml", ".yml", ".onnx")) or "/" in arch or "\\" in arch:
+        return True
+    try:
+        return Path(arch).exists()
+    except (OSError, ValueError):  # too long for a file name, or a NUL byte: not a file
+        return False
+
+
+def is_onnx(path: str | Path) -> bool:
+    return str(path).lower().endswith(".onnx")
+
+
+def load_file(path: Path, strict: bool = False, input_shape: Any = None) -> Network:
+    """A YAML spec, or an .onnx model (read by the optional onnx importer, loaded only here)."""
+    if is_onnx(path):
+        from hetcalc.network.importers.onnx import load_onnx_file
+
+        return load_onnx_file(path, strict=strict, input_shape=input_shape)
+    from hetcalc.network.spec import load_spec_file  # loaded only when a spec is parsed (start-up time)
+
+    return load_spec_file(path)
+
+
+def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Network:
+    """A Network from a built-in name, a path to a YAML spec or .onnx model, a spec dict, a Network, or
+    a torch module (with `input_shape`)."""
+    if isinstance(arch, Network):
+        return arch
+    # the spec machinery loads only when a spec is parsed: a built-in usually comes from the cache
+    if isinstance(arch, dict):
+        from hetcalc.network.spec import build_network
+
+        return build_network(arch, "<dict>", str(arch.get("name", "network")))
+    if isinstance(arch, Path):
+        return load_file(arch, strict, input_shape)
+    if type(arch).__module__.startswith("torch") or hasattr(arch, "named_modules"):
+        from hetcalc.network.importers.torch import network_from_module
+
+        return network_from_module(arch, input_shape, strict=strict)
+    if not isinstance(arch, str) or not arch:
+        raise SpecError(f"architecture must be a name, a path or a spec mapping, got {arch!r}")
+    names = builtin_names()
+    if arch in names:
+        from hetcalc.network.builtin_cache import load_builtin
+
+        return load_builtin(builtin_path(arch), f"built-in architectures/{arch}.yaml")
+    if looks_like_path(arch):
+        return load_file(Path(arch), strict, input_shape)
+    shown = arch if len(arch) <= 80 else f"{arch[:60]}... ({len(arch):,} characters)"
+    raise OptionError(f"unknown architecture '{shown}'; built-in: {', '.join(names)} "
+                    "(or give a path to a .yaml spec)")

@@ -1,0 +1,103 @@
+"""A Network back to an editable YAML spec (`hetcalc import`): every layer named, edges as `from`/`inputs`.
+
+Loading the written spec gives the same layers, shapes and edges, hence identical results.
+"""
+
+from __future__ import annotations
+
+from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
+
+
+def _pair(values) -> int | list[int]:
+    values = list(values)
+    return values[0] if len(set(values)) == 1 else values
+
+
+def _entry(network: Network, i: int, layer) -> dict:
+    ins = network.edges[i]
+    names = ["input" if j == INPUT else network.layers[j].name for j in ins]
+    opts: dict = {"name": layer.name}
+    if len(ins) == 1 and ins[0] != i - 1:
+        opts["from"] = names[0]
+    if isinstance(layer, Conv):
+        opts.update(out=layer.N, kernel=_pair(layer.kernel), stride=_pair(layer.stride))
+        pads = layer.pads
+        opts["padding"] = _pair(pads[:2]) if pads[:2] == pads[2:] else list(pads)
+        if layer.dilation != (1, 1):
+            opts["dilation"] = _pair(layer.dilation)
+        if layer.groups != 1:
+            opts["groups"] = layer.groups
+        opts.update(bias=layer.bias, bn=layer.bn, act=layer.act or "none")
+        if layer.P is not None:
+            opts["P"] = layer.P
+        if layer.replace is not None:
+            opts["replace"] = layer.replace
+        return {"conv": opts}
+    if isinstance(layer, Linear):
+        opts.update(out=layer.out_features, bias=layer.bias, act=layer.act or "none")
+        return {"fc": opts}
+    if isinstance(layer, Pool):
+        kind = f"{layer.mode}pool"
+        if layer.adaptive:
+            opts["output"] = _pair(layer.out_shape[1:])
+        elif layer.is_global:
+            opts["global"] = True
+        else:
+            opts.update(kernel=_pair(layer.kernel), stride=_pair(layer.stride))
+            pads = (*layer.padding, *(layer.padding_end or layer.padding))
+            if any(pads):
+                opts["padding"] = _pair(pads[:2]) if pads[:2] == pads[2:] else list(pads)
+            if layer.ceil:
+                opts["ceil"] = True
+        return {kind: opts}
+    if isinstance(layer, (Add, Mul, Concat)):
+        opts.pop("from", None)
+        opts["inputs"] = names
+        if getattr(layer, "act", None):
+            opts["act"] = layer.act
+        return {"concat" if isinstance(layer, Concat) else layer.kind: opts}
+    if isinstance(layer, BatchNorm):
+        if layer.act:
+            opts["act"] = layer.act
+        return {"bn": opts}
+    if isinstance(layer, Activation):
+        opts["fn"] = layer.act
+        return {"act": opts}
+    if isinstance(layer, Reshape):
+        c, h, w = layer.out_shape
+        if layer.op == "flatten" and layer.out_shape == (c, 1, 1) and c == layer.in_shape[0] * layer.in_shape[1] * \
+                layer.in_shape[2]:
+            return {"flatten": opts}
+        if layer.op == "upsample":
+            opts.update(size=[h, w], mode=layer.mode or "nearest")
+            return {"upsample": opts}
+        if layer.op == "pad":
+            ci, hi, wi = layer.in_shape
+            opts.update(padding=[0, 0, h - hi, w - wi], mode=layer.mode or "constant")
+            return {"pad": opts}
+        opts["out"] = [c, h, w]
+        return {"slice" if layer.op == "slice" else "reshape": opts}
+    raise TypeError(f"cannot write layer {layer!r}")
+
+
+def network_to_yaml(network: Network) -> str:
+    """The YAML text of `network`."""
+    import yaml
+
+    data = {"name": network.name, "title": network.title, "description": network.description or "",
+            "input": list(network.input)}
+    head = (f"# {network.title}: written by `hetcalc import` from {network.source}.\n"
+            "# Every layer is named as in the source; `from:` or `inputs:` names a layer's inputs where it does\n"
+            "# not read the entry above it. Edit freely: docs/spec.md describes every key.\n")
+    uncounted = network.meta.get("uncounted")
+    if uncounted:
+        listed = ", ".join(f"{op} x{n}" for op, n in sorted(uncounted.items()))
+        head += (f"# Not written and not counted (op types hetcalc cannot count): {listed}; their outputs\n"
+                 "# took their inputs' shapes.\n")
+    top = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
+    lines = []
+    for i, layer in enumerate(network.layers):  # one line per layer: easy to read, grep and edit
+        flow = yaml.safe_dump(_entry(network, i, layer), sort_keys=False, default_flow_style=True,
+                              width=10**6, allow_unicode=True).strip()
+        lines.append(f"  - {flow[1:-1]}\n")
+    return head + top + "layers:\n" + "".join(lines)

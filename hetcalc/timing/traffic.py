@@ -1,0 +1,236 @@
+"""Memory traffic: every layer of a variant as the kernels an eager framework runs, in exact bytes.
+
+PyTorch in eval mode runs each operation as its own kernel: a convolution (with its bias), then BatchNorm,
+then the activation; pooling, residual additions and FC layers likewise. Each kernel reads its inputs and
+weights once and writes its output once (no cache reuse between kernels is assumed here; the time model
+may credit a cache). Counts are Python ints. docs/time-model.md states every rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hetcalc.core.errors import OptionError
+from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
+
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+HETCONV_IMPLS = ("fused", "split", "masked")
+# efficiency classes of the time model (a device profile gives each its attainable fraction of peak)
+CONV_CLASSES = ("dense", "pointwise", "grouped", "grouped_pointwise", "depthwise", "linear")
+KERNEL_CLASSES = (*CONV_CLASSES, "elementwise")
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One executed kernel: its work in device FLOPs (1 MAC = 2 FLOPs) and its bytes read and written."""
+
+    op: str  # conv | bn | act | pool | add | linear | gather | pad
+    kclass: str  # one of KERNEL_CLASSES
+    flops: int
+    bytes_read: int
+    bytes_written: int
+    channels_per_group: int = 0  # the smaller of a group's input and output channels (convolutions)
+    weight_bytes: int = 0  # of bytes_read: weights, biases, BatchNorm's stored values
+
+    @property
+    def activation_bytes(self) -> int:
+        return self.bytes_read + self.bytes_written - self.weight_bytes
+
+    @property
+    def bytes(self) -> int:
+        return self.bytes_read + self.bytes_written
+
+
+def check_dtype(dtype: str) -> str:
+    key = str(dtype).strip().lower()
+    if key not in DTYPE_BYTES:
+        raise OptionError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
+    return key
+
+
+def check_batch(batch) -> int:
+    if isinstance(batch, str) and batch.strip().isdigit() and batch.strip().isascii():
+        batch = int(batch.strip())
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise OptionError(f"batch must be a positive integer, got {batch!r}")
+    if batch > 10**9:
+        raise OptionError(f"batch must be at most 10**9, got {batch}")
+    return batch
+
+
+def check_impl(impl: str) -> str:
+    key = str(impl).strip().lower()
+    if key not in HETCONV_IMPLS:
+        raise OptionError(f"hetconv_impl must be one of {', '.join(HETCONV_IMPLS)}, got {impl!r}")
+    return key
+
+
+def conv_class(k_area: int, groups: int, in_channels: int) -> str:
+    """dense K x K, pointwise 1 x 1, depthwise (one input channel per group), grouped K x K or grouped 1 x 1."""
+    if groups > 1:
+        if groups == in_channels:
+            return "depthwise"
+        return "grouped_pointwise" if k_area == 1 else "grouped"
+    return "pointwise" if k_area == 1 else "dense"
+
+
+def conv_kernel(*, M: int, N: int, k_area: int, groups: int, in_area: int, out_area: int, bias: bool,
+                batch: int, size: int, weights: int | None = None) -> Kernel:
+    """A convolution M -> N: reads its input and weights (and bias), writes its output.
+
+    `weights` overrides N * (M / groups) * K^2 for a fused HetConv kernel (eqs. 2-4).
+    """
+    if weights is None:
+        weights = N * (M // groups) * k_area
+    macs = batch * out_area * weights
+    read = (batch * M * in_area + weights + (N if bias else 0)) * size
+    return Kernel("conv", conv_class(k_area, groups, M), 2 * macs, read, batch * N * out_area * size,
+                  min(M // groups, max(N // groups, 1)), (weights + (N if bias else 0)) * size)
+
+
+def elementwise(op: str, elements: int, size: int, inputs: int = 1, ops_per_element: int = 1,
+                read_elements: int | None = None) -> Kernel:
+    """A kernel reading `inputs` tensors of `elements` (or `read_elements` in all) and writing one."""
+    read = elements * inputs if read_elements is None else read_elements
+    return Kernel(op, "elementwise", ops_per_element * elements, read * size, elements * size)
+
+
+def _after_conv(N: int, area: int, bn: bool, act: str | None, batch: int, size: int) -> list[Kernel]:
+    """BatchNorm (eval: y = x * scale + shift, 4 stored values per channel) and the activation."""
+    out = []
+    elements = batch * N * area
+    if bn:
+        out.append(Kernel("bn", "elementwise", 2 * elements, (elements + 4 * N) * size, elements * size,
+                          weight_bytes=4 * N * size))
+    if act:
+        out.append(elementwise("act", elements, size))
+    return out
+
+
+def conv_layer_kernels(conv: Conv, variant: str, part: int | None, impl: str, batch: int,
+                       size: int) -> list[Kernel]:
+    """The kernels of one convolution layer (with its BN and activation) built as `variant`."""
+    M, N = conv.M, conv.N
+    kh, kw = conv.kernel
+    k2 = kh * kw
+    in_area = conv.in_shape[1] * conv.in_shape[2]
+    out_area = conv.out_area
+    common = dict(in_area=in_area, out_area=out_area, batch=batch, size=size)
+    post = _after_conv(N, out_area, conv.bn, conv.act, batch, size)
+    if variant == "standard" or (variant == "hetconv" and impl == "masked"):
+        return [conv_kernel(M=M, N=N, k_area=k2, groups=conv.groups, bias=conv.bias, **common), *post]
+    if variant == "hetconv" and impl == "fused":
+        big = M // part
+        weights = N * (big * k2 + M - big)
+        return [conv_kernel(M=M, N=N, k_area=k2, groups=1, bias=conv.bias, weights=weights, **common), *post]
+    if variant == "hetconv":  # split: grouped K x K, gather, grouped 1 x 1, add (docs/time-model.md)
+        if N % part:
+            raise OptionError(f"--hetconv-impl split needs P to divide the output depth N: P={part} does not "
+                              f"divide N={N} of layer {conv.name}")
+        rest = M - M // part
+        kernels = [conv_kernel(M=M, N=N, k_area=k2, groups=part, bias=conv.bias, **common)]
+        if rest:
+            gathered = part * rest
+            kernels += [
+                elementwise("gather", batch * gathered * in_area, size, ops_per_element=0),
+                conv_kernel(M=gathered, N=N, k_area=1, groups=part, bias=False, **common),
+                elementwise("add", batch * N * out_area, size, inputs=2),
+            ]
+        return [*kernels, *post]
+    # gwc_pwc / dwc_pwc: groupwise K x K M -> M (stride, host's BN and act), then pointwise M -> N
+    groups = M if variant == "dwc_pwc" else part
+    first = conv_kernel(M=M, N=M, k_area=k2, groups=groups, bias=conv.bias, **common)
+    second = conv_kernel(M=M, N=N, k_area=1, groups=1, bias=conv.bias, in_area=out_area, out_area=out_area,
+                         batch=batch, size=size)
+    return [first, *_after_conv(M, out_area, conv.bn, conv.act, batch, size), second, *post]
+
+
+def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None) -> list[Kernel]:
+    """Kernels of a layer every variant keeps: FC (flatten is a view), pooling, residual addition.
+
+    `shortcut_in`: for an addition, the shape entering a parameter-free shortcut that changes shape
+    (option A: subsample then zero-pad channels, one copy kernel), else None.
+    """
+    if isinstance(layer, Linear):
+        fin, fout = layer.in_features, layer.out_features
+        weights = fin * fout
+        read = (batch * fin + weights + (fout if layer.bias else 0)) * size
+        kernels = [Kernel("linear", "linear", 2 * batch * weights, read, batch * fout * size, fin,
+                          (weights + (fout if layer.bias else 0)) * size)]
+        if layer.act:
+            kernels.append(elementwise("act", batch * fout, size))
+        return kernels
+    if isinstance(layer, Pool):
+        cin, hin, win = layer.in_shape
+        c, h, w = layer.out_shape
+        window = layer.kernel[0] * layer.kernel[1] if (h, w) != (1, 1) or (hin, win) == layer.kernel else hin * win
+        return [elementwise("pool", batch * c * h * w, size, ops_per_element=window,
+                            read_elements=batch * cin * hin * win)]
+    if isinstance(layer, Add):
+        c, h, w = layer.out_shape
+        elements = batch * c * h * w
+        kernels = []
+        if shortcut_in is not None:
+            cin, hin, win = shortcut_in
+            kernels.append(elementwise("pad", elements, size, ops_per_element=0, read_elements=batch * cin * h * w))
+        kernels.append(elementwise("add", elements, size, inputs=2))
+        if layer.act:
+            kernels.append(elementwise("act", elements, size))
+        return kernels
+    if isinstance(layer, Conv):
+        return conv_layer_kernels(layer, "standard", None, "fused", batch, size)
+    c, h, w = layer.out_shape
+    elements = batch * c * h * w
+    act = [elementwise("act", elements, size)] if getattr(layer, "act", None) else []
+    if isinstance(layer, Mul):
+        return [elementwise("mul", elements, size, inputs=max(len(layer.inputs), 1)), *act]
+    if isinstance(layer, BatchNorm):
+        return [*_after_conv(c, h * w, True, None, batch, size), *act]
+    if isinstance(layer, Activation):
+        return [elementwise("act", elements, size)]
+    if isinstance(layer, Concat):  # a copy of every input into the joined tensor
+        return [elementwise("concat", elements, size, ops_per_element=0)]
+    if isinstance(layer, Reshape):
+        if layer.op in ("flatten", "reshape"):  # a view
+            return []
+        ci, hi, wi = layer.in_shape
+        return [elementwise(layer.op, elements, size, ops_per_element=0, read_elements=batch * ci * hi * wi)]
+    raise TypeError(f"unknown layer {layer!r}")
+
+
+def shortcut_inputs(network: Network) -> dict[int, tuple[int, int, int]]:
+    """Layer index of each residual addition whose parameter-free shortcut changes shape -> the shape
+    entering that shortcut (an input of the addition whose shape is not the sum's)."""
+    layers = network.layers
+    found: dict[int, tuple[int, int, int]] = {}
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Add):
+            for j in network.edges[i]:
+                shape = tuple(network.input if j == INPUT else layers[j].out_shape)
+                if shape != tuple(layer.out_shape):
+                    found[i] = shape
+    return found
+
+
+def peak_activation_bytes(network: Network, kernels_per_layer: list[list[Kernel]], size: int, batch: int) -> int:
+    """A simple bound on live activation memory: the largest kernel's input plus output activations,
+    plus every tensor held across it (made before it, read after it: a residual block's shortcut while
+    its body runs, a skip connection, a branch waiting for its concatenation)."""
+    consumers = network.consumers()
+    last_read = {INPUT: max((i for i, ins in enumerate(network.edges) if INPUT in ins), default=-1)}
+    for j, readers in enumerate(consumers):
+        last_read[j] = max(readers, default=j)
+
+    def nbytes(j: int) -> int:
+        c, h, w = network.input if j == INPUT else network.layers[j].out_shape
+        return batch * c * h * w * size
+
+    held = [0] * len(network.layers)  # layer index -> bytes alive across it
+    for j, end in last_read.items():
+        for i in range(j + 1, end):
+            held[i] += nbytes(j)
+    peak = 0
+    for i, kernels in enumerate(kernels_per_layer):
+        for k in kernels:
+            peak = max(peak, k.activation_bytes + held[i])
+    return peak

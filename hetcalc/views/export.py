@@ -1,0 +1,169 @@
+"""Report -> text for scripts and documents: JSON, CSV (exact integers), Markdown, LaTeX."""
+
+from __future__ import annotations
+
+import io
+
+from hetcalc.analysis.report import LayerRows, Report
+from hetcalc.views.tables import document_latex, document_markdown, header_lines, report_grids
+
+FORMATS = ("table", "csv", "json", "markdown", "latex")
+EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
+              ".txt": "table"}
+
+LAYER_FIELDS = ("variant", "P", "G", "layer", "kind", "M", "N", "K", "stride", "out_h", "out_w", "replaced",
+                "realization", "flops", "params", "macs", "depth", "ratio", "closed_form", "kernel", "strides",
+                "groups", "layers")
+SUMMARY_FIELDS = ("variant", "label", "P", "G", "flops", "params", "macs", "flops_reduction", "speedup",
+                  "params_reduction", "latency_depth", "added_latency", "replaced_layers")
+
+
+TIME_LAYER_FIELDS = ("bytes", "intensity", "time_s", "bound")  # with --device / --traffic (docs/json.md)
+TIME_SUMMARY_FIELDS = ("bytes", "peak_activation_bytes", "time_s", "time_speedup")
+
+
+def to_json(report: Report) -> str:
+    """The report as JSON text (docs/json.md); `write_json` streams the same text to a file."""
+    buf = io.StringIO()
+    write_json(report, buf)
+    return buf.getvalue()
+
+
+_LAYERS_MARK = "\0layers\0"
+
+
+def write_json(report: Report, fh) -> None:
+    """Stream the report's JSON to a text file: the same data as `json.dumps(report.to_dict())`.
+
+    Indented two spaces, each per-layer object on one line: the C encoder writes each layer as it goes,
+    so a 100,000-layer report never sits in memory as one text (nor as one tree of dicts).
+    """
+    import json
+
+    data = report.to_dict(layers=False)
+    for variant in data["variants"]:
+        variant["layers"] = _LAYERS_MARK
+    pieces = json.dumps(data, indent=2).split(json.dumps(_LAYERS_MARK))
+    encode = json.JSONEncoder(separators=(", ", ": ")).encode
+    facts: dict = {}
+    for variant, piece in zip(report.variants, pieces):
+        fh.write(piece)
+        layers = variant.layers
+        if not layers:
+            fh.write("[]")
+            continue
+        fh.write("[\n        ")
+        batch: list[str] = []
+        for i, line in enumerate(_layer_lines(layers, encode, facts)):
+            batch.append(line)
+            if len(batch) == 1024:
+                fh.write(",\n        ".join(batch) + (",\n        " if i < len(layers) - 1 else ""))
+                batch = []
+        fh.write(",\n        ".join(batch) + "\n      ]")
+    fh.write(pieces[-1] + "\n")
+
+
+_NAMELESS = '{"name": ""'
+_MEMO_LIMIT = 4096  # distinct layer rows remembered per variant: bounds the memory of a network of unique layers
+
+
+def _layer_lines(layers, encode, facts: dict):
+    """Each layer's JSON object on one line. Rows of a LayerRows that differ only in the layer's name (the
+    blocks of a repeated stage, the layers no variant rebuilds) are encoded once, the name spliced in."""
+    if not isinstance(layers, LayerRows):
+        for layer in layers:
+            yield encode(layer.to_dict())
+        return
+    from json.encoder import encode_basestring_ascii as quote
+
+    memo: dict = {}
+    for name, key in layers.keyed(facts):
+        tail = memo.get(key)
+        if tail is None:
+            text = encode(LayerRows.by_key(key, "").to_dict())
+            assert text.startswith(_NAMELESS), text  # the name is the first field
+            tail = text[len(_NAMELESS):]
+            if len(memo) < _MEMO_LIMIT:
+                memo[key] = tail
+        yield '{"name": ' + quote(name) + tail
+
+
+def _cell(value):
+    from hetcalc.core.formatting import csv_value
+
+    return csv_value(value)
+
+
+def to_csv(report: Report, per_layer: bool = True) -> str:
+    """One row per variant and layer (or per variant with per_layer=False); integers written exactly."""
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    timed = report.device is not None
+    extra_layer = [f for f in TIME_LAYER_FIELDS if timed or f in ("bytes", "intensity")] if report.dtype else []
+    extra_summary = [f for f in TIME_SUMMARY_FIELDS if timed or not f.startswith("time")] if report.dtype else []
+    if per_layer:
+        writer.writerow((*LAYER_FIELDS, *extra_layer))
+        for v in report.variants:
+            for r in v.layers:
+                writer.writerow([v.variant, _cell(v.P), _cell(v.G), r.name, r.kind, r.M, r.N, _cell(r.K),
+                                 _cell(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
+                                 r.params, r.macs, r.depth, _cell(r.ratio), _cell(r.closed_form),
+                                 "" if r.kernel is None else "x".join(map(str, r.kernel)),
+                                 "" if r.strides is None else "x".join(map(str, r.strides)), _cell(r.groups),
+                                 r.count, *[_cell(getattr(r, f)) for f in extra_layer]])
+    else:
+        writer.writerow((*SUMMARY_FIELDS, *extra_summary))
+        for v in report.variants:
+            writer.writerow([_cell(getattr(v, f)) for f in (*SUMMARY_FIELDS, *extra_summary)])
+    return buf.getvalue()
+
+
+def to_markdown_doc(report: Report, per_layer: bool = True) -> str:
+    return document_markdown(header_lines(report), report_grids(report, per_layer))
+
+
+def to_latex_doc(report: Report, per_layer: bool = True) -> str:
+    return document_latex(header_lines(report), report_grids(report, per_layer))
+
+
+def checks_json(checks) -> str:
+    """`hetcalc reproduce --format json`: a list of the checks' dicts."""
+    import json
+
+    return json.dumps([c.to_dict() for c in checks], indent=2) + "\n"
+
+
+def checks_csv(checks) -> str:
+    """`hetcalc reproduce --format csv`: one row per printed figure."""
+    import csv
+    import dataclasses
+
+    from hetcalc.analysis.reproduce import Check
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[f.name for f in dataclasses.fields(Check)], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(c.to_dict() for c in checks)
+    return buf.getvalue()
+
+
+def render(report: Report, fmt: str, per_layer: bool = True) -> str:
+    """The report as text in one of the export formats (all but 'table')."""
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "csv":
+        return to_csv(report, per_layer)
+    if fmt == "markdown":
+        return to_markdown_doc(report, per_layer)
+    if fmt == "latex":
+        return to_latex_doc(report, per_layer)
+    raise ValueError(fmt)
+
+
+def streamed(report: Report, fmt: str, per_layer: bool = True):
+    """Like `render`, but JSON comes as a function writing to a text file, so that it streams."""
+    if fmt == "json":
+        return lambda fh: write_json(report, fh)
+    return render(report, fmt, per_layer)

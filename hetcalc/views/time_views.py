@@ -1,0 +1,102 @@
+"""Memory traffic and predicted time as table data (`Grid`s): the report's new figures, nothing printed."""
+
+from __future__ import annotations
+
+from hetcalc.core import formatting as fmt
+from hetcalc.convtypes.costs import CONV_TYPES
+from hetcalc.analysis.report import Report
+
+BOUND_LETTER = {"compute": "C", "memory": "M", "overhead": "O"}
+
+
+def seconds(value: float) -> str:
+    """0.00123 -> '1.23 ms'; 4.5e-05 -> '45.0 us'."""
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value * 1e6:.1f} us"
+
+
+def size(value: int) -> str:
+    """Bytes in decimal units: 66903376 -> '66.9 MB'."""
+    for scale, unit in ((10**18, "EB"), (10**15, "PB"), (10**12, "TB"), (10**9, "GB"), (10**6, "MB"),
+                        (10**3, "KB")):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value} B"
+
+
+def header_lines(report: Report) -> list[str]:
+    """What the traffic and time figures assume, one line each."""
+    if report.dtype is None:
+        return []
+    lines = [f"Memory traffic: {report.dtype}, batch {report.batch}; every kernel reads its inputs and weights "
+             "and writes its output once (docs/time-model.md)."]
+    if report.device is not None:
+        lines.append(report.device.summary() + f"; HetConv as {report.hetconv_impl}.")
+        lines.append("Time: kernels run one after another (overhead + max(compute, memory) each); "
+                     "parallel branches do not overlap.")
+    return lines
+
+
+def time_layer_grid(report: Report):
+    """Per-layer predicted time and bound (with a device) or bytes (traffic only) of each variant."""
+    from hetcalc.views.tables import Column, Grid, _shown
+
+    timed = report.device is not None
+    columns = [Column("layer", "left", shrink=True)]
+    for v in report.variants:
+        columns.append(Column(CONV_TYPES[v.variant].label))
+    grid = Grid(title=f"Per-layer time on {report.device.name}" if timed else "Per-layer memory traffic",
+                columns=columns)
+    for i, first in enumerate(report.variants[0].layers):
+        rows = [v.layers[i] for v in report.variants]
+        if not _shown(rows) and not any(r.bytes for r in rows):
+            continue
+        cells = [first.name + (" *" if any(r.replaced for r in rows) else "")]
+        for r in rows:
+            cells.append(f"{seconds(r.time_s)} {BOUND_LETTER[r.bound]}" if timed else size(r.bytes))
+        grid.rows.append(cells)
+    grid.total = ["total", *[seconds(v.time_s) if timed else size(v.bytes) for v in report.variants]]
+    if timed:
+        grid.notes = ["Bound: C compute, M memory, O per-kernel overhead (the term that takes most of the "
+                      "layer's time). Replaced layers are marked with *."]
+    else:
+        grid.notes = ["Bytes read and written by each layer's kernels (weights, input and output "
+                      "activations, intermediate tensors)."]
+    return grid
+
+
+def time_summary_grid(report: Report):
+    """One row per variant: traffic, intensity, peak activations and, with a device, time and speedups."""
+    from hetcalc.views.tables import Column, Grid
+
+    timed = report.device is not None
+    # on a narrow terminal: peak act. goes first, then headers shorten, then FLOPs speedup, then FLOP/B
+    columns = [Column("variant", "left"), Column("traffic"), Column("FLOP/B", drop=3),
+               Column("peak act.", drop=1)]
+    if timed:
+        columns += [Column("time"), Column("time speedup", short="t-speedup"),
+                    Column("FLOPs speedup", short="FLOPs x", drop=2)]
+    grid = Grid(title=f"Time on {report.device.title}" if timed else "Memory traffic", columns=columns)
+    for v in report.variants:
+        device_flops = sum(layer.intensity * layer.bytes for layer in v.layers)  # the batch's device FLOPs
+        row = [v.label, size(v.bytes), f"{device_flops / v.bytes:.1f}" if v.bytes else "",
+               size(v.peak_activation_bytes)]
+        if timed:
+            row += [seconds(v.time_s), fmt.speedup(v.time_speedup), fmt.speedup(v.speedup)]
+        grid.rows.append(row)
+    notes = ["traffic: bytes read and written by all kernels of one forward pass; FLOP/B: device FLOPs "
+             "(1 MAC = 2 FLOPs) per byte; "
+             "peak act.: the largest kernel's activations plus tensors held for residual shortcuts."]
+    if timed:
+        notes.append("time speedup = standard's predicted time / the variant's; FLOPs speedup = eq. 9.")
+    grid.notes = notes
+    return grid
+
+
+def time_grids(report: Report, per_layer: bool = True) -> list:
+    if report.dtype is None:
+        return []
+    return [time_layer_grid(report), time_summary_grid(report)] if per_layer else [time_summary_grid(report)]
