@@ -14,10 +14,11 @@ from typing import Any, Callable
 
 from hetcalc.core.errors import SpecError
 from hetcalc.network.graph import ACTIVATIONS, INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape, Shape, output_size
+from hetcalc.core.located import (MAX_VALUE, At, at_item, at_key, at_mark, at_name, at_self, boolean, check_keys, choice,  # noqa: F401
+                                  close_matches, got, marked, name_value, no_surrogate, pair, positive_int, show, suggest)
 from hetcalc.core.yamlio import YMap, load_yaml_document, read_spec_file
 
 MAX_LAYERS = 100_000  # ResNet-1001 has about 1,000; a bound keeps a stray `repeat` from hanging the run
-MAX_VALUE = 10**30  # any integer in a spec; keeps every count exact and every ratio a finite float
 MAX_NESTING = 32  # residual blocks inside residual blocks
 ACTIVATION_NAMES = {"swish": "silu", "hard_swish": "hardswish", "leakyrelu": "leaky_relu", "relu_6": "relu6",
                     "logistic": "sigmoid", "identity": "none", "linear": "none", "none": "none"}
@@ -27,13 +28,6 @@ LAYER_TYPES = ("conv", "fc", "maxpool", "avgpool", "stage", "residual", "concat"
 BLOCKS = ("basic", "bottleneck")
 STAGE_SHORTCUTS = ("projection", "zero_pad")
 RESIDUAL_SHORTCUTS = ("identity", "zero_pad")
-
-
-def _close_matches(*args, **kwargs):
-    """difflib's, imported only when a hint is needed."""
-    import difflib
-
-    return difflib.get_close_matches(*args, **kwargs)
 
 
 def _renamed(layer, name: str, inputs: tuple[int, ...]):
@@ -49,178 +43,20 @@ def _renamed(layer, name: str, inputs: tuple[int, ...]):
 
 # --------------------------------------------------------------------------- locations and values
 
-@dataclass(frozen=True)
-class At:
-    """Where a value sits: file, line, column."""
-
-    source: str
-    line: int | None = None
-    column: int | None = None
-
-    def __str__(self) -> str:
-        return ":".join(str(p) for p in (self.source, self.line, self.column) if p is not None)
-
-    def error(self, message: str) -> SpecError:
-        return SpecError(message, source=self.source, line=self.line, column=self.column)
-
-
-def _at_mark(mark: Any, fallback: At) -> At:
-    return At(fallback.source, *mark) if mark else fallback
-
-
-def _at_key(mapping: Any, key: Any, fallback: At) -> At:
-    """Where the value of `key` sits."""
-    return _at_mark((getattr(mapping, "key_marks", None) or {}).get(key), fallback)
-
-
-def _at_name(mapping: Any, key: Any, fallback: At) -> At:
-    """Where `key` itself is written."""
-    marks = getattr(mapping, "name_marks", None) or getattr(mapping, "key_marks", None) or {}
-    return _at_mark(marks.get(key), fallback)
-
-
-def _at_item(seq: Any, index: int, fallback: At) -> At:
-    marks = getattr(seq, "item_marks", None) or ()
-    return _at_mark(marks[index] if index < len(marks) else None, fallback)
-
-
-def _at_self(value: Any, fallback: At) -> At:
-    return _at_mark(getattr(value, "mark", None), fallback)
-
-
-def _show(value: Any) -> str:
-    """A value as the spec would spell it, cut to 60 characters."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):  # never cut a number short; spell out the giant ones (Python's str() limit)
-        if value.bit_length() <= 200:
-            return str(value)
-        sign = "a negative" if value < 0 else "an"
-        return f"{sign} integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
-    try:
-        text = repr(value)
-    except (RecursionError, ValueError):
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _got(value: Any) -> str:
-    """'the string 'abc'', 'the float 2.5', 'null', ... for messages."""
-    if value is None or isinstance(value, int):
-        return _show(value) if not isinstance(value, bool) else f"the boolean {_show(value)}"
-    kinds = ((float, "the float"), (str, "the string"), (list, "a list"), (tuple, "a list"),
-             (dict, "a mapping"))
-    for kind, words in kinds:
-        if isinstance(value, kind):
-            return f"{words} {_show(value)}"
-    return f"a value of type {type(value).__name__}, {_show(value)}"
-
-
-def _suggest(word: Any, choices: tuple[str, ...]) -> str | None:
-    """The choice `word` was probably meant to be: a close spelling, or a prefix either way."""
-    if not isinstance(word, str) or not word:
-        return None
-    close = _close_matches(word, choices, n=1) or _close_matches(word.lower(), choices, n=1)
-    if close:
-        return close[0]
-    low = word.lower()
-    prefixed = [c for c in choices if low.startswith(c) or c.startswith(low)]
-    return prefixed[0] if len(prefixed) == 1 else None
-
-
-def positive_int(value: Any, what: str, at: At, minimum: int = 1) -> int:
-    """An exact integer in [minimum, MAX_VALUE]; booleans, floats and strings are refused."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        hint = ""
-        if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_VALUE:
-            hint = f" (write {int(value)}, without the fraction)"
-        elif isinstance(value, str) and value.strip().lstrip("+-").isdecimal():
-            hint = " (remove the quotes)"
-        raise at.error(f"{what} must be an integer, got {_got(value)}{hint}")
-    if value < minimum:
-        bound = "positive" if minimum == 1 else f">= {minimum}"
-        raise at.error(f"{what} must be {bound}, got {_show(value)}")
-    if value > MAX_VALUE:
-        raise at.error(f"{what} must be at most 10**30, got {_show(value)} (hetcalc's bound on any spec integer: "
-                       "counts stay exact and ratios finite)")
-    return value
-
-
-def _pair(value: Any, what: str, at: At, minimum: int = 1) -> tuple[int, int]:
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2:
-            raise at.error(f"{what} must be an integer or a pair [height, width], got {_got(value)}")
-        return (positive_int(value[0], what, at, minimum), positive_int(value[1], what, at, minimum))
-    n = positive_int(value, what, at, minimum)
-    return (n, n)
-
-
-def _bool(value: Any, what: str, at: At) -> bool:
-    if not isinstance(value, bool):
-        raise at.error(f"{what} must be true or false, got {_got(value)}")
-    return value
-
-
 def _act(value: Any, what: str, at: At) -> str | None:
     if value is None or value is False or value == "none":
         return None
     if not isinstance(value, str) or value not in ACTIVATIONS:
         close = ACTIVATION_NAMES.get(value.lower()) if isinstance(value, str) else None
-        close = close or _suggest(value, ACTIVATIONS)
+        close = close or suggest(value, ACTIVATIONS)
         hint = f" (did you mean '{close}'?)" if close else ""
-        raise at.error(f"{what} must be one of {', '.join(ACTIVATIONS)} or none, got {_got(value)}{hint}")
+        raise at.error(f"{what} must be one of {', '.join(ACTIVATIONS)} or none, got {got(value)}{hint}")
     return value
-
-
-def _name(value: Any, what: str, at: At) -> str:
-    if not isinstance(value, str) or not value.strip():
-        hint = " (quote it: YAML reads yes/no/on/off as booleans)" if isinstance(value, bool) else ""
-        raise at.error(f"{what} must be a non-empty string, got {_got(value)}{hint}")
-    _no_surrogate(value, what, at)
-    return value.strip()
-
-
-def _no_surrogate(value: str, what: str, at: At) -> None:
-    """Refuse a lone surrogate ("\\udcff" in YAML): not a character, and no UTF-8 file could hold it."""
-    surrogate = next((ch for ch in value if 0xD800 <= ord(ch) <= 0xDFFF), None)
-    if surrogate is not None:
-        raise at.error(f"{what} holds a lone surrogate \\u{ord(surrogate):04x}, which is not a character; "
-                       "text in a spec must be valid Unicode")
-
-
-def _choice(value: Any, what: str, at: At, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        close = _suggest(value, choices)
-        hint = f" (did you mean '{close}'?)" if close else ""
-        raise at.error(f"{what} must be one of {', '.join(choices)}, got {_got(value)}{hint}")
-    return value
-
-
-def _check_keys(mapping: dict, allowed: tuple[str, ...], where: str, at: At) -> None:
-    for key in mapping:
-        if key not in allowed:
-            close = _suggest(key, allowed)
-            hint = f"did you mean '{close}'?" if close else f"allowed: {', '.join(allowed)}"
-            raise _at_name(mapping, key, at).error(f"unknown key {_show(key)} in {where} ({hint})")
 
 
 def _fmt_shape(shape: Shape) -> str:
     return "x".join(str(v) for v in shape)
 
-
-def _marked(args: dict, at: At) -> YMap:
-    """`args` with every key located at `at` (for shorthand like `conv: 64` and for plain dicts)."""
-    out = YMap(args)
-    out.key_marks = dict(getattr(args, "key_marks", None) or {})
-    out.name_marks = dict(getattr(args, "name_marks", None) or {})
-    if at.line is not None:
-        for key in args:
-            out.key_marks.setdefault(key, (at.line, at.column))
-            out.name_marks.setdefault(key, (at.line, at.column))
-    out.mark = getattr(args, "mark", None) or ((at.line, at.column) if at.line is not None else None)
-    return out
 
 
 # --------------------------------------------------------------------------- layer entries
@@ -257,8 +93,8 @@ def _pads(value: Any, what: str, at: At) -> tuple[int, int, int, int]:
         return t, l, b, r
     if isinstance(value, (list, tuple)) and len(value) != 2:
         raise at.error(f"{what} must be an integer, [height, width] or [top, left, bottom, right], got "
-                       f"{_got(value)}")
-    h, w = _pair(value, what, at, 0)
+                       f"{got(value)}")
+    h, w = pair(value, what, at, 0)
     return h, w, h, w
 
 
@@ -273,13 +109,13 @@ def _part_value(value: Any, what: str, at: At) -> int | str:
     if isinstance(value, str) and value.strip().upper() in ("M", "N"):
         return value.strip().upper()
     if isinstance(value, str):
-        raise at.error(f"{what} must be a positive integer, M or N, got {_got(value)}")
+        raise at.error(f"{what} must be a positive integer, M or N, got {got(value)}")
     return positive_int(value, what, at)
 
 
 def _shape3(value: Any, what: str, at: At) -> Shape:
     if not isinstance(value, (list, tuple)) or len(value) != 3:
-        raise at.error(f"{what} must be [channels, height, width], got {_got(value)}")
+        raise at.error(f"{what} must be [channels, height, width], got {got(value)}")
     return tuple(positive_int(v, what, at) for v in value)  # type: ignore[return-value]
 
 
@@ -318,12 +154,12 @@ class _Builder:
             first, first_given = self.names[layer.name]
             there = f"line {first.line}" if first.line is not None else "an earlier entry"
             if given and not first_given:
-                raise at.error(f"layer name {_show(layer.name)} is already the automatic name of the layer at "
+                raise at.error(f"layer name {show(layer.name)} is already the automatic name of the layer at "
                                f"{there}; choose another name")
             if first_given and not given:
-                raise at.error(f"this layer's automatic name {_show(layer.name)} is already taken by the layer "
+                raise at.error(f"this layer's automatic name {show(layer.name)} is already taken by the layer "
                                f"named at {there}; choose another name there")
-            raise at.error(f"duplicate layer name {_show(layer.name)} (already used by the layer at {there})")
+            raise at.error(f"duplicate layer name {show(layer.name)} (already used by the layer at {there})")
         if len(self.layers) >= MAX_LAYERS:
             raise at.error(f"network has more than {MAX_LAYERS:,} layers")
         self.names[layer.name] = (at, given)
@@ -338,32 +174,32 @@ class _Builder:
             self.outputs[name] = cur
 
     def _opt(self, args: dict, key: str, at: At) -> At:
-        return _at_key(args, key, _at_self(args, at))
+        return at_key(args, key, at_self(args, at))
 
     def _repeat(self, args: dict, at: At) -> int:
         where = self._opt(args, "repeat", at)
         repeat = positive_int(args.get("repeat", 1), "repeat", where)
         if len(self.layers) + repeat > MAX_LAYERS:
-            raise where.error(f"repeat {_show(repeat)} would make the network longer than {MAX_LAYERS:,} layers")
+            raise where.error(f"repeat {show(repeat)} would make the network longer than {MAX_LAYERS:,} layers")
         return repeat
 
     def _given_name(self, args: dict, at: At) -> str | None:
-        return _name(args["name"], "name", self._opt(args, "name", at)) if "name" in args else None
+        return name_value(args["name"], "name", self._opt(args, "name", at)) if "name" in args else None
 
     def _lookup(self, value: Any, what: str, at: At) -> Cur:
         """The output a `from:` / `with:` / `inputs:` name refers to: an earlier layer or block, or `input`."""
-        name = _name(value, what, at)
+        name = name_value(value, what, at)
         if name not in self.outputs:
-            close = _suggest(name, tuple(self.outputs))
+            close = suggest(name, tuple(self.outputs))
             hint = f" (did you mean '{close}'?)" if close else " (it must name an earlier layer, block or 'input')"
-            raise at.error(f"{what} {_show(name)} names no earlier layer{hint}")
+            raise at.error(f"{what} {show(name)} names no earlier layer{hint}")
         return self.outputs[name]
 
     def _names(self, value: Any, what: str, at: At) -> list[Cur]:
         items = list(value) if isinstance(value, (list, tuple)) else [value]
         if not items:
             raise at.error(f"{what} must name at least one earlier layer, got an empty list")
-        return [self._lookup(v, what, _at_item(value, i, at) if isinstance(value, (list, tuple)) else at)
+        return [self._lookup(v, what, at_item(value, i, at) if isinstance(value, (list, tuple)) else at)
                 for i, v in enumerate(items)]
 
     # -- entries
@@ -372,11 +208,11 @@ class _Builder:
         if depth > MAX_NESTING:
             raise at.error(f"residual blocks nested deeper than {MAX_NESTING} levels")
         if not isinstance(entries, (list, tuple)):
-            raise at.error(f"{what} must be a list of layer entries, got {_got(entries)}")
+            raise at.error(f"{what} must be a list of layer entries, got {got(entries)}")
         if not entries and not allow_empty:
             raise at.error(f"{what} is empty: it needs at least one layer")
         for index, entry in enumerate(entries):
-            entry_at = _at_item(entries, index, at)
+            entry_at = at_item(entries, index, at)
             cached = self.entries.get(id(entry))
             if cached is None or cached[0] is not entry:  # a repeated block re-reads the same entries
                 cached = (entry, *self._entry(entry, entry_at))
@@ -400,29 +236,29 @@ class _Builder:
                 raise at.error(f"a layer entry must have exactly one key (its type), got {{{keys}}}; "
                                "indent the options under the type")
             kind = next(iter(entry))
-            args, args_at = entry[kind], _at_key(entry, kind, at)
+            args, args_at = entry[kind], at_key(entry, kind, at)
         else:
-            raise at.error(f"a layer entry must be a mapping like 'conv: 64', got {_got(entry)}")
+            raise at.error(f"a layer entry must be a mapping like 'conv: 64', got {got(entry)}")
         if kind not in LAYER_TYPES:
-            close = _suggest(kind, LAYER_TYPES)
+            close = suggest(kind, LAYER_TYPES)
             hint = f"did you mean '{close}'? " if close else ""
-            raise at.error(f"unknown layer type {_show(kind)} ({hint}known: {', '.join(LAYER_TYPES)})")
+            raise at.error(f"unknown layer type {show(kind)} ({hint}known: {', '.join(LAYER_TYPES)})")
         if args is None:
             args = {}
         elif not isinstance(args, dict):
             if kind.endswith("pool") and args == "global":
                 args = {"global": True}
             elif kind.endswith("pool") and isinstance(args, str):
-                hint = " (did you mean 'global'?)" if _close_matches(args, ["global"]) else ""
-                raise args_at.error(f"'{kind}' takes a kernel size or 'global', got {_got(args)}{hint}")
+                hint = " (did you mean 'global'?)" if close_matches(args, ["global"]) else ""
+                raise args_at.error(f"'{kind}' takes a kernel size or 'global', got {got(args)}{hint}")
             elif kind in SHORTHAND:
                 args = {SHORTHAND[kind]: args}
             else:
-                raise args_at.error(f"'{kind}' needs a mapping of options, got {_got(args)}")
-        return kind, _marked(args, args_at), args_at
+                raise args_at.error(f"'{kind}' needs a mapping of options, got {got(args)}")
+        return kind, marked(args, args_at), args_at
 
     def _conv(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, CONV_KEYS, "conv", at)
+        check_keys(args, CONV_KEYS, "conv", at)
         if "out" not in args:
             raise at.error("conv needs 'out' (output channels)")
         repeat = self._repeat(args, at)
@@ -469,9 +305,9 @@ class _Builder:
             if first and declared != c:
                 raise where("in").error(f"conv declares in: {declared} but its input has {c} channels "
                                         "(from the layer before it)")
-        kernel = _pair(opts.get("kernel", 3), "kernel", where("kernel"))
-        stride = _pair(opts.get("stride", 1), "stride", where("stride"))
-        dilation = _pair(opts.get("dilation", 1), "dilation", where("dilation"))
+        kernel = pair(opts.get("kernel", 3), "kernel", where("kernel"))
+        stride = pair(opts.get("stride", 1), "stride", where("stride"))
+        dilation = pair(opts.get("dilation", 1), "dilation", where("dilation"))
         span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
         raw_pad = opts.get("padding")
         if raw_pad is None and "padding" not in opts:
@@ -484,17 +320,17 @@ class _Builder:
                                   zip((h, w), kernel, stride, dilation))
                 pads = (t, l, b, r)
         elif isinstance(raw_pad, str):
-            close = _suggest(raw_pad, PAD_WORDS)
+            close = suggest(raw_pad, PAD_WORDS)
             hint = f" (did you mean '{close}'?)" if close else ""
             raise where("padding").error(f"padding must be an integer, a list, same or valid, got "
-                                         f"{_got(raw_pad)}{hint}")
+                                         f"{got(raw_pad)}{hint}")
         else:
             pads = _pads(raw_pad, "padding", where("padding"))
         groups = positive_int(opts.get("groups", 1), "groups", where("groups"))
-        bias = _bool(opts.get("bias", False), "bias", where("bias"))
-        bn = _bool(opts.get("bn", False), "bn", where("bn"))
+        bias = boolean(opts.get("bias", False), "bias", where("bias"))
+        bn = boolean(opts.get("bn", False), "bn", where("bn"))
         act = _act(opts.get("act"), "act", where("act"))
-        replace = None if opts.get("replace") is None else _bool(opts["replace"], "replace", where("replace"))
+        replace = None if opts.get("replace") is None else boolean(opts["replace"], "replace", where("replace"))
         part = None if opts.get("P") is None else _part_value(opts["P"], "P", where("P"))
         for p, k in zip(pads, span * 2):
             if p >= k:
@@ -538,7 +374,7 @@ class _Builder:
         return out[0], out[1]
 
     def _fc(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, FC_KEYS, "fc", at)
+        check_keys(args, FC_KEYS, "fc", at)
         if "out" not in args:
             raise at.error("fc needs 'out' (output features)")
         opts = {**self.defaults.get("fc", {}), **args}
@@ -549,7 +385,7 @@ class _Builder:
         repeat = self._repeat(args, at)
         given = self._given_name(args, at)
         out = positive_int(opts["out"], "fc out features", where("out"))
-        bias = _bool(opts.get("bias", True), "bias", where("bias"))
+        bias = boolean(opts.get("bias", True), "bias", where("bias"))
         act = _act(opts.get("act"), "act", where("act"))
         for j in range(repeat):
             index, shape = cur
@@ -568,7 +404,7 @@ class _Builder:
 
     def _pool(self, mode: str, args: YMap, cur: Cur, prefix: str, at: At) -> Cur:
         kind = f"{mode}pool"
-        _check_keys(args, POOL_KEYS, kind, at)
+        check_keys(args, POOL_KEYS, kind, at)
 
         def where(key: str) -> At:
             return self._opt(args, key, at) if key in args else at
@@ -579,7 +415,7 @@ class _Builder:
         ceil = False
         pads = (0, 0, 0, 0)
         adaptive = "output" in args
-        is_global = "global" in args and _bool(args["global"], "global", where("global"))
+        is_global = "global" in args and boolean(args["global"], "global", where("global"))
         if is_global:
             for key in ("kernel", "stride", "padding", "output", "ceil"):
                 if key in args:
@@ -590,13 +426,13 @@ class _Builder:
             for key in ("kernel", "stride", "padding", "ceil"):
                 if key in args:
                     raise where(key).error(f"an adaptive {kind} (with 'output') takes no '{key}'")
-            out_hw = _pair(args["output"], "output", where("output"))
+            out_hw = pair(args["output"], "output", where("output"))
             kernel, stride, window = adaptive_windows((h, w), out_hw)
         else:
-            kernel = _pair(args.get("kernel", 2), "kernel", where("kernel"))
-            stride = _pair(args.get("stride", list(kernel)), "stride", where("stride"))
+            kernel = pair(args.get("kernel", 2), "kernel", where("kernel"))
+            stride = pair(args.get("stride", list(kernel)), "stride", where("stride"))
             pads = _pads(args.get("padding", 0), "padding", where("padding"))
-            ceil = _bool(args.get("ceil", False), "ceil", where("ceil"))
+            ceil = boolean(args.get("ceil", False), "ceil", where("ceil"))
             for p, k in zip(pads, kernel * 2):
                 if p > k // 2:
                     raise where("padding").error(f"padding {p} does not fit kernel {k} (pool padding must be "
@@ -616,7 +452,7 @@ class _Builder:
         return self._pool("avg", args, cur, prefix, at)
 
     def _residual(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, RESIDUAL_KEYS, "residual", at)
+        check_keys(args, RESIDUAL_KEYS, "residual", at)
         if "body" not in args:
             raise at.error("residual needs 'body' (the list of layers on the main branch)")
         act = _act(args.get("act", self.defaults.get("conv", {}).get("act")), "act", self._opt(args, "act", at))
@@ -626,7 +462,7 @@ class _Builder:
         short_at = self._opt(args, "shortcut", at)
         if not isinstance(shortcut, (list, tuple)) and shortcut not in RESIDUAL_SHORTCUTS:
             raise short_at.error(f"residual shortcut must be identity, zero_pad or a list of layers, "
-                                 f"got {_got(shortcut)}")
+                                 f"got {got(shortcut)}")
         for j in range(repeat):
             block = (self._next(prefix, "res") if given is None else given if repeat == 1
                      else f"{given}.{j + 1}") + "."
@@ -662,7 +498,7 @@ class _Builder:
                                "channels with zeros)")
 
     def _stage(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, STAGE_KEYS, "stage", at)
+        check_keys(args, STAGE_KEYS, "stage", at)
 
         def where(key: str) -> At:
             return self._opt(args, key, at) if key in args else at
@@ -670,11 +506,11 @@ class _Builder:
         for key in ("block", "out"):
             if key not in args:
                 raise at.error(f"stage needs '{key}'")
-        block = _choice(args["block"], "stage block", where("block"), BLOCKS)
+        block = choice(args["block"], "stage block", where("block"), BLOCKS)
         out = positive_int(args["out"], "stage out channels", where("out"))
         repeat = self._repeat(args, at)
         stride = positive_int(args.get("stride", 1), "stride", where("stride"))
-        shortcut = _choice(args.get("shortcut", "projection"), "stage shortcut", where("shortcut"),
+        shortcut = choice(args.get("shortcut", "projection"), "stage shortcut", where("shortcut"),
                            STAGE_SHORTCUTS)
         if block == "bottleneck":
             width = positive_int(args.get("width", max(out // 4, 1)), "width", where("width"))
@@ -750,7 +586,7 @@ class _Builder:
         return [cur, *self._names(args["with"], "with", self._opt(args, "with", at))]
 
     def _concat(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, CONCAT_KEYS, "concat", at)
+        check_keys(args, CONCAT_KEYS, "concat", at)
         given = self._given_name(args, at)
         if "branches" in args:
             if "with" in args or "inputs" in args:
@@ -760,12 +596,12 @@ class _Builder:
             b_at = self._opt(args, "branches", at)
             if not isinstance(branches, (list, tuple)) or len(branches) < 2:
                 raise b_at.error(f"concat 'branches' must be a list of at least two layer lists ([] is the "
-                                 f"input itself), got {_got(branches)}")
+                                 f"input itself), got {got(branches)}")
             repeat = self._repeat(args, at)
             for j in range(repeat):
                 block = (self._next(prefix, "cat") if given is None else given if repeat == 1
                          else f"{given}.{j + 1}") + "."
-                ends = [self.sequence(branch, cur, f"{block}b{i + 1}.", _at_item(branches, i, b_at),
+                ends = [self.sequence(branch, cur, f"{block}b{i + 1}.", at_item(branches, i, b_at),
                                       f"concat branch {i + 1}", depth + 1, allow_empty=True)
                         for i, branch in enumerate(branches)]
                 cur = self._join(ends, block + "cat", at, given is not None)
@@ -787,7 +623,7 @@ class _Builder:
                                 inputs=tuple(i for i, _ in ends)), at, given)
 
     def _add_entry(self, kind: str, args: YMap, cur: Cur, prefix: str, at: At) -> Cur:
-        _check_keys(args, MERGE_KEYS, kind, at)
+        check_keys(args, MERGE_KEYS, kind, at)
         ends = self._merge_inputs(args, cur, at, kind)
         shapes = [shape for _, shape in ends]
         if kind == "add":
@@ -814,7 +650,7 @@ class _Builder:
         return self._add_entry("mul", args, cur, prefix, at)
 
     def _bn(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, BN_KEYS, "bn", at)
+        check_keys(args, BN_KEYS, "bn", at)
         act = _act(args.get("act"), "act", self._opt(args, "act", at))
         given = self._given_name(args, at)
         index, shape = cur
@@ -823,7 +659,7 @@ class _Builder:
         return self._register(layer, at, given is not None)
 
     def _act(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, ACT_KEYS, "act", at)
+        check_keys(args, ACT_KEYS, "act", at)
         fn = _act(args.get("fn", "relu"), "act", self._opt(args, "fn", at))
         if fn is None:
             raise self._opt(args, "fn", at).error("a standalone act needs an activation, got none")
@@ -835,7 +671,7 @@ class _Builder:
 
     def _se(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
         """Squeeze-and-Excitation as a graph: global average pool, 1x1 conv, 1x1 conv, gate, scale."""
-        _check_keys(args, SE_KEYS, "se", at)
+        check_keys(args, SE_KEYS, "se", at)
 
         def where(key: str) -> At:
             return self._opt(args, key, at) if key in args else at
@@ -848,7 +684,7 @@ class _Builder:
             hidden = positive_int(args["squeeze"], "se squeeze channels", where("squeeze"))
         else:
             hidden = max(c // positive_int(args.get("reduction", 16), "se reduction", where("reduction")), 1)
-        bias = _bool(args.get("bias", True), "bias", where("bias"))
+        bias = boolean(args.get("bias", True), "bias", where("bias"))
         act = _act(args.get("act", "relu"), "act", where("act"))
         gate = _act(args.get("gate", "sigmoid"), "gate", where("gate"))
         given = self._given_name(args, at)
@@ -874,29 +710,29 @@ class _Builder:
         return self._register(layer, at, given is not None)
 
     def _upsample(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, UPSAMPLE_KEYS, "upsample", at)
+        check_keys(args, UPSAMPLE_KEYS, "upsample", at)
         c, h, w = cur[1]
         if ("scale" in args) == ("size" in args):
             raise at.error("upsample needs exactly one of 'scale' (an integer or [height, width]) and 'size'")
         if "size" in args:
-            out_hw = _pair(args["size"], "size", self._opt(args, "size", at))
+            out_hw = pair(args["size"], "size", self._opt(args, "size", at))
         else:
-            sh, sw = _pair(args["scale"], "scale", self._opt(args, "scale", at))
+            sh, sw = pair(args["scale"], "scale", self._opt(args, "scale", at))
             out_hw = (h * sh, w * sw)
-        mode = _choice(args.get("mode", "nearest"), "upsample mode", self._opt(args, "mode", at), UPSAMPLE_MODES)
+        mode = choice(args.get("mode", "nearest"), "upsample mode", self._opt(args, "mode", at), UPSAMPLE_MODES)
         return self._move("upsample", args, cur, prefix, at, (c, *out_hw), mode)
 
     def _pad(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, PAD_KEYS, "pad", at)
+        check_keys(args, PAD_KEYS, "pad", at)
         if "padding" not in args:
             raise at.error("pad needs 'padding'")
         t, l, b, r = _pads(args["padding"], "padding", self._opt(args, "padding", at))
-        mode = _choice(args.get("mode", "constant"), "pad mode", self._opt(args, "mode", at), PAD_MODES)
+        mode = choice(args.get("mode", "constant"), "pad mode", self._opt(args, "mode", at), PAD_MODES)
         c, h, w = cur[1]
         return self._move("pad", args, cur, prefix, at, (c, h + t + b, w + l + r), mode)
 
     def _slice(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, SHAPE_KEYS, "slice", at)
+        check_keys(args, SHAPE_KEYS, "slice", at)
         if "out" not in args:
             raise at.error("slice needs 'out' ([channels, height, width] kept)")
         out_at = self._opt(args, "out", at)
@@ -906,7 +742,7 @@ class _Builder:
         return self._move("slice", args, cur, prefix, at, out)
 
     def _reshape(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, SHAPE_KEYS, "reshape", at)
+        check_keys(args, SHAPE_KEYS, "reshape", at)
         if "out" not in args:
             raise at.error("reshape needs 'out' ([channels, height, width])")
         out_at = self._opt(args, "out", at)
@@ -917,7 +753,7 @@ class _Builder:
         return self._move("reshape", args, cur, prefix, at, out)
 
     def _flatten(self, args: YMap, cur: Cur, prefix: str, at: At, depth: int) -> Cur:
-        _check_keys(args, FLATTEN_KEYS, "flatten", at)
+        check_keys(args, FLATTEN_KEYS, "flatten", at)
         c, h, w = cur[1]
         return self._move("flatten", args, cur, prefix, at, (c * h * w, 1, 1))
 
@@ -943,32 +779,32 @@ def adaptive_windows(hw: tuple[int, int], out_hw: tuple[int, int]) -> tuple[tupl
 def build_network(data: Any, source: str = "<spec>", default_name: str = "network", *,
                   root_mark: tuple[int, int] | None = None) -> Network:
     """A validated Network from parsed spec data (a YAML document or a plain dict)."""
-    at = _at_self(data, _at_mark(root_mark, At(source)))
+    at = at_self(data, at_mark(root_mark, At(source)))
     if not isinstance(data, dict):
-        raise at.error(f"a spec must be a mapping with 'input' and 'layers', got {_got(data)}")
-    _check_keys(data, TOP_KEYS, "the spec", at)
+        raise at.error(f"a spec must be a mapping with 'input' and 'layers', got {got(data)}")
+    check_keys(data, TOP_KEYS, "the spec", at)
     for key in ("input", "layers"):
         if key not in data:
             raise at.error(f"spec needs '{key}'")
-    name = _name(data.get("name", default_name), "name", _at_key(data, "name", at))
-    title = _name(data.get("title", name), "title", _at_key(data, "title", at))
+    name = name_value(data.get("name", default_name), "name", at_key(data, "name", at))
+    title = name_value(data.get("title", name), "title", at_key(data, "title", at))
     text = {}
     for key in ("description", "dataset"):
         value = data.get(key)
         if value is not None and not isinstance(value, str):
-            raise _at_key(data, key, at).error(f"{key} must be a string, got {_got(value)}")
+            raise at_key(data, key, at).error(f"{key} must be a string, got {got(value)}")
         if value:
-            _no_surrogate(value, key, _at_key(data, key, at))
+            no_surrogate(value, key, at_key(data, key, at))
         text[key] = value or ""
-    in_at = _at_key(data, "input", at)
+    in_at = at_key(data, "input", at)
     raw_input = data["input"]
     if not isinstance(raw_input, (list, tuple)) or len(raw_input) != 3:
-        raise in_at.error(f"input must be [channels, height, width], got {_got(raw_input)}")
+        raise in_at.error(f"input must be [channels, height, width], got {got(raw_input)}")
     what = ("input channels", "input height", "input width")
-    shape = tuple(positive_int(v, what[i], _at_item(raw_input, i, in_at)) for i, v in enumerate(raw_input))
-    defaults = _defaults(data.get("defaults"), _at_key(data, "defaults", at))
+    shape = tuple(positive_int(v, what[i], at_item(raw_input, i, in_at)) for i, v in enumerate(raw_input))
+    defaults = _defaults(data.get("defaults"), at_key(data, "defaults", at))
     builder = _Builder(source, defaults, shape)
-    layers_at = _at_key(data, "layers", at)
+    layers_at = at_key(data, "layers", at)
     enabled = gc.isenabled()
     gc.disable()  # many small acyclic objects: collector passes over the growing heap are superlinear
     try:
@@ -989,19 +825,19 @@ def _defaults(value: Any, at: At) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise at.error(f"defaults must be a mapping like {{conv: {{bias: true}}}}, got {_got(value)}")
-    _check_keys(value, tuple(DEFAULT_KEYS), "defaults", at)
+        raise at.error(f"defaults must be a mapping like {{conv: {{bias: true}}}}, got {got(value)}")
+    check_keys(value, tuple(DEFAULT_KEYS), "defaults", at)
     out = {}
     for kind, opts in value.items():
-        kat = _at_key(value, kind, at)
+        kat = at_key(value, kind, at)
         if opts is None:
             opts = {}
         if not isinstance(opts, dict):
-            raise kat.error(f"defaults.{kind} must be a mapping, got {_got(opts)}")
-        _check_keys(opts, DEFAULT_KEYS[kind], f"defaults.{kind}", kat)
+            raise kat.error(f"defaults.{kind} must be a mapping, got {got(opts)}")
+        check_keys(opts, DEFAULT_KEYS[kind], f"defaults.{kind}", kat)
         for key, v in opts.items():
-            check = _act if key == "act" else _bool
-            check(v, f"defaults.{kind}.{key}", _at_key(opts, key, kat))
+            check = _act if key == "act" else boolean
+            check(v, f"defaults.{kind}.{key}", at_key(opts, key, kat))
         out[kind] = dict(opts)
     return out
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from hetcalc.core.paths import PROFILES_DIR
 from hetcalc.core.errors import OptionError, SpecError
-from hetcalc.network.spec import At, _at_key, _at_name, _at_self, _got, _suggest
+from hetcalc.core.located import At, at_key, at_self, check_keys, got, suggest
 from hetcalc.timing.traffic import CONV_CLASSES, DTYPE_BYTES
 from hetcalc.core.yamlio import load_yaml_document, read_spec_file
 
@@ -128,14 +128,6 @@ def _fail(at: At, message: str) -> DeviceError:
     return DeviceError(message, source=at.source, line=at.line, column=at.column)
 
 
-def _check_keys(mapping: dict, allowed: tuple[str, ...], where: str, at: At) -> None:
-    for key in mapping:
-        if key not in allowed:
-            close = _suggest(key, allowed)
-            hint = f"did you mean '{close}'?" if close else f"allowed: {', '.join(allowed)}"
-            raise _fail(_at_name(mapping, key, at), f"unknown key {key!r} in {where} ({hint})")
-
-
 _EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
@@ -144,12 +136,12 @@ def _number(raw: Any, what: str, at: At, upper: float | None = None) -> float:
         raw = float(raw)  # YAML 1.1 reads 19.5e12 (no sign in the exponent) as text; everyone means a number
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         hint = " (remove the quotes)" if isinstance(raw, str) and _is_number(raw) else ""
-        raise _fail(at, f"{what} must be a number, got {_got(raw)}{hint}")
+        raise _fail(at, f"{what} must be a number, got {got(raw)}{hint}")
     value = float(raw) if not isinstance(raw, int) or raw.bit_length() < 1000 else math.inf
     if not math.isfinite(value) or value <= 0:
-        raise _fail(at, f"{what} must be a positive finite number, got {_got(raw)}")
+        raise _fail(at, f"{what} must be a positive finite number, got {got(raw)}")
     if upper is not None and value > upper:
-        raise _fail(at, f"{what} must be at most {upper:g}, got {_got(raw)}")
+        raise _fail(at, f"{what} must be at most {upper:g}, got {got(raw)}")
     return value
 
 
@@ -164,17 +156,17 @@ def _is_number(text: str) -> bool:
 def _value(data: dict, key: str, what: str, at: At, upper: float | None = None) -> Value:
     """A `{value: X, source: "..."}` entry."""
     raw = data[key]
-    vat = _at_key(data, key, at)
+    vat = at_key(data, key, at)
     if not isinstance(raw, dict):
-        raise _fail(vat, f"{what} must be a mapping {{value: NUMBER, source: TEXT}}, got {_got(raw)}")
-    _check_keys(raw, VALUE_KEYS, what, vat)
+        raise _fail(vat, f"{what} must be a mapping {{value: NUMBER, source: TEXT}}, got {got(raw)}")
+    check_keys(raw, VALUE_KEYS, what, vat, fail=_fail)
     for need in VALUE_KEYS:
         if need not in raw:
             raise _fail(vat, f"{what} needs '{need}' (every number in a profile says where it came from)")
-    number = _number(raw["value"], f"{what}.value", _at_key(raw, "value", vat), upper)
+    number = _number(raw["value"], f"{what}.value", at_key(raw, "value", vat), upper)
     source = raw["source"]
     if not isinstance(source, str) or not source.strip():
-        raise _fail(_at_key(raw, "source", vat), f"{what}.source must be a non-empty text, got {_got(source)}")
+        raise _fail(at_key(raw, "source", vat), f"{what}.source must be a non-empty text, got {got(source)}")
     return Value(number, " ".join(source.split()))
 
 
@@ -184,18 +176,18 @@ def _optional(data: dict, key: str, what: str, at: At, upper: float | None = Non
 
 def _mapping(data: dict, key: str, at: At) -> tuple[dict, At]:
     raw = data[key]
-    kat = _at_key(data, key, at)
+    kat = at_key(data, key, at)
     if not isinstance(raw, dict) or not raw:
-        raise _fail(kat, f"{key} must be a non-empty mapping, got {_got(raw)}")
+        raise _fail(kat, f"{key} must be a non-empty mapping, got {got(raw)}")
     return raw, kat
 
 
 def build_device(data: Any, source: str, root_mark=None) -> Device:
     """A validated Device from parsed profile data."""
-    at = _at_self(data, At(source, *(root_mark or (None, None))))
+    at = at_self(data, At(source, *(root_mark or (None, None))))
     if not isinstance(data, dict):
-        raise _fail(at, f"a device profile must be a mapping, got {_got(data)}")
-    _check_keys(data, TOP_KEYS, "the device profile", at)
+        raise _fail(at, f"a device profile must be a mapping, got {got(data)}")
+    check_keys(data, TOP_KEYS, "the device profile", at, fail=_fail)
     for need in ("name", "kind", "validated", "peak_flops", "memory_bandwidth", "kernel_overhead", "efficiency"):
         if need not in data:
             raise _fail(at, f"device profile needs '{need}'")
@@ -205,19 +197,19 @@ def build_device(data: Any, source: str, root_mark=None) -> Device:
         if key == "title" and raw is None:
             raw = data["name"]
         if not isinstance(raw, str) or (key != "notes" and not raw.strip()):
-            raise _fail(_at_key(data, key, at), f"{key} must be a non-empty text, got {_got(raw)}")
+            raise _fail(at_key(data, key, at), f"{key} must be a non-empty text, got {got(raw)}")
         texts[key] = " ".join(raw.split())
     kind = data["kind"]
     if kind not in KINDS:
-        raise _fail(_at_key(data, "kind", at), f"kind must be one of {', '.join(KINDS)}, got {_got(kind)}")
+        raise _fail(at_key(data, "kind", at), f"kind must be one of {', '.join(KINDS)}, got {got(kind)}")
     validated = data["validated"]
     if not isinstance(validated, bool):
-        raise _fail(_at_key(data, "validated", at), f"validated must be true or false, got {_got(validated)}")
+        raise _fail(at_key(data, "validated", at), f"validated must be true or false, got {got(validated)}")
     peaks_raw, pat = _mapping(data, "peak_flops", at)
-    _check_keys(peaks_raw, tuple(DTYPE_BYTES), "peak_flops", pat)
+    check_keys(peaks_raw, tuple(DTYPE_BYTES), "peak_flops", pat, fail=_fail)
     peaks = {k: _value(peaks_raw, k, f"peak_flops.{k}", pat) for k in DTYPE_BYTES if k in peaks_raw}
     eff_raw, eat = _mapping(data, "efficiency", at)
-    _check_keys(eff_raw, EFFICIENCY_CLASSES, "efficiency", eat)
+    check_keys(eff_raw, EFFICIENCY_CLASSES, "efficiency", eat, fail=_fail)
     missing = [k for k in EFFICIENCY_CLASSES if k not in eff_raw]
     if missing:
         raise _fail(eat, f"efficiency needs every kernel class ({', '.join(EFFICIENCY_CLASSES)}); "
@@ -226,12 +218,12 @@ def build_device(data: Any, source: str, root_mark=None) -> Device:
     op_overhead = {}
     if "op_overhead" in data:
         ops_raw, oat = _mapping(data, "op_overhead", at)
-        _check_keys(ops_raw, OPS, "op_overhead", oat)
+        check_keys(ops_raw, OPS, "op_overhead", oat, fail=_fail)
         op_overhead = {k: _value(ops_raw, k, f"op_overhead.{k}", oat, upper=1.0) for k in OPS if k in ops_raw}
     cache_bytes = cache_bw = None
     if "cache" in data:
         cache_raw, cat = _mapping(data, "cache", at)
-        _check_keys(cache_raw, CACHE_KEYS, "cache", cat)
+        check_keys(cache_raw, CACHE_KEYS, "cache", cat, fail=_fail)
         for need in CACHE_KEYS:
             if need not in cache_raw:
                 raise _fail(cat, f"cache needs '{need}'")
@@ -239,7 +231,7 @@ def build_device(data: Any, source: str, root_mark=None) -> Device:
         cache_bw = _value(cache_raw, "bandwidth", "cache.bandwidth", cat)
     measured = data.get("measured") or {}
     if not isinstance(measured, dict):
-        raise _fail(_at_key(data, "measured", at), f"measured must be a mapping, got {_got(measured)}")
+        raise _fail(at_key(data, "measured", at), f"measured must be a mapping, got {got(measured)}")
     return Device(
         name=texts["name"], title=texts["title"], kind=kind, validated=validated, peak_flops=peaks,
         memory_bandwidth=_value(data, "memory_bandwidth", "memory_bandwidth", at),
@@ -326,7 +318,7 @@ def resolve_device(device: Any) -> Device:
     if user.is_file():
         return load_device_file(user)
     known = builtin_device_names() + [n for n in user_device_names() if n not in builtin_device_names()]
-    close = _suggest(key, tuple(known))
+    close = suggest(key, tuple(known))
     hint = f" (did you mean '{close}'?)" if close else ""
     extra = " or run `hetcalc calibrate` to make 'local'" if key == "local" else ""
     raise OptionError(f"unknown device '{text}'{hint}; known: {', '.join(known)}{extra} (or give a "
