@@ -161,6 +161,17 @@ class Report(Record):
         return data
 
 
+def costed(layer_rows) -> bool:
+    """Whether one layer's rows (one per variant) carry a cost: conv and FC always; pooling, additions and the
+    other layers only where the convention counts something for them. The one rule tables and figures share."""
+    return any(r.kind in ("conv", "fc") or r.flops or r.params for r in layer_rows)
+
+
+def costed_layers(report: "Report") -> list[int]:
+    """Indices of the layers of `report` that carry a cost (`costed`)."""
+    return [i for i, rows in enumerate(zip(*(v.layers for v in report.variants))) if costed(rows)]
+
+
 def is_replaced(conv: Conv, first: bool, convention: Convention) -> bool:
     """The paper's rule: every K x K conv (K > 1) except the first; a spec's `replace:` pin wins."""
     replaceable = conv.groups == 1 and conv.K > 1

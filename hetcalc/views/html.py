@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from hetcalc.analysis.report import Report
+from hetcalc.analysis.report import Report, costed_layers
 from hetcalc.views.tables import Grid, header_lines, layer_grid, summary_grid
 
 CSS = """
@@ -130,7 +130,7 @@ def report_figures(report: Report) -> list[tuple[str, bytes]]:
     from hetcalc.views import plots
 
     # a deep network's per-layer bars would be too narrow to read on a page: draw its stages instead
-    bars_of = report if len(plots._costed_layers(report)) <= 24 else report.by_stage()
+    bars_of = report if len(costed_layers(report)) <= 24 else report.by_stage()
     unit = "stage" if bars_of.by == "stage" else "layer"
     bars = plots.layers_figure(bars_of, size=None if unit == "layer" else (7.0, 5.6))
     depth = plots.depth_figure(report)

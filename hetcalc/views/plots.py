@@ -23,7 +23,7 @@ from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import OptionError
 from hetcalc.core.formatting import csv_value, si
 from hetcalc.network.graph import Conv, Network
-from hetcalc.analysis.report import Report, analyze, is_replaced, parse_variants
+from hetcalc.analysis.report import Report, analyze, costed_layers, is_replaced, parse_variants
 
 
 def _prepare_matplotlib() -> None:
@@ -416,13 +416,6 @@ def speedup_figure(K: int = 3, P_max: int = 256, N: int = 256, *, title: str | N
 
 # --------------------------------------------------------------------------- per-layer bars of one network
 
-def _costed_layers(report: Report) -> list[int]:
-    """Indices of the layers that cost something (conv and FC; pooling and additions if counted)."""
-    first = report.variants[0].layers
-    return [i for i in range(len(first))
-            if any(v.layers[i].flops or v.layers[i].params for v in report.variants)]
-
-
 def _replaced(report: Report, i: int) -> bool:
     """Whether layer i is built differently by some variant (the standard variant replaces nothing)."""
     return any(v.layers[i].replaced for v in report.variants)
@@ -433,7 +426,7 @@ def layers_data(report: Report) -> PlotData:
     keys = [v.variant for v in report.variants]
     columns = ("layer", "kind", "replaced", *[f"{k}_flops" for k in keys], *[f"{k}_params" for k in keys])
     rows = []
-    for i in _costed_layers(report):
+    for i in costed_layers(report):
         layer = report.variants[0].layers[i]
         flops = [v.layers[i].flops for v in report.variants]
         params = [v.layers[i].params for v in report.variants]
@@ -454,7 +447,7 @@ def use_log(values: Iterable[float], scale: str = "linear") -> bool:
 
 def default_layers_size(report: Report) -> tuple[float, float]:
     """Wide enough for every bar: about 0.12 inch per bar, at least 6.4 inches."""
-    bars = len(_costed_layers(report)) * len(report.variants)
+    bars = len(costed_layers(report)) * len(report.variants)
     return (round(min(40.0, max(6.4, 1.6 + 0.12 * bars)), 1), 6.4)
 
 
@@ -469,7 +462,7 @@ def layers_figure(report: Report, *, title: str | None = None, size=None, scale:
     `default_layers_size(report)`.
     """
     use_log([], scale)  # validate early
-    index = _costed_layers(report)
+    index = costed_layers(report)
     layers = report.variants[0].layers
     base = report.standard
     ratio = scale == "ratio"

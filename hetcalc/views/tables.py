@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from hetcalc.core import formatting as fmt
 from hetcalc.convtypes.costs import CONV_TYPES
 from hetcalc.core.records import Record, record
-from hetcalc.analysis.report import Report
+from hetcalc.analysis.report import Report, costed
 
 
 @record
@@ -50,11 +50,6 @@ def header_lines(report: Report) -> list[str]:
     return lines
 
 
-def _shown(layer_rows) -> bool:
-    """Conv and FC rows always; pooling and additions only where they carry a cost."""
-    return any(r.kind in ("conv", "fc") or r.flops or r.params for r in layer_rows)
-
-
 def _pair(values) -> str:
     """(3, 3) -> '3'; (1, 3) -> '1x3': a kernel or stride, both sides only when they differ."""
     if values is None:
@@ -89,7 +84,7 @@ def layer_grid(report: Report) -> Grid:
     grid = Grid(title="Per-stage FLOPs" if stages else "Per-layer FLOPs", columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
-        if not _shown(rows):
+        if not costed(rows):
             continue
         std = base.layers[i]
         cells = [first.name + (" *" if any(r.replaced for r in rows) else "")]

@@ -42,7 +42,8 @@ def header_lines(report: Report) -> list[str]:
 
 def time_layer_grid(report: Report):
     """Per-layer predicted time and bound (with a device) or bytes (traffic only) of each variant."""
-    from hetcalc.views.tables import Column, Grid, _shown
+    from hetcalc.analysis.report import costed
+    from hetcalc.views.tables import Column, Grid
 
     timed = report.device is not None
     columns = [Column("layer", "left", shrink=True)]
@@ -52,7 +53,7 @@ def time_layer_grid(report: Report):
                 columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
-        if not _shown(rows) and not any(r.bytes for r in rows):
+        if not costed(rows) and not any(r.bytes for r in rows):
             continue
         cells = [first.name + (" *" if any(r.replaced for r in rows) else "")]
         for r in rows:
