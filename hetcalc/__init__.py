@@ -1,12 +1,13 @@
 """hetcalc: exact cost of CNNs under standard, HetConv, GWC+PWC and DWC+PWC convolutions."""
 
 from hetcalc.network.sources import builtin_names, resolve
-from hetcalc.convtypes.costs import CONV_TYPES, ConvType, Piece
+from hetcalc.convtypes import CONV_TYPES, ConvType, Piece
 from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import HetcalcError, OptionError, OutputError, SpecError
 from hetcalc.network.graph import Network
 from hetcalc.core.optional import MissingDependency
-from hetcalc.analysis.report import LayerResult, Report, VariantResult, analyze
+from hetcalc.analysis.results import LayerResult, Report, VariantResult
+from hetcalc.analysis.api import analyze
 from hetcalc.core.version import __version__
 from hetcalc.compat import install as _install_old_paths
 

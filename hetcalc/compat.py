@@ -14,7 +14,7 @@ MOVED = {
     "hetcalc.architectures": "hetcalc.network.sources",
     "hetcalc.builtin_cache": "hetcalc.network.builtin_cache",
     "hetcalc.calibrate": "hetcalc.measure.calibrate",
-    "hetcalc.costs": "hetcalc.convtypes.costs",
+    "hetcalc.costs": "hetcalc.convtypes",
     "hetcalc.devices": "hetcalc.timing.devices",
     "hetcalc.errors": "hetcalc.core.errors",
     "hetcalc.export": "hetcalc.views.export",

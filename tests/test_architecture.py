@@ -67,14 +67,12 @@ LAZY_EXTERNAL = {
 }
 
 # Ratchets: what is allowed to stay over the limits until it is split (the review's P4/P5). Empty at the end.
-LONG_FUNCTIONS: set[str] = {"hetcalc.analysis.report._analyze", "hetcalc.measure.calibrate.calibrate"}
-BIG_MODULES: set[str] = {"hetcalc.analysis.report", "hetcalc.network.importers.onnx", "hetcalc.network.spec",
+LONG_FUNCTIONS: set[str] = {"hetcalc.measure.calibrate.calibrate"}
+BIG_MODULES: set[str] = {"hetcalc.network.importers.onnx", "hetcalc.network.spec",
                          "hetcalc.views.plots"}
 CYCLES: set[frozenset] = {
     frozenset({"hetcalc.network.importers.onnx", "hetcalc.network.importers.torch"}),
     frozenset({"hetcalc.counting.convention", "hetcalc.counting.presets"}),
-    frozenset({"hetcalc.analysis.overrides", "hetcalc.analysis.report", "hetcalc.analysis.stages",
-               "hetcalc.analysis.timed"}),
     frozenset({"hetcalc.views.tables", "hetcalc.views.time_views"}),
 }
 # ratchet: counting's presets import their convention lazily until the preset registry breaks the cycle
@@ -185,8 +183,11 @@ def test_no_import_cycle_between_modules():
     for module, target, _, _, _ in internal_edges():
         if target in MODULES and target != "hetcalc" and target != module:
             graph[module].add(target)
-    cycles = [c for c in strongly_connected(graph) if frozenset(c) not in CYCLES]
+    found = strongly_connected(graph)
+    cycles = [c for c in found if frozenset(c) not in CYCLES]
     assert not cycles, "import cycles: " + "; ".join(" <-> ".join(sorted(c)) for c in cycles)
+    gone = CYCLES - {frozenset(c) for c in found}
+    assert not gone, f"broken already, drop from CYCLES: {gone}"
 
 
 def test_no_private_name_across_subpackages():

@@ -757,7 +757,7 @@ def test_layer_rows_behave_like_a_tuple():
 
 
 def test_summary_never_builds_per_layer_results(run, monkeypatch):
-    import hetcalc.analysis.report as report_module
+    import hetcalc.analysis.results as report_module
 
     built = []
     original = report_module._layer_result

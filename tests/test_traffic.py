@@ -141,3 +141,17 @@ def test_peak_activation_memory_of_a_plain_chain():
 def test_bad_options(kwargs, match):
     with pytest.raises(OptionError, match=match):
         hetcalc.analyze("vgg16", **kwargs)
+
+
+def test_pointwise_bias_rule_reaches_traffic_as_it_reaches_counting():
+    """One realization feeds counting and traffic: without the pointwise bias (the convention's
+    pointwise_bias=False), VGG-16 GWC+PWC loses one bias per output channel of every replaced layer in its
+    parameters AND reads those biases no more (4 bytes each in fp32). VGG-16 (CIFAR) replaces conv2..conv13:
+    64 + 2 * 128 + 3 * 256 + 6 * 512 = 4,160 output channels, all with a bias."""
+    dropped = 64 + 2 * 128 + 3 * 256 + 6 * 512
+    with_bias = hetcalc.analyze("vgg16", P=4, variants="gwc", traffic=True).variant("gwc_pwc")
+    without = hetcalc.analyze("vgg16", P=4, variants="gwc", traffic=True, pointwise_bias=False).variant("gwc_pwc")
+    assert with_bias.params - without.params == dropped == 4160
+    assert with_bias.bytes - without.bytes == 4 * dropped
+    dwc = hetcalc.analyze("vgg16", variants="dwc", dtype="fp16", pointwise_bias=False).variant("dwc_pwc")
+    assert hetcalc.analyze("vgg16", variants="dwc", dtype="fp16").variant("dwc_pwc").bytes - dwc.bytes == 2 * dropped

@@ -12,6 +12,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any, Iterable
 
+from hetcalc.convtypes.parts import parse_part
 from hetcalc.core.errors import OptionError
 from hetcalc.network.graph import Conv, Network
 
@@ -39,8 +40,6 @@ def parse_items(items: Any) -> list[tuple[str, Any]]:
 
 
 def _value(value: Any, pattern: str) -> int | str | None:
-    from hetcalc.analysis.report import parse_part
-
     if isinstance(value, str) and value.strip().lower() in OFF:
         return None
     if value is None or value is False:

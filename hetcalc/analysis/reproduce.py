@@ -13,7 +13,8 @@ from fractions import Fraction
 from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import OptionError
 from hetcalc.analysis.paper import ROWS, PaperRow
-from hetcalc.analysis.report import Report, analyze
+from hetcalc.analysis.results import Report
+from hetcalc.analysis.api import analyze
 
 SE_REDUCTION = 8  # the paper, section 4: "We set the value of reduction ratio to 8 for SE"
 UNITS = {"K": 10**3, "M": 10**6, "G": 10**9}

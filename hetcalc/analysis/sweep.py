@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from hetcalc.network.sources import builtin_names, resolve
-from hetcalc.convtypes.costs import CONV_TYPES
+from hetcalc.convtypes import CONV_TYPES
 from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import OptionError
 from hetcalc.network.graph import Network
-from hetcalc.analysis.report import Report, analyze
+from hetcalc.analysis.results import Report
+from hetcalc.analysis.api import analyze
 
 MAX_VALUES = 100_000  # part values in one sweep
 MAX_PART = 10**30  # no spec integer is larger (spec.MAX_VALUE), so a larger part divides no M
@@ -320,7 +321,7 @@ def sweep(archs: Iterable[Any] | None = None, P: Any = "1..1024", G: Any = None,
     Values that do not divide every replaced layer's input depth M are kept, marked with the reason.
     se: Squeeze-and-Excitation reduction ratio, as in `analyze()`.
     """
-    from hetcalc.analysis.report import make_convention
+    from hetcalc.analysis.options import make_convention
 
     convention = make_convention(convention, convention_options)
     if convention.hetconv != "exact":

@@ -5,25 +5,38 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hetcalc.network.graph import Conv
-from hetcalc.analysis.report import Report, VariantResult, layer_part
+from hetcalc.analysis.results import Report, VariantResult
 from hetcalc.timing.timemodel import layer_time
 from hetcalc.timing.traffic import DTYPE_BYTES, Kernel, conv_layer_kernels, fixed_layer_kernels, peak_activation_bytes, shortcut_inputs
 
 
+def check_timing(device, dtype, batch, impl):
+    """The timing options checked before any work: dtype, batch, HetConv implementation, and the device
+    (resolved, and able to run the dtype)."""
+    from hetcalc.timing.traffic import check_batch, check_dtype, check_impl
+
+    dtype, batch, impl = check_dtype(dtype or "fp32"), check_batch(1 if batch is None else batch), check_impl(impl)
+    if device is not None:
+        from hetcalc.timing.devices import resolve_device
+
+        device = resolve_device(device)
+        device.peak(dtype)  # refuse a dtype the device has no peak for, before any work
+    return device, dtype, batch, impl
+
+
 def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: int,
                     impl: str) -> list[list[Kernel]]:
-    """The kernels each layer of `variant` runs, layer by layer (the order of report.network.layers)."""
+    """The kernels each layer of `variant` runs, layer by layer (the order of report.network.layers): a rebuilt
+    layer runs its convolution type's realization steps with the part it was counted with."""
     network = report.network
     size = DTYPE_BYTES[dtype]
     shortcuts = shortcut_inputs(network)
-    part = variant.P if variant.variant == "hetconv" else variant.G if variant.variant == "gwc_pwc" else None
+    pointwise_bias = report.convention.pointwise_bias
     out = []
     for i, (layer, result) in enumerate(zip(network.layers, variant.layers)):
         if isinstance(layer, Conv) and result.replaced:
-            # the part this layer was costed with: its own P (spec, --P-at) or the run's
-            _, _, own = result.realization.partition("=")
-            p = int(own) if own.isdigit() else (None if part is None else layer_part(part, layer))
-            out.append(conv_layer_kernels(layer, variant.variant, p, impl, batch, size))
+            part = variant.layers.part(i)
+            out.append(conv_layer_kernels(layer, variant.variant, part, impl, batch, size, pointwise_bias))
         else:
             out.append(fixed_layer_kernels(layer, batch, size, shortcuts.get(i)))
     return out

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hetcalc.convtypes import CONV_TYPES, standard_steps
+from hetcalc.convtypes.hetconv import IMPLS as HETCONV_IMPLS
+from hetcalc.convtypes.steps import ConvStep, MoveStep, PostStep
 from hetcalc.core.errors import OptionError
 from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
-HETCONV_IMPLS = ("fused", "split", "masked")
 # efficiency classes of the time model (a device profile gives each its attainable fraction of peak)
 CONV_CLASSES = ("dense", "pointwise", "grouped", "grouped_pointwise", "depthwise", "linear")
 KERNEL_CLASSES = (*CONV_CLASSES, "elementwise")
@@ -107,42 +109,34 @@ def _after_conv(N: int, area: int, bn: bool, act: str | None, batch: int, size: 
     return out
 
 
-def conv_layer_kernels(conv: Conv, variant: str, part: int | None, impl: str, batch: int,
-                       size: int) -> list[Kernel]:
+def step_kernels(steps, batch: int, size: int) -> list[Kernel]:
+    """The kernels of a convolution type's realization steps (hetcalc.convtypes.steps), in order."""
+    kernels: list[Kernel] = []
+    for step in steps:
+        if isinstance(step, ConvStep):
+            c = step.conv
+            kernels.append(conv_kernel(M=c.M, N=c.N, k_area=c.kernel[0] * c.kernel[1], groups=c.groups, bias=c.bias,
+                                       in_area=c.in_shape[1] * c.in_shape[2], out_area=c.out_area, batch=batch,
+                                       size=size, weights=step.weights))
+            kernels += _after_conv(c.N, c.out_area, c.bn, c.act, batch, size)
+        elif isinstance(step, MoveStep):
+            kernels.append(elementwise(step.op, batch * step.elements, size, inputs=step.inputs,
+                                       ops_per_element=step.ops_per_element,
+                                       read_elements=None if step.read_elements is None else batch * step.read_elements))
+        elif isinstance(step, PostStep):
+            kernels += _after_conv(step.channels, step.area, step.bn, step.act, batch, size)
+        else:
+            raise TypeError(f"unknown realization step {step!r}")
+    return kernels
+
+
+def conv_layer_kernels(conv: Conv, variant: str, part: int | None, impl: str, batch: int, size: int,
+                       pointwise_bias: bool = True) -> list[Kernel]:
     """The kernels of one convolution layer (with its BN and activation) built as `variant`."""
-    M, N = conv.M, conv.N
-    kh, kw = conv.kernel
-    k2 = kh * kw
-    in_area = conv.in_shape[1] * conv.in_shape[2]
-    out_area = conv.out_area
-    common = dict(in_area=in_area, out_area=out_area, batch=batch, size=size)
-    post = _after_conv(N, out_area, conv.bn, conv.act, batch, size)
-    if variant == "standard" or (variant == "hetconv" and impl == "masked"):
-        return [conv_kernel(M=M, N=N, k_area=k2, groups=conv.groups, bias=conv.bias, **common), *post]
-    if variant == "hetconv" and impl == "fused":
-        big = M // part
-        weights = N * (big * k2 + M - big)
-        return [conv_kernel(M=M, N=N, k_area=k2, groups=1, bias=conv.bias, weights=weights, **common), *post]
-    if variant == "hetconv":  # split: grouped K x K, gather, grouped 1 x 1, add (docs/time-model.md)
-        if N % part:
-            raise OptionError(f"--hetconv-impl split needs P to divide the output depth N: P={part} does not "
-                              f"divide N={N} of layer {conv.name}")
-        rest = M - M // part
-        kernels = [conv_kernel(M=M, N=N, k_area=k2, groups=part, bias=conv.bias, **common)]
-        if rest:
-            gathered = part * rest
-            kernels += [
-                elementwise("gather", batch * gathered * in_area, size, ops_per_element=0),
-                conv_kernel(M=gathered, N=N, k_area=1, groups=part, bias=False, **common),
-                elementwise("add", batch * N * out_area, size, inputs=2),
-            ]
-        return [*kernels, *post]
-    # gwc_pwc / dwc_pwc: groupwise K x K M -> M (stride, host's BN and act), then pointwise M -> N
-    groups = M if variant == "dwc_pwc" else part
-    first = conv_kernel(M=M, N=M, k_area=k2, groups=groups, bias=conv.bias, **common)
-    second = conv_kernel(M=M, N=N, k_area=1, groups=1, bias=conv.bias, in_area=out_area, out_area=out_area,
-                         batch=batch, size=size)
-    return [first, *_after_conv(M, out_area, conv.bn, conv.act, batch, size), second, *post]
+    ctype = CONV_TYPES[variant]
+    if impl not in ctype.impls:
+        impl = ctype.impls[0]  # a type with one implementation runs it whatever --hetconv-impl says
+    return step_kernels(ctype.realize(conv, part, impl, pointwise_bias), batch, size)
 
 
 def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None) -> list[Kernel]:
@@ -178,7 +172,7 @@ def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None) -> list[
             kernels.append(elementwise("act", elements, size))
         return kernels
     if isinstance(layer, Conv):
-        return conv_layer_kernels(layer, "standard", None, "fused", batch, size)
+        return step_kernels(standard_steps(layer), batch, size)
     c, h, w = layer.out_shape
     elements = batch * c * h * w
     act = [elementwise("act", elements, size)] if getattr(layer, "act", None) else []
