@@ -22,6 +22,7 @@ from typing import Any, Iterable
 
 from hetcalc.network.sources import builtin_names, resolve
 from hetcalc.convtypes import CONV_TYPES
+from hetcalc.convtypes.parts import OWN_PART_OPTION
 from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import OptionError
 from hetcalc.network.graph import Network
@@ -32,9 +33,18 @@ MAX_VALUES = 100_000  # part values in one sweep
 MAX_PART = 10**30  # no spec integer is larger (spec.MAX_VALUE), so a larger part divides no M
 _TARGET = __import__("re").compile(r"[+]?(?:(\d{1,40})(?:\.(\d{0,40}))?|\.(\d{1,40}))(?:[eE]([+-]?\d{1,3}))?")
 INT64_SAFE = 2**62  # below this, int64 sums and products of two checked terms cannot overflow
-PART_VARIANTS = {"hetconv": "P", "gwc_pwc": "G"}
-FIXED_VARIANTS = ("standard", "dwc_pwc")
 _CHUNK = 1 << 20  # cells of one (distinct M) x (part value) divisibility block
+
+
+def swept_types() -> dict[str, str]:
+    """The types a sweep varies: each registered type with a part whose cost is affine in M/part -> its option."""
+    return {key: t.part for key, t in CONV_TYPES.items() if t.part and t.affine_in_part}
+
+
+def fixed_types() -> tuple[str, ...]:
+    """The types a sweep counts once: standard and the part-free ones (DWC+PWC), in registry order."""
+    return tuple(key for key, t in CONV_TYPES.items() if not t.part)
+
 
 
 # --------------------------------------------------------------------------- option values
@@ -209,20 +219,28 @@ def _reaches(standard: int, flops: int, target: Fraction) -> bool:
 
 @dataclass(frozen=True)
 class ArchSweep:
-    """One network's sweep: the two part-free variants and the two swept ones."""
+    """One network's sweep: the part-free variants once (standard, DWC+PWC) and each swept one at every value.
+
+    Each type is also an attribute: `arch.standard`, `arch.hetconv`, `arch.dwc_pwc`.
+    """
 
     architecture: str
     title: str
     source: str
     input: tuple[int, int, int]
-    standard: Point
-    dwc_pwc: Point
-    hetconv: PartSweep
-    gwc_pwc: PartSweep
+    fixed: dict  # type key -> Point, for standard and the part-free types
+    swept: dict  # type key -> PartSweep
+
+    def __getattr__(self, name: str):
+        for table in ("fixed", "swept"):
+            found = self.__dict__.get(table, {})
+            if name in found:
+                return found[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def point(self, variant: str, index: int) -> Point:
         """The Point of a swept variant at its index-th value."""
-        sweep = self.hetconv if variant == "hetconv" else self.gwc_pwc
+        sweep = self.swept[variant]
         value, flops = sweep.values[index], sweep.flops[index]
         ctype = CONV_TYPES[variant]
         common = dict(architecture=self.architecture, variant=variant, label=f"{ctype.label} ({sweep.option}="
@@ -241,9 +259,9 @@ class ArchSweep:
 
     def points(self, variant: str) -> list[Point]:
         """Every value of a variant: one Point for standard and dwc_pwc, one per value for the others."""
-        if variant in FIXED_VARIANTS:
-            return [getattr(self, variant)]
-        sweep = getattr(self, variant)
+        if variant in self.fixed:
+            return [self.fixed[variant]]
+        sweep = self.swept[variant]
         return [self.point(variant, i) for i in range(len(sweep.values))]
 
     def smallest_part_for(self, target: Any) -> dict[str, Target]:
@@ -251,22 +269,23 @@ class ArchSweep:
         goal = target if isinstance(target, Fraction) else parse_target(target)
         s_flops = self.standard.flops
         out: dict[str, Target] = {}
-        for variant in PART_VARIANTS:
-            sweep = getattr(self, variant)
+        for variant, sweep in self.swept.items():
             valid = [i for i, f in enumerate(sweep.flops) if f is not None]
             hit = next((i for i in valid if _reaches(s_flops, sweep.flops[i], goal)), None)
             best = min(valid, key=lambda i: (sweep.flops[i], sweep.values[i]), default=None)
             index = hit if hit is not None else best
             out[variant] = Target(self.architecture, variant, float(goal), hit is not None,
                                   None if index is None else self.point(variant, index))
-        dwc = self.dwc_pwc
-        out["dwc_pwc"] = Target(self.architecture, "dwc_pwc", float(goal), _reaches(s_flops, dwc.flops, goal), dwc)
+        for variant, point in self.fixed.items():
+            if variant != "standard":
+                out[variant] = Target(self.architecture, variant, float(goal), _reaches(s_flops, point.flops, goal),
+                                      point)
         return out
 
     def to_dict(self) -> dict:
         def part(variant: str) -> list[dict]:
             keep = ("flops", "params", "macs", "flops_reduction", "speedup", "params_reduction")
-            sweep = getattr(self, variant)
+            sweep = self.swept[variant]
             rows = []
             for i, value in enumerate(sweep.values):
                 if sweep.flops[i] is None:  # most values of a wide range: no Point needed
@@ -277,9 +296,8 @@ class ArchSweep:
             return rows
 
         data = {"architecture": self.architecture, "title": self.title, "source": self.source,
-                "input": list(self.input), "standard": self.standard.to_dict(), "dwc_pwc": self.dwc_pwc.to_dict()}
-        for variant in PART_VARIANTS:
-            sweep = getattr(self, variant)
+                "input": list(self.input), **{k: point.to_dict() for k, point in self.fixed.items()}}
+        for variant, sweep in self.swept.items():
             data[variant] = {"latency_depth": sweep.latency_depth, "added_latency": sweep.added_latency,
                              "gcd_M": sweep.gcd, "points": part(variant)}
         return data
@@ -340,27 +358,31 @@ def sweep(archs: Iterable[Any] | None = None, P: Any = "1..1024", G: Any = None,
             raise OptionError(f"archs must be an architecture or a list of them, got {archs!r}") from None
     if not names:
         raise OptionError("no architecture to sweep")
-    results = tuple(_sweep_network(resolve(arch), p_values, g_values, convention, se) for arch in names)
+    values = {option: p_values for option in dict.fromkeys(swept_types().values())}  # G and others default to P's
+    values["P"], values["G"] = p_values, g_values
+    results = tuple(_sweep_network(resolve(arch), values, convention, se) for arch in names)
     return SweepResult(convention=convention, P=p_values, G=g_values, G_is_P=G is None, architectures=results)
 
 
-def _sweep_network(network: Network, p_values, g_values, convention: Convention, se: int | None) -> ArchSweep:
-    at_one = analyze(network, P=1, G=1, convention=convention, se=se)  # part 1: all M kernels K x K
-    at_m = analyze(network, P="M", G="M", variants=tuple(PART_VARIANTS), convention=convention,
-                   se=se)  # part M: one kernel K x K
-    std = at_one.standard
-    dwc = at_one.variant("dwc_pwc")
+def _sweep_network(network: Network, values: dict[str, tuple[int, ...]], convention: Convention,
+                   se: int | None) -> ArchSweep:
+    """`values`: each part option's values ("P", "G", ...)."""
+    swept = swept_types()
+    at_one = analyze(network, convention=convention, se=se, **{o: 1 for o in values})  # part 1: all K x K
+    at_m = analyze(network, variants=tuple(swept), convention=convention, se=se,
+                   **{o: "M" for o in values})  # part M: one kernel K x K per filter
+    pinned = {c.name for c in at_one.network.convs if c.P is not None}  # their own P: never swept
     return ArchSweep(
         architecture=at_one.architecture, title=at_one.title, source=at_one.source, input=at_one.input,
-        standard=_fixed_point(at_one, std), dwc_pwc=_fixed_point(at_one, dwc),
-        hetconv=_part_sweep(at_one, at_m, "hetconv", p_values,
-                            pinned={c.name for c in at_one.network.convs if c.P is not None}),
-        gwc_pwc=_part_sweep(at_one, at_m, "gwc_pwc", g_values))
+        fixed={key: _fixed_point(at_one, at_one.variant(key)) for key in fixed_types()},
+        swept={key: _part_sweep(at_one, at_m, key, values[option],
+                                pinned if option == OWN_PART_OPTION else frozenset())
+               for key, option in swept.items()})
 
 
 def _fixed_point(report: Report, v) -> Point:
     return Point(architecture=report.architecture, variant=v.variant, label=v.label, P=None,
-                 G="M" if v.variant == "dwc_pwc" else None, valid=True, reason="", flops=v.flops,
+                 G=CONV_TYPES[v.variant].fixed_groups, valid=True, reason="", flops=v.flops,
                  params=v.params, macs=v.macs, flops_reduction=v.flops_reduction, speedup=v.speedup,
                  params_reduction=v.params_reduction, latency_depth=v.latency_depth,
                  added_latency=v.added_latency)
@@ -394,7 +416,7 @@ def _part_sweep(at_one: Report, at_m: Report, variant: str, values: tuple[int, .
         steps = np.where(m_arr > 1, m_arr - 1, 1)
         b = diff // steps
         if np.any(b * steps != diff) or np.any((m_arr == 1) & (diff != 0)):
-            raise RuntimeError(f"{variant} cost of {at_one.architecture} is not affine in M/{PART_VARIANTS[variant]}; "
+            raise RuntimeError(f"{variant} cost of {at_one.architecture} is not affine in M/{CONV_TYPES[variant].part}; "
                                "the sweep cannot vectorize it")
         coeffs.append((int(b.sum()), int((b * m_arr).sum())))  # B1 = sum b, BM = sum b*M
 
@@ -413,8 +435,9 @@ def _part_sweep(at_one: Report, at_m: Report, variant: str, values: tuple[int, .
         for index, count in zip(np.flatnonzero(valid).tolist(), counted):
             column[index] = count
         columns.append(tuple(column))
-    reasons = _reasons(names, depth, values, valid, PART_VARIANTS[variant], dtype)
-    return PartSweep(variant=variant, option=PART_VARIANTS[variant], values=values, flops=columns[0],
+    option = CONV_TYPES[variant].part
+    reasons = _reasons(names, depth, values, valid, option, dtype)
+    return PartSweep(variant=variant, option=option, values=values, flops=columns[0],
                      params=columns[1], macs=columns[2], reasons=reasons, gcd=gcd,
                      latency_depth=one.latency_depth, added_latency=one.added_latency)
 
