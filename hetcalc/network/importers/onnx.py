@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from hetcalc.core.errors import HetcalcError, SpecError
 from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
+from hetcalc.network.importers.common import check_input_shape
 
 MAX_NODES = 1_000_000
 
@@ -707,9 +708,7 @@ def network_from_model(model, source: str, name: str, *, input_shape=None, stric
     first = data_inputs[0]
     dims = _dims(first.type)
     if input_shape is not None:
-        from hetcalc.network.importers.torch import _shape
-
-        shape = (1, *_shape(input_shape))
+        shape = (1, *check_input_shape(input_shape))
     elif dims is None or any(d is None for d in dims[1:]):
         raise SpecError(f"input {first.name!r} has no fixed shape ({dims}); give one with input_shape "
                         "(--input C,H,W)", source=source)
