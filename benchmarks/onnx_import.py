@@ -24,8 +24,8 @@ def main() -> None:
     from torch_models import resnet50
 
     import hetcalc
-    from hetcalc.onnx_import import load_onnx_file
-    from hetcalc.torch_import import to_onnx_bytes
+    from hetcalc.network.importers.onnx import load_onnx_file
+    from hetcalc.network.importers.torch import to_onnx_bytes
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "resnet50.onnx"

@@ -15,7 +15,8 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
 
 import hetcalc  # noqa: E402
-from hetcalc.onnx_import import UncountedOpWarning, load_onnx_file  # noqa: E402
+from hetcalc.network.importers import IMPORTERS  # noqa: E402
+from hetcalc.network.importers.onnx import UncountedOpWarning, load_onnx_file  # noqa: E402
 
 from hand_counts import expected  # noqa: E402
 from test_bad_specs import assert_one_line_error, run_cli  # noqa: E402
@@ -217,3 +218,28 @@ def test_dynamic_input_needs_a_shape(tmp_path):
     result = run_cli(path, "--input-shape", "3,10,10", "--variants", "standard", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["variants"][0]["macs"] == 64 * 4 * 27
+
+
+# --------------------------------------------------------------------------- the importer registry
+
+TOY_READS: list = []
+
+
+def load_toy(path, *, strict=False, input_shape=None):
+    """A made-up format's importer: every .toy file holds the same two convolutions."""
+    TOY_READS.append((Path(path).name, strict))
+    return hetcalc.resolve({"name": Path(path).stem, "input": [3, 8, 8],
+                            "layers": [{"conv": {"out": 8}}, {"conv": {"out": 8}}]})
+
+
+def test_a_registered_importer_serves_analyze_and_import(monkeypatch, tmp_path):
+    """A new format is one IMPORTERS line: `analyze` and `hetcalc import` both read its files through it."""
+    monkeypatch.setitem(IMPORTERS, ".toy", f"{__name__}:load_toy")
+    TOY_READS.clear()
+    report = hetcalc.analyze("model.toy", P=2)
+    out = tmp_path / "model.yaml"
+    result = run_cli("import", tmp_path / "model.toy", "--strict", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert TOY_READS == [("model.toy", False), ("model.toy", True)]
+    assert report.network.name == "model" and report.standard.macs == 64 * 8 * 3 * 9 + 64 * 8 * 8 * 9
+    assert [v.to_dict() for v in hetcalc.analyze(out, P=2).variants] == [v.to_dict() for v in report.variants]

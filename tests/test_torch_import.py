@@ -38,7 +38,7 @@ def test_module_counts_match_hooks_and_hand_formulas(key):
 
 
 def test_onnx_file_and_module_agree(tmp_path):
-    from hetcalc.torch_import import to_onnx_bytes
+    from hetcalc.network.importers.torch import to_onnx_bytes
 
     build, shape = MODELS["unet"]
     model = build()

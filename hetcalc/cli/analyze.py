@@ -110,9 +110,9 @@ def import_model(model, output, strict):
 
     Example:  hetcalc import resnet50.onnx -o resnet50.yaml
     """
-    from hetcalc.network.importers.onnx import load_onnx_file
+    from hetcalc.network.importers import load_model
     from hetcalc.network.spec_writer import network_to_yaml
 
     check_writable(output, inputs=(model,))
-    network = load_onnx_file(model, strict=strict)
+    network = load_model(model, strict=strict, default=".onnx")  # an unregistered extension: read as ONNX
     emit(output, network_to_yaml(network))

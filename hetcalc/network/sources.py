@@ -1,4 +1,5 @@
-"""Finding architectures: built-in names, paths to YAML files, or specs built in Python."""
+"""Finding architectures: built-in names, paths to YAML specs or to models (by extension, through the
+importers' registry), or specs built in Python."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from hetcalc.core.errors import OptionError, SpecError
 from hetcalc.core.paths import ARCHITECTURE_DIRS
 from hetcalc.network.graph import Network
+from hetcalc.network.importers import IMPORTERS, importer_for
+
 
 def builtin_dir() -> Path:
     """The folder of built-in YAML specs: inside the installed package, or the source checkout's."""
@@ -27,7 +30,7 @@ def builtin_path(name: str) -> Path:
 
 
 def looks_like_path(arch: str) -> bool:
-    if arch.endswith((".yaml", ".yml", ".onnx")) or "/" in arch or "\\" in arch:
+    if arch.endswith((".yaml", ".yml", *IMPORTERS)) or "/" in arch or "\\" in arch:
         return True
     try:
         return Path(arch).exists()
@@ -35,24 +38,19 @@ def looks_like_path(arch: str) -> bool:
         return False
 
 
-def is_onnx(path: str | Path) -> bool:
-    return str(path).lower().endswith(".onnx")
-
-
 def load_file(path: Path, strict: bool = False, input_shape: Any = None) -> Network:
-    """A YAML spec, or an .onnx model (read by the optional onnx importer, loaded only here)."""
-    if is_onnx(path):
-        from hetcalc.network.importers.onnx import load_onnx_file
-
-        return load_onnx_file(path, strict=strict, input_shape=input_shape)
+    """A model in a format of IMPORTERS (its importer loaded only here, by extension), or a YAML spec."""
+    loader = importer_for(path)
+    if loader is not None:
+        return loader(path, strict=strict, input_shape=input_shape)
     from hetcalc.network.spec import load_spec_file  # loaded only when a spec is parsed (start-up time)
 
     return load_spec_file(path)
 
 
 def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Network:
-    """A Network from a built-in name, a path to a YAML spec or .onnx model, a spec dict, a Network, or
-    a torch module (with `input_shape`)."""
+    """A Network from a built-in name, a path to a YAML spec or a model (.onnx, ...), a spec dict, a Network,
+    or a torch module (with `input_shape`)."""
     if isinstance(arch, Network):
         return arch
     # the spec machinery loads only when a spec is parsed: a built-in usually comes from the cache

@@ -2,7 +2,7 @@
 
 The module is traced once on a zero input of `input_shape` (torch's legacy TorchScript exporter,
 `dynamo=False`, without parameters: `export_params=False`), BatchNorm kept apart from the convolutions
-(`training=PRESERVE`), and the ONNX graph is read by `onnx_import`. One importer serves both paths, so
+(`training=PRESERVE`), and the ONNX graph is read by `importers.onnx`. One importer serves both paths, so
 a module and its exported .onnx file give the same counts by construction; tracing also follows any
 Python control flow the forward pass takes, where torch.fx's symbolic trace stops at data-dependent
 branches. Needs `pip install 'hetcalc[torch]'` (torch and onnx).
@@ -14,28 +14,16 @@ import io
 import warnings
 from typing import Any
 
-from hetcalc.core.errors import OptionError, SpecError
+from hetcalc.core.errors import SpecError
 from hetcalc.network.graph import Network
-
-
-def _shape(input_shape: Any) -> tuple[int, int, int]:
-    if input_shape is None:
-        raise OptionError("a torch module needs input_shape, e.g. analyze(model, input_shape=(3, 224, 224))")
-    try:
-        shape = tuple(int(v) for v in input_shape)
-    except (TypeError, ValueError):
-        raise OptionError(f"input_shape must be (channels, height, width), got {input_shape!r}") from None
-    if len(shape) != 3 or min(shape) < 1 or any(isinstance(v, bool) for v in input_shape):
-        raise OptionError(f"input_shape must be (channels, height, width) of positive integers, got "
-                          f"{input_shape!r}")
-    return shape
+from hetcalc.network.importers.common import check_input_shape
 
 
 def to_onnx_bytes(module: Any, input_shape: Any) -> bytes:
     """The module as ONNX bytes: structure and shapes, no weights."""
     import torch
 
-    shape = _shape(input_shape)
+    shape = check_input_shape(input_shape)
     was_training = module.training
     module.eval()
     buffer = io.BytesIO()

@@ -1,0 +1,197 @@
+"""What every importer shares, whatever the file format: the graph it assembles, one node at a time.
+
+A node is anything with `name`, `op_type`, `input` and `output` (tensor names, "" for an absent input), as
+ONNX's NodeProto has. A format's handlers read its nodes' attributes and call `GraphAssembler.add`; the
+assembler keeps the tensor table, names the layers, absorbs a BatchNorm or activation into the layer before
+it, and counts the nodes no handler could cost, which `report_uncounted` then names.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from hetcalc.core.errors import OptionError, SpecError
+from hetcalc.network.graph import INPUT, Conv, Linear
+
+
+class UncountedOpWarning(UserWarning):
+    """An op type hetcalc cannot count (ONNX's, or another importer's): its nodes add nothing to the totals."""
+
+
+@dataclass
+class Tensor:
+    """What the importer knows of one tensor: its shape (batch first), the layer that made it, its value."""
+
+    shape: tuple[int, ...] | None
+    producer: int = INPUT
+    value: list | None = None  # flat int/float values of a small constant
+    param: bool = False  # a weight (initializer or weight input), not an activation
+
+
+def no_activation(assembler: GraphAssembler, node) -> None:
+    return None
+
+
+@dataclass
+class GraphAssembler:
+    """The layers of one graph as its nodes are read, and what is known of every tensor so far."""
+
+    source: str
+    # the format's rule: the activation a node applies, when a layer before it may take it (else None)
+    activation_of: Callable[[GraphAssembler, Any], str | None] = no_activation
+    tensors: dict[str, Tensor] = field(default_factory=dict)
+    layers: list = field(default_factory=list)
+    names: set = field(default_factory=set)
+    uncounted: dict[str, int] = field(default_factory=dict)
+    consumers: dict[str, list] = field(default_factory=dict)
+    outputs: set = field(default_factory=set)
+    absorbed: set = field(default_factory=set)  # ids of nodes folded into an earlier layer
+    value_info: dict = field(default_factory=dict)  # declared shapes, used only for uncounted ops' outputs
+
+    def index_consumers(self, nodes) -> None:
+        for node in nodes:
+            for tensor in node.input:
+                if tensor:
+                    self.consumers.setdefault(tensor, []).append(node)
+
+    def fail(self, node, message: str) -> SpecError:
+        return SpecError(f"node {node.name or node.op_type!r} ({node.op_type}): {message}", source=self.source)
+
+    def get(self, node, index: int) -> Tensor:
+        names = list(node.input)
+        if index >= len(names) or not names[index]:
+            raise self.fail(node, f"input {index + 1} is missing")
+        name = names[index]
+        if name not in self.tensors:
+            raise self.fail(node, f"input {name!r} is produced by no earlier node, initializer or graph input")
+        return self.tensors[name]
+
+    def opt(self, node, index: int) -> Tensor | None:
+        names = list(node.input)
+        if index >= len(names) or not names[index]:
+            return None
+        return self.get(node, index)
+
+    def shape(self, node, index: int = 0) -> tuple[int, ...]:
+        t = self.get(node, index)
+        if t.shape is None:
+            raise self.fail(node, f"the shape of input {node.input[index]!r} is unknown (not fixed in the file, "
+                                  "or a dimension of 0)")
+        return t.shape
+
+    def const(self, node, index: int) -> list | None:
+        t = self.opt(node, index)
+        return None if t is None else t.value
+
+    def set(self, node, shape, producer: int, value=None, index: int = 0) -> None:
+        self.tensors[node.output[index]] = Tensor(tuple(int(v) for v in shape) if shape is not None else None,
+                                                  producer, value)
+
+    def alias(self, node, source: Tensor, index: int = 0) -> None:
+        self.tensors[node.output[index]] = source
+
+    def name_of(self, node) -> str:
+        base = node.name or f"{node.op_type}_{len(self.layers)}"
+        name, k = base, 1
+        while name in self.names or name == "input":
+            k += 1
+            name = f"{base}.{k}"
+        self.names.add(name)
+        return name
+
+    def add(self, node, layer_cls, in_shape, out_full, inputs, **fields) -> int:
+        """A layer for `node` (shapes batch first); its first output is the layer's. Returns the layer's index."""
+        layer = layer_cls(name=self.name_of(node), in_shape=as3(in_shape), out_shape=as3(out_full),
+                          where=f"{self.source}: node {node.name or node.op_type}", inputs=tuple(inputs), **fields)
+        self.layers.append(layer)
+        index = len(self.layers) - 1
+        self.set(node, out_full, index)
+        return index
+
+    def sole_consumer(self, tensor: str):
+        """The one node reading `tensor`, when exactly one does and it is not a graph output."""
+        readers = self.consumers.get(tensor, [])
+        if len(readers) == 1 and tensor not in self.outputs:
+            return readers[0]
+        return None
+
+    def take_bn(self, tensor: str, op_type: str) -> tuple[bool, str]:
+        """A batch norm (a node of `op_type`) that alone reads `tensor` as its data: absorbed, with the
+        tensor it writes."""
+        node = self.sole_consumer(tensor)
+        if node is not None and node.op_type == op_type and node.input[0] == tensor:
+            self.absorbed.add(id(node))
+            return True, node.output[0]
+        return False, tensor
+
+    def take_act(self, tensor: str) -> tuple[str | None, str]:
+        """An activation that alone reads `tensor`: absorbed, with the tensor it writes."""
+        node = self.sole_consumer(tensor)
+        act = None if node is None else self.activation_of(self, node)
+        if act is not None:
+            self.absorbed.add(id(node))
+            return act, node.output[0]
+        return None, tensor
+
+    def uncount(self, node) -> None:
+        self.uncounted[node.op_type] = self.uncounted.get(node.op_type, 0) + 1
+
+
+def as3(shape) -> tuple[int, int, int]:
+    """A batch-first shape as the graph's (channels, height, width): leading dims fold into channels."""
+    dims = list(shape[1:]) if len(shape) > 1 else [1]
+    if len(dims) == 1:
+        return (dims[0], 1, 1)
+    if len(dims) == 2:
+        return (dims[0], dims[1], 1)
+    return (math.prod(dims[:-2]), dims[-2], dims[-1])
+
+
+def passthrough(imp: GraphAssembler, node, shape="same") -> None:
+    """An op not counted: its outputs take its first live input's shape (or `shape`) and producer."""
+    src = next((imp.tensors[n] for n in node.input if n in imp.tensors and not imp.tensors[n].param), None)
+    if src is None:
+        src = next((imp.tensors[n] for n in node.input if n in imp.tensors), Tensor(None))
+    out_shape = src.shape if isinstance(shape, str) else shape
+    if out_shape is None:
+        declared = imp.value_info.get(node.output[0])
+        out_shape = declared if declared and None not in declared else None
+    for out in node.output:
+        if out:
+            imp.tensors[out] = Tensor(out_shape, src.producer)
+
+
+def check_input_shape(input_shape: Any) -> tuple[int, int, int]:
+    """`input_shape` as (channels, height, width) of positive ints; an OptionError naming the bad value."""
+    if input_shape is None:
+        raise OptionError("a torch module needs input_shape, e.g. analyze(model, input_shape=(3, 224, 224))")
+    try:
+        shape = tuple(int(v) for v in input_shape)
+    except (TypeError, ValueError):
+        raise OptionError(f"input_shape must be (channels, height, width), got {input_shape!r}") from None
+    if len(shape) != 3 or min(shape) < 1 or any(isinstance(v, bool) for v in input_shape):
+        raise OptionError(f"input_shape must be (channels, height, width) of positive integers, got "
+                          f"{input_shape!r}")
+    return shape
+
+
+def report_uncounted(imp: GraphAssembler, strict: bool) -> None:
+    """One warning naming every op type left out of the totals (an error when `strict`).
+
+    It points at the caller of the function that called this one (the importer's public entry)."""
+    if not imp.uncounted:
+        return
+    listed = ", ".join(f"{op} x{n}" for op, n in sorted(imp.uncounted.items()))
+    if strict:
+        raise SpecError(f"op types hetcalc cannot count (--strict): {listed}", source=imp.source)
+    warnings.warn(f"{imp.source}: {sum(imp.uncounted.values())} node(s) of op types hetcalc cannot count, left "
+                  f"out of every total: {listed}", UncountedOpWarning, stacklevel=3)
+
+
+def require_countable(imp: GraphAssembler, ops: str) -> None:
+    """Refuse a graph with no convolution or fully connected layer; `ops` names them in the format's words."""
+    if not any(isinstance(layer, (Conv, Linear)) for layer in imp.layers):
+        raise SpecError(f"the graph has no {ops} layer hetcalc can count", source=imp.source)

@@ -1,0 +1,121 @@
+"""ONNX models -> the layer graph, from the graph's structure alone: never runs the model, needs no weights.
+
+Shapes come from the input's declared shape, initializer (or weight-input) dims and op attributes, op by
+op; value_info is not needed. Small integer tensors that shape computations use (Reshape's shape, Pad's
+pads, Slice's starts, Resize's scales, and torch's Shape -> Gather -> Concat chains) are evaluated
+here (fold.py). One handler per op type in `handlers.HANDLERS`; adding an op is one function and one line. A
+Conv whose output feeds only a BatchNormalization takes that BatchNorm (its `bn`), and a layer whose output
+feeds only an activation takes the activation, as in a YAML spec. docs/onnx.md lists the ops and the rules.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from hetcalc.core.errors import HetcalcError, SpecError
+from hetcalc.network.graph import INPUT, Conv, Network
+from hetcalc.network.importers.common import (
+    GraphAssembler, Tensor, UncountedOpWarning, check_input_shape, passthrough, report_uncounted, require_countable,
+)
+from hetcalc.network.importers.onnx.handlers import HANDLERS, absorbable_activation, constant
+from hetcalc.network.importers.onnx.reader import dims, read_model, values
+
+__all__ = ["HANDLERS", "MAX_NODES", "UncountedOpWarning", "load_onnx_file", "network_from_model", "read_model"]
+
+MAX_NODES = 1_000_000
+STANDARD = ("", "ai.onnx")  # the domains of the standard ops; any other domain's op is uncounted
+READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError)  # a malformed node's, in one line
+
+
+def load_onnx_file(path: str | Path, *, input_shape=None, strict: bool = False, name: str | None = None) -> Network:
+    """A Network from an .onnx file (external weight data need not be present)."""
+    path = Path(path)
+    model = read_model(path)
+    return network_from_model(model, str(path), name or path.stem, input_shape=input_shape, strict=strict)
+
+
+def network_from_model(model, source: str, name: str, *, input_shape=None, strict: bool = False,
+                       title: str | None = None) -> Network:
+    """A Network from a ModelProto; `source` names it in messages."""
+    graph = model.graph
+    if len(graph.node) > MAX_NODES:
+        raise SpecError(f"the graph has {len(graph.node):,} nodes, more than {MAX_NODES:,}", source=source)
+    imp = GraphAssembler(source, activation_of=absorbable_activation)
+    shape = seed_tensors(imp, graph, input_shape)
+    walk_nodes(imp, graph.node)
+    report_uncounted(imp, strict)
+    require_countable(imp, "Conv, Gemm or MatMul")
+    convs = [layer for layer in imp.layers if isinstance(layer, Conv)]
+    producer_name = model.producer_name + (f" {model.producer_version}" if model.producer_version else "")
+    return Network(name=name, title=title or name, input=tuple(shape[1:]), layers=tuple(imp.layers),
+                   source=source, description=f"imported from ONNX ({producer_name.strip() or 'unknown producer'})",
+                   conv_bias=any(c.bias for c in convs), conv_bn=any(c.bn for c in convs),
+                   meta={"uncounted": dict(imp.uncounted)} if imp.uncounted else {})
+
+
+def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
+    """The tensors known before any node runs: initializers, the data input (its shape returned, batch 1),
+    weights given as graph inputs; and the declared shapes and graph outputs."""
+    for init in graph.initializer:
+        shape = tuple(int(d) for d in init.dims)
+        imp.tensors[init.name] = Tensor(shape, INPUT, values(init) if math.prod(shape) <= 64 else None, param=True)
+    data_inputs = [i for i in graph.input if i.name not in imp.tensors]
+    if not data_inputs:
+        raise SpecError("the graph has no input that is not an initializer", source=imp.source)
+    first = data_inputs[0]
+    shape = input_shape_of(first, given, imp.source)
+    imp.tensors[first.name] = Tensor(shape, INPUT)
+    for extra in data_inputs[1:]:  # weights given as graph inputs (torch's export_params=False)
+        d = dims(extra.type)
+        imp.tensors[extra.name] = Tensor(None if d is None or None in d else d, INPUT, None, param=True)
+    imp.value_info = {v.name: dims(v.type) for v in graph.value_info}
+    imp.outputs = {o.name for o in graph.output}
+    return shape
+
+
+def input_shape_of(first, given, source: str) -> tuple[int, ...]:
+    """The data input's shape, batch first (batch 1): `given` (C, H, W) or the file's fixed one."""
+    declared = dims(first.type)
+    if given is not None:
+        shape = (1, *check_input_shape(given))
+    elif declared is None or any(d is None for d in declared[1:]):
+        raise SpecError(f"input {first.name!r} has no fixed shape ({declared}); give one with input_shape "
+                        "(--input C,H,W)", source=source)
+    else:
+        shape = (1, *declared[1:])
+    if len(shape) != 4 or min(shape) < 1:
+        shown = tuple("?" if d is None else d for d in declared) if given is None else shape[1:]
+        raise SpecError(f"input {first.name!r} has shape {shown}: hetcalc counts image networks, input "
+                        "[batch, channels, height, width] with positive sizes", source=source)
+    return shape
+
+
+def walk_nodes(imp: GraphAssembler, nodes) -> None:
+    """Every node in graph order: folded when its inputs are constants, else through its handler (an op
+    without one, or of another domain, is uncounted). Constants come first: an absorbed Clip reads its bounds
+    early."""
+    from hetcalc.network.importers.onnx.fold import FOLDABLE, fold_constant  # numpy, once a model is read
+
+    imp.index_consumers(nodes)
+    for node in nodes:
+        if node.op_type == "Constant" and node.domain in STANDARD:
+            constant(imp, node)
+            imp.absorbed.add(id(node))
+    for node in nodes:
+        if id(node) in imp.absorbed:
+            continue
+        standard = node.domain in STANDARD
+        try:
+            if standard and node.op_type in FOLDABLE and fold_constant(imp, node):
+                continue
+            handler = HANDLERS.get(node.op_type) if standard else None
+            if handler is None:
+                imp.uncount(node)
+                passthrough(imp, node)
+            else:
+                handler(imp, node)
+        except HetcalcError:
+            raise
+        except READ_ERRORS as exc:
+            raise imp.fail(node, f"cannot read its attributes or inputs ({type(exc).__name__}: {exc})") from None
