@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE.parent))
 import onnx  # noqa: E402
 import torch  # noqa: E402
 
-from hetcalc.torch_import import to_onnx_bytes  # noqa: E402
+from hetcalc.network.importers.torch import to_onnx_bytes  # noqa: E402
 from torch_models import MODELS, hooked_counts  # noqa: E402
 
 CORPUS = ("resnet18", "inception", "densenet", "unet", "se_resnet", "mobilenet_v2")
