@@ -6,7 +6,7 @@ import io
 
 from hetcalc.core import formatting as fmt
 from hetcalc.measure.runs import Measurement
-from hetcalc.views.tables import Column, Grid
+from hetcalc.views.grid import Column, Grid
 
 CSV_FIELDS = ("key", "variant", "label", "P", "G", "flops", "params", "batch", "threads", "rounds", "passes",
               "median_s", "q1_s", "q3_s", "spread", "speedup", "flops_speedup", "predicted_s", "predicted_speedup",

@@ -6,7 +6,7 @@ import json
 
 from hetcalc.core.formatting import shape
 from hetcalc.analysis.reconcile import Reconciliation
-from hetcalc.views.tables import Column, Grid
+from hetcalc.views.grid import Column, Grid
 
 RECONCILE_FIELDS = ("convention", "tool", "term", "label", "count", "times", "ops", "figure", "params", "vs_paper")
 

@@ -11,7 +11,7 @@ import json
 
 from hetcalc.core import formatting as fmt
 from hetcalc.convtypes.costs import CONV_TYPES
-from hetcalc.views.tables import Column, Grid
+from hetcalc.views.grid import Column, Grid
 
 TABLE_ROWS = 24
 SWEEP_FIELDS = ("architecture", "variant", "P", "G", "valid", "reason", "flops", "params", "macs",
