@@ -6,6 +6,7 @@ import io
 
 from hetcalc.core import formatting as fmt
 from hetcalc.measure.runs import Measurement
+from hetcalc.views.document import Document
 from hetcalc.views.grid import Column, Grid
 
 CSV_FIELDS = ("key", "variant", "label", "P", "G", "flops", "params", "batch", "threads", "rounds", "passes",
@@ -77,6 +78,10 @@ def measurement_grid(m: Measurement) -> Grid:
                      "predicted speedup.")
     grid.notes = notes
     return grid
+
+
+def measurement_document(m: Measurement) -> Document:
+    return Document(header_lines(m), [measurement_grid(m)])
 
 
 def measurement_csv(m: Measurement) -> str:
