@@ -16,12 +16,15 @@ from hetcalc.cli.options import (by_option, check_writable, convention_options, 
                                  make_convention, output_option, part_options, time_options, variants_option)
 
 
-@click.command("analyze")
-@click.argument("arch", metavar="ARCH")
-@part_options("analysis", after_lead=[click.option(
+PER_LAYER_P = click.option(
     "--P-at", "P_at", multiple=True, metavar="PATTERN=P",
     help="Per-layer P: layers whose name matches the shell-style PATTERN get part P (an integer, M, N, or off to "
-         "keep them standard); repeatable, later ones win. Example: --P-at 'layer4.*=8'.")])
+         "keep them standard); repeatable, later ones win. Example: --P-at 'layer4.*=8'.")
+
+
+@click.command("analyze")
+@click.argument("arch", metavar="ARCH")
+@part_options("analysis", after_lead=[PER_LAYER_P])
 @variants_option()
 @click.option("--per-layer/--summary-only", default=True, help="Show the per-layer table [default: shown].")
 @by_option("Rows of the per-layer table and exports: one per layer, or one per stage or block (a layer name's "

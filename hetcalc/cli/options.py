@@ -115,19 +115,20 @@ PART_STYLES = {
 
 
 def part_options(style: str, after_lead: Iterable[Callable] = ()):
-    """--P, --G, ...: one option per entry of PARTS, worded as PART_STYLES[style] says; `after_lead`:
-    options listed right after the first."""
+    """--P, --G, ...: one option per entry of PARTS, worded as PART_STYLES[style] says; `after_lead`: options
+    listed right after the first."""
     spec = PART_STYLES[style]
+    lead, *others = PARTS
+
+    def part_option(part: PartOption, help: str, metavar: str, default: str | None):
+        words = dict(label=CONV_TYPES[part.variant].label, noun=part.noun, plural=part.plural, lead=lead.name)
+        return click.option(f"--{part.name}", part.name, default=default, show_default=default is not None,
+                            metavar=metavar, help=help.format(**words))
+
+    options = [part_option(lead, spec.lead_help, spec.metavars[0], spec.default), *after_lead,
+               *[part_option(part, spec.other_help, spec.metavars[1], None) for part in others]]
 
     def decorate(func):
-        options = []
-        for i, part in enumerate(PARTS):
-            words = dict(label=CONV_TYPES[part.variant].label, noun=part.noun, plural=part.plural, lead=PARTS[0].name)
-            options.append(click.option(f"--{part.name}", part.name, default=None if i else spec.default,
-                                        show_default=not i, metavar=spec.metavars[bool(i)],
-                                        help=(spec.other_help if i else spec.lead_help).format(**words)))
-            if not i:
-                options += after_lead
         for option in reversed(options):
             func = option(func)
         return func
