@@ -6,15 +6,16 @@ with --format offers it, and -o picks it by its extensions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable, NamedTuple
 
+from hetcalc.core.records import Record, record
 from hetcalc.views import latex, markdown, text
 from hetcalc.views.grid import Grid
 
 
-@dataclass
-class Document:
+@record
+class Document(Record):
     """A command's result as text: the same content in every format."""
 
     lines: list[str] = field(default_factory=list)  # header lines: the first is the heading
