@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from hetcalc.core.formatting import csv_value
 from hetcalc.analysis.report import LayerRows, Report
 from hetcalc.views.document import RENDERERS, format_extensions, format_names
 from hetcalc.views.report_views import report_document
@@ -90,12 +91,6 @@ def _layer_lines(layers, encode, facts: dict):
         yield '{"name": ' + quote(name) + tail
 
 
-def _cell(value):
-    from hetcalc.core.formatting import csv_value
-
-    return csv_value(value)
-
-
 def to_csv(report: Report, per_layer: bool = True) -> str:
     """One row per variant and layer (or per variant with per_layer=False); integers written exactly."""
     import csv
@@ -109,16 +104,16 @@ def to_csv(report: Report, per_layer: bool = True) -> str:
         writer.writerow((*LAYER_FIELDS, *extra_layer))
         for v in report.variants:
             for r in v.layers:
-                writer.writerow([v.variant, _cell(v.P), _cell(v.G), r.name, r.kind, r.M, r.N, _cell(r.K),
-                                 _cell(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
-                                 r.params, r.macs, r.depth, _cell(r.ratio), _cell(r.closed_form),
+                writer.writerow([v.variant, csv_value(v.P), csv_value(v.G), r.name, r.kind, r.M, r.N, csv_value(r.K),
+                                 csv_value(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
+                                 r.params, r.macs, r.depth, csv_value(r.ratio), csv_value(r.closed_form),
                                  "" if r.kernel is None else "x".join(map(str, r.kernel)),
-                                 "" if r.strides is None else "x".join(map(str, r.strides)), _cell(r.groups),
-                                 r.count, *[_cell(getattr(r, f)) for f in extra_layer]])
+                                 "" if r.strides is None else "x".join(map(str, r.strides)), csv_value(r.groups),
+                                 r.count, *[csv_value(getattr(r, f)) for f in extra_layer]])
     else:
         writer.writerow((*SUMMARY_FIELDS, *extra_summary))
         for v in report.variants:
-            writer.writerow([_cell(getattr(v, f)) for f in (*SUMMARY_FIELDS, *extra_summary)])
+            writer.writerow([csv_value(getattr(v, f)) for f in (*SUMMARY_FIELDS, *extra_summary)])
     return buf.getvalue()
 
 
