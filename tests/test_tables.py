@@ -16,7 +16,7 @@ import pytest
 
 import hetcalc
 from hetcalc.export import to_csv, to_json
-from hetcalc.tables import layer_grid, summary_grid
+from hetcalc.views.report_views import layer_grid, summary_grid
 
 UNITS = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 CASES = [

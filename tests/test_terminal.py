@@ -18,7 +18,7 @@ import termios
 import pytest
 
 import hetcalc
-from hetcalc.tables import layer_grid, summary_grid
+from hetcalc.views.report_views import layer_grid, summary_grid
 
 WIDTHS = (80, 100, 120)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")

@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import click
 
 from hetcalc.network.sources import builtin_names, builtin_path
 from hetcalc.core.errors import OptionError
-from hetcalc.views.export import EXTENSIONS, FORMATS, streamed
+from hetcalc.views.export import json_writer, to_csv
 from hetcalc.analysis.report import analyze as run_analysis
-from hetcalc.views.tables import Column, Grid, report_renderables, to_rich
-from hetcalc.cli.options import check_writable, convention_options, emit, make_convention, output_format, output_option, show, time_options
+from hetcalc.views.report_views import report_document
+from hetcalc.cli.options import (by_option, check_writable, convention_options, emit, emit_document, format_option,
+                                 make_convention, output_option, part_options, time_options, variants_option)
+
+
+PER_LAYER_P = click.option(
+    "--P-at", "P_at", multiple=True, metavar="PATTERN=P",
+    help="Per-layer P: layers whose name matches the shell-style PATTERN get part P (an integer, M, N, or off to "
+         "keep them standard); repeatable, later ones win. Example: --P-at 'layer4.*=8'.")
 
 
 @click.command("analyze")
 @click.argument("arch", metavar="ARCH")
-@click.option("--P", "P", default="4", show_default=True, metavar="INT|M|N",
-              help="HetConv part P for every replaced layer; M: each layer's own input depth (the paper's "
-                   "PC); N: each layer's output depth.")
-@click.option("--P-at", "P_at", multiple=True, metavar="PATTERN=P",
-              help="Per-layer P: layers whose name matches the shell-style PATTERN get part P (an integer, M, "
-                   "N, or off to keep them standard); repeatable, later ones win. Example: --P-at 'layer4.*=8'.")
-@click.option("--G", "G", default=None, metavar="INT|M|N",
-              help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
-@click.option("--variants", default="all", show_default=True, metavar="LIST",
-              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@part_options("analysis", after_lead=[PER_LAYER_P])
+@variants_option()
 @click.option("--per-layer/--summary-only", default=True, help="Show the per-layer table [default: shown].")
-@click.option("--by", "by", type=click.Choice(["layer", "stage"], case_sensitive=False), default="layer",
-              show_default=True, help="Rows of the per-layer table and exports: one per layer, or one per stage "
-                                      "or block (a layer name's part before its first dot).")
+@by_option("Rows of the per-layer table and exports: one per layer, or one per stage or block (a layer name's "
+           "part before its first dot).")
 @click.option("--wide", is_flag=True,
               help="On a terminal, show every column even when the table is wider than the terminal "
                    "(by default columns are hidden, ratios first, so that every row fits on one line).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
-              help="Output format [default: table, or from the -o file's extension].")
+@format_option()
 @click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
               help="Add Squeeze-and-Excitation blocks with reduction ratio R after every convolution "
                    "outside residual blocks and once per residual block.")
@@ -60,15 +58,12 @@ def analyze(arch, P, P_at, G, variants, per_layer, by, wide, fmt, output, se, st
     Example:  hetcalc vgg16 --P 4 --format json -o vgg16.json
     """
     check_writable(output, inputs=(arch,))
-    fmt = output_format(fmt, output, EXTENSIONS)
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
                           se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
                           device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
                           traffic=traffic or None, by=by.lower())
-    if fmt == "table":
-        emit(output, renderables_for=lambda ascii_only: report_renderables(report, per_layer, ascii_only, wide))
-    else:
-        emit(output, streamed(report, fmt, per_layer))
+    emit_document(output, fmt, partial(report_document, report, per_layer), wide=wide,
+                  json=partial(json_writer, report), csv=partial(to_csv, report, per_layer))
 
 
 def parse_shape(text: str | None):
@@ -88,13 +83,10 @@ def list_architectures():
     Example:  hetcalc list
     """
     from hetcalc.network.spec import load_spec_file
+    from hetcalc.views.list_views import architectures_document
 
-    grid = Grid(title="Built-in architectures", columns=[Column(h, "left") for h in
-                                                         ("name", "network", "input", "description")])
-    for name in builtin_names():
-        net = load_spec_file(builtin_path(name))
-        grid.rows.append([name, net.title, "x".join(map(str, net.input)), net.description])
-    show(lambda ascii_only: [to_rich(grid, ascii_only)])
+    networks = [(name, load_spec_file(builtin_path(name))) for name in builtin_names()]
+    emit_document(None, "table", architectures_document(networks))
 
 
 @click.command("import")

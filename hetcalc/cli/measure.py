@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 import click
 
-from hetcalc.views.export import EXTENSIONS, FORMATS
-from hetcalc.cli.options import check_writable, emit, is_terminal, output_format, output_option
+from hetcalc.cli.options import (check_writable, emit_document, format_option, is_terminal, output_option,
+                                 part_options, variants_option)
 
 
 @click.command("measure")
 @click.argument("arch", metavar="ARCH")
-@click.option("--P", "P", default="4", show_default=True, metavar="LIST",
-              help="HetConv part P (an integer, M or N); several, comma-separated (2,4,8), are timed side by "
-                   "side.")
-@click.option("--G", "G", default=None, metavar="INT|M|N", help="GWC+PWC groups [default: the first P].")
-@click.option("--variants", default="all", show_default=True, metavar="LIST",
-              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all (standard is always timed: "
-                   "speedups are against it).")
+@part_options("timed")
+@variants_option(" (standard is always timed: speedups are against it)")
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size of each forward pass.")
 @click.option("--threads", type=int, default=None,
               help="torch.set_num_threads for the run [default: PyTorch's, one per core].")
@@ -33,8 +29,7 @@ from hetcalc.cli.options import check_writable, emit, is_terminal, output_format
               show_default=True,
               help="How HetConv is built: split (grouped K x K + grouped 1 x 1), masked (dense, masked "
                    "weights) or fused (timed as masked: PyTorch has no fused kernel).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
-              help="Output format [default: table, or from the -o file's extension].")
+@format_option()
 @output_option
 def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, fmt, output):
     """Time the variants as PyTorch modules, beside the prediction.
@@ -50,11 +45,9 @@ def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetcon
 
     require_torch("hetcalc measure")
     from hetcalc.measure.runs import local_profile, measure as run_measure
-    from hetcalc.views.measure_views import header_lines, measurement_csv, measurement_grid, measurement_json
-    from hetcalc.views.tables import document_latex, document_markdown, document_renderables
+    from hetcalc.views.measure_views import measurement_csv, measurement_document, measurement_json
 
     check_writable(output, inputs=(arch,))
-    name = output_format(fmt, output, EXTENSIONS)
     if device is None:
         device = local_profile()
     elif device.strip().lower() == "none":
@@ -64,17 +57,8 @@ def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetcon
                              warmup=warmup, hetconv_impl=hetconv_impl, device=device, progress=_progress())
     finally:
         _progress_done()
-    if name == "json":
-        return emit(output, measurement_json(result))
-    if name == "csv":
-        return emit(output, measurement_csv(result))
-    lines, grids = header_lines(result), [measurement_grid(result)]
-    if name == "table":
-        emit(output, renderables_for=lambda ascii_only: document_renderables(lines, grids, ascii_only))
-    elif name == "markdown":
-        emit(output, document_markdown(lines, grids))
-    else:
-        emit(output, document_latex(lines, grids))
+    emit_document(output, fmt, partial(measurement_document, result), json=partial(measurement_json, result),
+                  csv=partial(measurement_csv, result))
 
 
 def _progress():

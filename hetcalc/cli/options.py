@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, NamedTuple
 
 import click
 
+from hetcalc.convtypes.costs import CONV_TYPES
 from hetcalc.counting.convention import HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
 from hetcalc.core.errors import OptionError, OutputError  # noqa: F401
+from hetcalc.views.document import RENDERERS, Document, format_extensions, format_names
 from hetcalc.cli.outputs import Outputs, current
 
 
@@ -70,6 +72,103 @@ def time_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+class PartOption(NamedTuple):
+    """A convolution type's part, set on the command line: --P is HetConv's part, --G GWC+PWC's groups."""
+
+    name: str  # the option (--P) and the keyword of analyze()
+    variant: str  # the convolution type whose part it sets (a CONV_TYPES key)
+    noun: str  # one value, in help texts: "part P", "groups"
+    plural: str  # several values: "parts", "groups"
+
+
+# The part options; the first leads and the others default to it. (To be generated from CONV_TYPES.)
+PARTS = (PartOption("P", "hetconv", "part P", "parts"), PartOption("G", "gwc_pwc", "groups", "groups"))
+
+
+class PartStyle(NamedTuple):
+    """How a command takes the parts. Help texts are templates: {label}, {noun} and {plural} of the option
+    (the label is its convolution type's), {lead} the first option's name."""
+
+    lead_help: str
+    other_help: str
+    metavars: tuple[str, str] = ("INT|M|N", "INT|M|N")  # the lead's, the others'
+    default: str = "4"  # the lead's; the others default to it
+
+
+_PER_LAYER_DEFAULT = "{label} {noun} [default: {lead}; M when {lead} is N, since a per-layer N need not divide M]."
+PART_STYLES = {
+    "analysis": PartStyle("{label} {noun} for every replaced layer; M: each layer's own input depth (the paper's "
+                          "PC); N: each layer's output depth.", _PER_LAYER_DEFAULT),
+    "figure": PartStyle("{label} {noun} for every replaced layer, or M for each layer's own input depth (PC).",
+                        _PER_LAYER_DEFAULT, ("N|M", "N|M")),
+    "brief": PartStyle("{label} {noun}.", "{label} {noun} [default: {lead}]."),
+    "brief figure": PartStyle("{label} {noun}.", "{label} {noun} [default: {lead}].", ("N|M", "N|M")),
+    "timed": PartStyle("{label} {noun} (an integer, M or N); several, comma-separated (2,4,8), are timed side by "
+                       "side.", "{label} {noun} [default: the first {lead}].", ("LIST", "INT|M|N")),
+    "swept": PartStyle("{label} {plural} to sweep: N, A..B (every integer), pow2:A..B (powers of two), "
+                       "comma-separated, e.g. 1..16,pow2:32..1024.",
+                       "{label} {plural} to sweep, same syntax [default: the {lead} values].", ("VALUES", "VALUES"),
+                       "1..1024"),
+}
+
+
+def part_options(style: str, after_lead: Iterable[Callable] = ()):
+    """--P, --G, ...: one option per entry of PARTS, worded as PART_STYLES[style] says; `after_lead`: options
+    listed right after the first."""
+    spec = PART_STYLES[style]
+    lead, *others = PARTS
+
+    def part_option(part: PartOption, help: str, metavar: str, default: str | None):
+        words = dict(label=CONV_TYPES[part.variant].label, noun=part.noun, plural=part.plural, lead=lead.name)
+        return click.option(f"--{part.name}", part.name, default=default, show_default=default is not None,
+                            metavar=metavar, help=help.format(**words))
+
+    options = [part_option(lead, spec.lead_help, spec.metavars[0], spec.default), *after_lead,
+               *[part_option(part, spec.other_help, spec.metavars[1], None) for part in others]]
+
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def variants_option(note: str = ""):
+    """--variants: which convolution types to show, by CONV_TYPES key; `note` ends the help text."""
+    return click.option("--variants", default="all", show_default=True, metavar="LIST",
+                        help=f"Comma-separated: {', '.join(CONV_TYPES)}, all{note}.")
+
+
+def by_option(help: str):
+    """--by layer|stage: rows (or bars) per layer, or per stage or block."""
+    return click.option("--by", "by", type=click.Choice(["layer", "stage"], case_sensitive=False), default="layer",
+                        show_default=True, help=help)
+
+
+class FormatChoice(click.Choice):
+    """The formats --format takes, read from views.document when a command line is parsed: a format
+    registered there is offered by every command."""
+
+    def __init__(self, exclude: tuple[str, ...] = ()) -> None:
+        self.exclude = tuple(exclude)
+        super().__init__((), case_sensitive=False)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return format_names(self.exclude)
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice.__init__ sets it; the registry is the source
+        pass
+
+
+def format_option(exclude: tuple[str, ...] = ()):
+    """--format: every registered format but those in `exclude`."""
+    return click.option("--format", "fmt", type=FormatChoice(exclude), default=None,
+                        help="Output format [default: table, or from the -o file's extension].")
 
 
 def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool = False, params: str = "pytorch",
@@ -134,7 +233,7 @@ def show(renderables_for) -> None:
 
     `renderables_for(ascii_only)` builds them, so plain output gets plain-text tables.
     """
-    from hetcalc.views.tables import render_text
+    from hetcalc.views.text import render_text
 
     if is_terminal() and not os.environ.get("NO_COLOR"):
         from rich.console import Console
@@ -158,11 +257,11 @@ def terminal_width(default: int = 80) -> int:
     return columns if 20 <= columns <= 1000 else default
 
 
-def output_format(fmt: str | None, output: Path | None, extensions: dict[str, str]) -> str:
+def output_format(fmt: str | None, output: Path | None, exclude: tuple[str, ...] = ()) -> str:
     """The format asked for, else the one the -o file's extension names, else 'table'."""
     if fmt:
         return fmt.lower()
-    return extensions.get(output.suffix.lower(), "table") if output is not None else "table"
+    return format_extensions(exclude).get(output.suffix.lower(), "table") if output is not None else "table"
 
 
 def emit(output: Path | None, text: str | None = None, renderables_for=None) -> None:
@@ -172,7 +271,7 @@ def emit(output: Path | None, text: str | None = None, renderables_for=None) -> 
         if output is None:
             show(renderables_for)
             return
-        from hetcalc.views.tables import render_text
+        from hetcalc.views.text import render_text
 
         text = render_text(renderables_for(True))
     if output is None:
@@ -183,3 +282,23 @@ def emit(output: Path | None, text: str | None = None, renderables_for=None) -> 
             click.echo(text, nl=False)
     else:
         write_atomic(output, text)
+
+
+def emit_document(output: Path | None, fmt: str | None, document: Document | Callable[[], Document], *,
+                  wide: bool = False, exclude: tuple[str, ...] = (), **exports: Callable) -> None:
+    """Send a command's result where it goes, in the format asked for (`output_format`).
+
+    A data format (json=..., csv=...: functions returning text, or a function writing it) is the command's
+    own; any other is `document` (or what the function given makes) rendered by RENDERERS[fmt]. A table on a
+    terminal is styled and fitted to its width (every column with `wide`).
+    """
+    fmt = output_format(fmt, output, exclude)
+    if fmt in exports:
+        emit(output, exports[fmt]())
+        return
+    doc = document() if callable(document) else document
+    renderer = RENDERERS[fmt]
+    if output is None and renderer.styled is not None:
+        show(lambda ascii_only: renderer.styled(doc, ascii_only, wide))
+    else:
+        emit(output, renderer.render(doc))

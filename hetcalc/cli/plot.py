@@ -12,7 +12,8 @@ import click
 
 from hetcalc.core.errors import OptionError
 from hetcalc.analysis.report import analyze as run_analysis
-from hetcalc.cli.options import check_writable, convention_options, make_convention, write_atomic
+from hetcalc.cli.options import (by_option, check_writable, convention_options, make_convention, part_options,
+                                 variants_option, write_atomic)
 
 class PlotGroup(click.Group):
     """`hetcalc plot speedup|sweep ...`; anything else (an architecture, an option) runs `layers`."""
@@ -169,17 +170,13 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
 
 @plot.command("layers")
 @click.argument("arch", metavar="ARCH")
-@click.option("--P", "P", default="4", show_default=True, metavar="N|M",
-              help="HetConv part P for every replaced layer, or M for each layer's own input depth (PC).")
-@click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
-@click.option("--variants", default="all", show_default=True, metavar="LIST",
-              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@part_options("figure")
+@variants_option()
 @click.option("--scale", type=click.Choice(["linear", "log", "auto", "ratio"]), default="linear",
               show_default=True,
               help="Value axes: linear, log, auto (log when the largest bar exceeds 20x the smallest), or "
                    "ratio (each variant's cost over the standard layer's).")
-@click.option("--by", "by", type=click.Choice(["layer", "stage"], case_sensitive=False), default="layer",
-              show_default=True, help="One group of bars per layer, or per stage or block (paper-sized).")
+@by_option("One group of bars per layer, or per stage or block (paper-sized).")
 @figure_options
 @convention_options
 def layers(arch, P, G, variants, scale, by, output, data_path, dpi, size, title, **convention):
@@ -207,8 +204,7 @@ def layers(arch, P, G, variants, scale, by, output, data_path, dpi, size, title,
 @click.option("--P-max", "P_max", type=int, default=None, metavar="N",
               help="Largest P (a power of two) [default: the largest power of two dividing every "
                    "replaced layer's M].")
-@click.option("--variants", default="all", show_default=True, metavar="LIST",
-              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@variants_option()
 @click.option("--reduction", is_flag=True, help="Plot the reduction against standard (%) instead of counts.")
 @figure_options
 @convention_options
@@ -235,12 +231,8 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
 
 @plot.command("depth")
 @click.argument("arch", metavar="ARCH")
-@click.option("--P", "P", default="4", show_default=True, metavar="N|M",
-              help="HetConv part P for every replaced layer, or M for each layer's own input depth (PC).")
-@click.option("--G", "G", default=None, metavar="N|M",
-              help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
-@click.option("--variants", default="all", show_default=True, metavar="LIST",
-              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@part_options("figure")
+@variants_option()
 @figure_options
 @convention_options
 def depth(arch, P, G, variants, output, data_path, dpi, size, title, **convention):
@@ -266,10 +258,8 @@ def depth(arch, P, G, variants, output, data_path, dpi, size, title, **conventio
 @click.argument("arch", metavar="ARCH")
 @click.option("--device", required=True, metavar="NAME|PROFILE",
               help="The device: a built-in (see `hetcalc devices`), 'local', or a profile path.")
-@click.option("--P", "P", default="4", show_default=True, metavar="N|M", help="HetConv part P.")
-@click.option("--G", "G", default=None, metavar="N|M", help="GWC+PWC groups [default: P].")
-@click.option("--variants", default="all", show_default=True, metavar="LIST",
-              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
+@part_options("brief figure")
+@variants_option()
 @click.option("--dtype", default="fp32", show_default=True,
               type=click.Choice(("fp32", "fp16", "bf16", "int8"), case_sensitive=False), help="Element type.")
 @click.option("--batch", default=1, show_default=True, type=click.IntRange(1, 10**9), metavar="B",

@@ -7,20 +7,15 @@ from pathlib import Path
 import click
 
 from hetcalc.analysis.report import analyze as run_analysis
-from hetcalc.cli.options import check_writable, convention_options, make_convention, write_atomic
+from hetcalc.cli.options import (by_option, check_writable, convention_options, make_convention, part_options,
+                                 variants_option, write_atomic)
 
 
 @click.command("report")
 @click.argument("arch", metavar="ARCH")
-@click.option("--P", "P", default="4", show_default=True, metavar="INT|M|N",
-              help="HetConv part P for every replaced layer; M: each layer's own input depth (the paper's "
-                   "PC); N: each layer's output depth.")
-@click.option("--G", "G", default=None, metavar="INT|M|N",
-              help="GWC+PWC groups [default: P; M when P is N, since a per-layer N need not divide M].")
-@click.option("--variants", default="all", show_default=True, metavar="LIST",
-              help="Comma-separated: standard, hetconv, gwc_pwc, dwc_pwc, all.")
-@click.option("--by", "by", type=click.Choice(["layer", "stage"], case_sensitive=False), default="layer",
-              show_default=True, help="The detailed table: one row per layer, or per stage or block.")
+@part_options("analysis")
+@variants_option()
+@by_option("The detailed table: one row per layer, or per stage or block.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="The HTML file [default: ARCH-report.html in the current folder; its name is printed].")
 @convention_options

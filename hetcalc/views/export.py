@@ -1,15 +1,18 @@
-"""Report -> text for scripts and documents: JSON, CSV (exact integers), Markdown, LaTeX."""
+"""Report -> data for scripts: JSON (streamed) and CSV (exact integers). Documents (Markdown, LaTeX, ...)
+come from views.document's renderers."""
 
 from __future__ import annotations
 
 import io
 
+from hetcalc.core.formatting import csv_value
 from hetcalc.analysis.report import LayerRows, Report
-from hetcalc.views.tables import document_latex, document_markdown, header_lines, report_grids
+from hetcalc.views.document import RENDERERS, format_extensions, format_names
+from hetcalc.views.report_views import report_document
+from hetcalc.views.reproduce_views import checks_csv, checks_json  # noqa: F401 (their old home)
 
-FORMATS = ("table", "csv", "json", "markdown", "latex")
-EXTENSIONS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
-              ".txt": "table"}
+FORMATS = format_names()  # the formats registered at import; the CLI reads views.document at run time
+EXTENSIONS = format_extensions()
 
 LAYER_FIELDS = ("variant", "P", "G", "layer", "kind", "M", "N", "K", "stride", "out_h", "out_w", "replaced",
                 "realization", "flops", "params", "macs", "depth", "ratio", "closed_form", "kernel", "strides",
@@ -88,12 +91,6 @@ def _layer_lines(layers, encode, facts: dict):
         yield '{"name": ' + quote(name) + tail
 
 
-def _cell(value):
-    from hetcalc.core.formatting import csv_value
-
-    return csv_value(value)
-
-
 def to_csv(report: Report, per_layer: bool = True) -> str:
     """One row per variant and layer (or per variant with per_layer=False); integers written exactly."""
     import csv
@@ -107,63 +104,43 @@ def to_csv(report: Report, per_layer: bool = True) -> str:
         writer.writerow((*LAYER_FIELDS, *extra_layer))
         for v in report.variants:
             for r in v.layers:
-                writer.writerow([v.variant, _cell(v.P), _cell(v.G), r.name, r.kind, r.M, r.N, _cell(r.K),
-                                 _cell(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
-                                 r.params, r.macs, r.depth, _cell(r.ratio), _cell(r.closed_form),
+                writer.writerow([v.variant, csv_value(v.P), csv_value(v.G), r.name, r.kind, r.M, r.N, csv_value(r.K),
+                                 csv_value(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
+                                 r.params, r.macs, r.depth, csv_value(r.ratio), csv_value(r.closed_form),
                                  "" if r.kernel is None else "x".join(map(str, r.kernel)),
-                                 "" if r.strides is None else "x".join(map(str, r.strides)), _cell(r.groups),
-                                 r.count, *[_cell(getattr(r, f)) for f in extra_layer]])
+                                 "" if r.strides is None else "x".join(map(str, r.strides)), csv_value(r.groups),
+                                 r.count, *[csv_value(getattr(r, f)) for f in extra_layer]])
     else:
         writer.writerow((*SUMMARY_FIELDS, *extra_summary))
         for v in report.variants:
-            writer.writerow([_cell(getattr(v, f)) for f in (*SUMMARY_FIELDS, *extra_summary)])
+            writer.writerow([csv_value(getattr(v, f)) for f in (*SUMMARY_FIELDS, *extra_summary)])
     return buf.getvalue()
 
 
 def to_markdown_doc(report: Report, per_layer: bool = True) -> str:
-    return document_markdown(header_lines(report), report_grids(report, per_layer))
+    return render(report, "markdown", per_layer)
 
 
 def to_latex_doc(report: Report, per_layer: bool = True) -> str:
-    return document_latex(header_lines(report), report_grids(report, per_layer))
-
-
-def checks_json(checks) -> str:
-    """`hetcalc reproduce --format json`: a list of the checks' dicts."""
-    import json
-
-    return json.dumps([c.to_dict() for c in checks], indent=2) + "\n"
-
-
-def checks_csv(checks) -> str:
-    """`hetcalc reproduce --format csv`: one row per printed figure."""
-    import csv
-    import dataclasses
-
-    from hetcalc.analysis.reproduce import Check
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=[f.name for f in dataclasses.fields(Check)], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(c.to_dict() for c in checks)
-    return buf.getvalue()
+    return render(report, "latex", per_layer)
 
 
 def render(report: Report, fmt: str, per_layer: bool = True) -> str:
-    """The report as text in one of the export formats (all but 'table')."""
+    """The report as text in any format but the terminal's: json, csv, or a registered renderer's."""
     if fmt == "json":
         return to_json(report)
     if fmt == "csv":
         return to_csv(report, per_layer)
-    if fmt == "markdown":
-        return to_markdown_doc(report, per_layer)
-    if fmt == "latex":
-        return to_latex_doc(report, per_layer)
-    raise ValueError(fmt)
+    return RENDERERS[fmt].render(report_document(report, per_layer))
 
 
 def streamed(report: Report, fmt: str, per_layer: bool = True):
     """Like `render`, but JSON comes as a function writing to a text file, so that it streams."""
     if fmt == "json":
-        return lambda fh: write_json(report, fh)
+        return json_writer(report)
     return render(report, fmt, per_layer)
+
+
+def json_writer(report: Report):
+    """A function writing the report's JSON to the text file it is given (`write_json`, streamed)."""
+    return lambda fh: write_json(report, fh)

@@ -6,7 +6,8 @@ import io
 
 from hetcalc.core import formatting as fmt
 from hetcalc.measure.runs import Measurement
-from hetcalc.views.tables import Column, Grid
+from hetcalc.views.document import Document
+from hetcalc.views.grid import Column, Grid
 
 CSV_FIELDS = ("key", "variant", "label", "P", "G", "flops", "params", "batch", "threads", "rounds", "passes",
               "median_s", "q1_s", "q3_s", "spread", "speedup", "flops_speedup", "predicted_s", "predicted_speedup",
@@ -77,6 +78,10 @@ def measurement_grid(m: Measurement) -> Grid:
                      "predicted speedup.")
     grid.notes = notes
     return grid
+
+
+def measurement_document(m: Measurement) -> Document:
+    return Document(header_lines(m), [measurement_grid(m)])
 
 
 def measurement_csv(m: Measurement) -> str:

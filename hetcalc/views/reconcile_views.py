@@ -6,7 +6,8 @@ import json
 
 from hetcalc.core.formatting import shape
 from hetcalc.analysis.reconcile import Reconciliation
-from hetcalc.views.tables import Column, Grid
+from hetcalc.views.document import Document
+from hetcalc.views.grid import Column, Grid
 
 RECONCILE_FIELDS = ("convention", "tool", "term", "label", "count", "times", "ops", "figure", "params", "vs_paper")
 
@@ -45,6 +46,10 @@ def reconcile_grid(rec: Reconciliation) -> Grid:
                       "layers, `+=` and flatten as tensor operations, eval mode); docs/conventions.md names "
                       "what moves it.")
     return grid
+
+
+def reconcile_document(rec: Reconciliation) -> Document:
+    return Document(header_lines(rec), [reconcile_grid(rec)])
 
 
 def reconcile_json(rec: Reconciliation) -> str:

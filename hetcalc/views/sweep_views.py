@@ -11,7 +11,8 @@ import json
 
 from hetcalc.core import formatting as fmt
 from hetcalc.convtypes.costs import CONV_TYPES
-from hetcalc.views.tables import Column, Grid
+from hetcalc.views.document import Document
+from hetcalc.views.grid import Column, Grid
 
 TABLE_ROWS = 24
 SWEEP_FIELDS = ("architecture", "variant", "P", "G", "valid", "reason", "flops", "params", "macs",
@@ -123,6 +124,11 @@ def sweep_grids(result, goal=None, all_rows: bool = False) -> list[Grid]:
     if goal is not None:
         grids.append(target_grid(result, goal))
     return grids
+
+
+def sweep_document(result, goal=None, all_rows: bool = False) -> Document:
+    """What `hetcalc sweep` shows: the header lines, a grid per architecture and, with a goal, the targets."""
+    return Document(header_lines(result, goal), sweep_grids(result, goal, all_rows))
 
 
 def sweep_json(result, goal=None) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hetcalc.core import formatting as fmt
 from hetcalc.convtypes.costs import CONV_TYPES
-from hetcalc.analysis.report import Report
+from hetcalc.analysis.report import Report, costed
+from hetcalc.views.grid import Column, Grid
 
 BOUND_LETTER = {"compute": "C", "memory": "M", "overhead": "O"}
 
@@ -40,11 +41,8 @@ def header_lines(report: Report) -> list[str]:
     return lines
 
 
-def time_layer_grid(report: Report):
+def time_layer_grid(report: Report) -> Grid:
     """Per-layer predicted time and bound (with a device) or bytes (traffic only) of each variant."""
-    from hetcalc.analysis.report import costed
-    from hetcalc.views.tables import Column, Grid
-
     timed = report.device is not None
     columns = [Column("layer", "left", shrink=True)]
     for v in report.variants:
@@ -69,10 +67,8 @@ def time_layer_grid(report: Report):
     return grid
 
 
-def time_summary_grid(report: Report):
+def time_summary_grid(report: Report) -> Grid:
     """One row per variant: traffic, intensity, peak activations and, with a device, time and speedups."""
-    from hetcalc.views.tables import Column, Grid
-
     timed = report.device is not None
     # on a narrow terminal: peak act. goes first, then headers shorten, then FLOPs speedup, then FLOP/B
     columns = [Column("variant", "left"), Column("traffic"), Column("FLOP/B", drop=3),
@@ -97,7 +93,7 @@ def time_summary_grid(report: Report):
     return grid
 
 
-def time_grids(report: Report, per_layer: bool = True) -> list:
+def time_grids(report: Report, per_layer: bool = True) -> list[Grid]:
     if report.dtype is None:
         return []
     return [time_layer_grid(report), time_summary_grid(report)] if per_layer else [time_summary_grid(report)]

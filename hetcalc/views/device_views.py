@@ -1,0 +1,52 @@
+"""`hetcalc devices` as a Document: the device profiles' table, then where each saved profile lives and, if
+verbose, every value with its source."""
+
+from __future__ import annotations
+
+from hetcalc.views.document import Document
+from hetcalc.views.grid import Column, Grid
+from hetcalc.views.time_views import size
+
+
+def devices_document(entries, config_dir, verbose: bool = False) -> Document:
+    """`entries`: (device or None, where it was found, the error if unreadable), as timing.devices.all_devices."""
+    grid = Grid(title="Device profiles", columns=[
+        Column("name", "left"), Column("device", "left", shrink=True), Column("fp32 peak", short="peak"),
+        Column("bandwidth", short="bw"), Column("overhead", drop=1), Column("validated", "left")])
+    details = []
+    for device, where, error in entries:
+        if device is None:
+            grid.rows.append(["", "(unreadable profile)", "", "", "", ""])
+            details.append(f"{error}")
+            continue
+        fp32 = device.peak_flops.get("fp32")
+        if where != "built-in":
+            details.append(f"{device.name}: {where}")
+        grid.rows.append([device.name, device.title, f"{fp32.value / 1e12:.3g} TF/s" if fp32 else "",
+                          size(int(device.memory_bandwidth.value)) + "/s",
+                          f"{device.kernel_overhead.value * 1e6:.1f} us",
+                          "yes" if device.validated else ("calibrated" if device.measured else "no")])
+        if verbose:
+            details += [f"{device.name} ({device.where}):", *_sources(device)]
+    grid.notes = ["validated: no = spec-sheet figures and estimates, not measured here; calibrated = measured "
+                  "on this machine by `hetcalc calibrate` (single-kernel timings and one small network). Use a name or a "
+                  f"profile path with --device; saved profiles live in {config_dir}. Schema: "
+                  "docs/time-model.md; every value's source: hetcalc devices -v."]
+    return Document(grids=[grid], details=details)
+
+
+def _sources(device) -> list[str]:
+    """Every value of a profile with its source, one indented line each."""
+    lines = []
+    for key, value in device.to_dict().items():
+        if key in ("name", "measured"):
+            continue
+        if isinstance(value, dict) and "value" in value:
+            lines.append(f"  {key}: {value['value']:g}  ({value['source']})")
+        elif isinstance(value, dict):
+            for sub, entry in value.items():
+                if isinstance(entry, dict) and "value" in entry:
+                    lines.append(f"  {key}.{sub}: {entry['value']:g}  ({entry['source']})")
+        else:
+            lines.append(f"  {key}: {value}")
+    return lines
