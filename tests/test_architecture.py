@@ -40,7 +40,7 @@ LAZY_INTERNAL = {
     ("hetcalc.analysis", "hetcalc.counting.presets"): "start-up: a preset loads only when one is named",
     ("hetcalc.analysis", "hetcalc.network.spec"): "start-up: the spec parser loads only for a spec given as text",
     ("hetcalc.timing.devices", "hetcalc.timing"): "start-up: profiles load only with --device",
-    ("hetcalc.views", "hetcalc.views"): "start-up: matplotlib and the time views load only when drawn or asked for",
+    ("hetcalc.views", "hetcalc.views"): "start-up: matplotlib loads only when a figure is drawn",
     ("hetcalc.views", "hetcalc.analysis"): "start-up: reproduce's setups and sweeps load only when shown",
     ("hetcalc.views", "hetcalc.core.formatting"): "start-up",
     ("hetcalc.measure", "hetcalc.timing"): "a device profile loads only when predictions are asked for",
@@ -72,7 +72,6 @@ BIG_MODULES: set[str] = {"hetcalc.network.spec",
                          "hetcalc.views.plots"}
 CYCLES: set[frozenset] = {
     frozenset({"hetcalc.counting.convention", "hetcalc.counting.presets"}),
-    frozenset({"hetcalc.views.tables", "hetcalc.views.time_views"}),
 }
 # ratchet: counting's presets import their convention lazily until the preset registry breaks the cycle
 LAZY_INTERNAL_RATCHET = {("hetcalc.counting", "hetcalc.counting"), ("hetcalc.counting.presets", "hetcalc.core.errors")}
