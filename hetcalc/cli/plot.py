@@ -290,7 +290,7 @@ def roofline(arch, device, P, G, variants, dtype, batch, hetconv_impl, output, d
     _check_outputs(output, data_path, arch)
     report = run_analysis(arch, P=P, G=G, variants=variants, device=device, dtype=dtype, batch=batch,
                           hetconv_impl=hetconv_impl)
-    from hetcalc.views import roofline as rf
+    from hetcalc.views.figures import roofline as rf
 
     with one_line_warnings():
         fig = rf.roofline_figure(report, title=title, size=size)

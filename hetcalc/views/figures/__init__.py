@@ -1,0 +1,1 @@
+"""Figures: one module per figure kind, drawn with matplotlib (imported only when a figure is drawn)."""
