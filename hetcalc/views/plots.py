@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from hetcalc.network.sources import resolve
 from hetcalc.convtypes.costs import CONV_TYPES
 from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import OptionError
 from hetcalc.core.formatting import csv_value, si
-from hetcalc.network.graph import Conv, Network
-from hetcalc.analysis.report import Report, analyze, costed_layers, is_replaced, parse_variants
+from hetcalc.network.graph import Conv
+from hetcalc.analysis.report import Report, costed_layers
+from hetcalc.analysis.sweep_totals import (  # noqa: F401 (re-exported: the sweep moved to analysis)
+    MAX_P, SweepTotals, int_option, largest_common_part, long_int_text, powers_of_two, sweep_totals)
 
 
 def _prepare_matplotlib() -> None:
@@ -86,7 +87,6 @@ MAX_RASTER = 50_000_000  # pixels of any raster drawn (the PNG, or the layout pa
 MAX_INCHES = 200.0  # each side of a figure
 MAX_DPI = 10_000
 MAX_K = 1_000  # kernel size of Figure 5
-MAX_P = 2**60  # the largest P a figure's axis takes
 LOG_SPREAD = 20  # "auto" scale: log when the largest bar exceeds the smallest non-zero one this many times
 SCALES = ("linear", "log", "auto", "ratio")  # ratio: each variant's cost over standard's, per layer
 
@@ -134,26 +134,6 @@ def figure_format(path) -> str:
                           f"{suffix or '(none)'}; use one of {known} "
                           f"({', '.join(FORMATS)})")
     return fmt
-
-
-def _positive_int(value: Any, option: str, least: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise OptionError(f"{option} must be an integer of at least {least}, got {value!r}")
-    return value
-
-
-def powers_of_two(P_max: int, option: str = "P_max") -> tuple[int, ...]:
-    """1, 2, 4, ..., P_max; P_max must be a power of two."""
-    _positive_int(P_max, option)
-    if P_max > MAX_P:
-        raise OptionError(f"{option} must be at most 2^60 = {MAX_P:,}, got {_big(P_max)}")
-    if P_max & (P_max - 1):
-        raise OptionError(f"{option} must be a power of two (1, 2, 4, 8, ...), got {P_max}")
-    return tuple(2**i for i in range(P_max.bit_length()))
-
-
-def _big(value: int) -> str:
-    return str(value) if value < 10**30 else f"a number of {len(str(value)):,} digits"
 
 
 def _check_size(size) -> tuple[float, float]:
@@ -370,12 +350,12 @@ def speedup_data(K: int = 3, P_max: int = 256, N: int = 256) -> PlotData:
 
     The closed forms come from the CONV_TYPES registry, for a K x K filter with N outputs.
     """
-    _positive_int(K, "K", 2)
+    int_option(K, "K", 2)
     if K > MAX_K:
-        raise OptionError(f"K must be at most {MAX_K:,}, got {_big(K)}")
-    _positive_int(N, "N")
+        raise OptionError(f"K must be at most {MAX_K:,}, got {long_int_text(K)}")
+    int_option(N, "N")
     if N > 10**30:
-        raise OptionError(f"N must be at most 10**30, got {_big(N)}")
+        raise OptionError(f"N must be at most 10**30, got {long_int_text(N)}")
     parts = powers_of_two(P_max, "P_max")
     conv = Conv(name="filter", in_shape=(N, 1, 1), out_shape=(N, 1, 1), kernel=(K, K))
     hetconv, gwc_pwc, dwc_pwc = (CONV_TYPES[key].closed_form for key in ("hetconv", "gwc_pwc", "dwc_pwc"))
@@ -510,64 +490,6 @@ def layers_figure(report: Report, *, title: str | None = None, size=None, scale:
 
 
 # --------------------------------------------------------------------------- totals against P
-
-@dataclass(frozen=True)
-class SweepTotals:
-    """One network analysed at P = 1, 2, 4, ... (G = P for GWC+PWC); P values that cannot apply left out."""
-
-    architecture: str
-    title: str
-    variants: tuple[str, ...]
-    convention: Convention
-    parts: tuple[int, ...]  # the P values analysed
-    reports: tuple[Report, ...]  # one per value of `parts`, every variant
-    skipped: tuple[int, ...]  # P values left out: they do not divide every replaced layer's M
-    P_max: int
-
-    @property
-    def skipped_note(self) -> str:
-        if not self.skipped:
-            return ""
-        shown = self.skipped if len(self.skipped) <= 3 else (*self.skipped[:2], "...", self.skipped[-1])
-        return f"left out: P = {', '.join(map(str, shown))} (not dividing every replaced layer's M)"
-
-
-def largest_common_part(network: Network, convention: Convention) -> int:
-    """The largest power of two that divides the input depth M of every replaced layer (but those with
-    their own P, which keep it at every swept P)."""
-    convs = network.convs
-    replaced = [c for c in convs if is_replaced(c, c is convs[0], convention)]
-    depths = [c.M for c in replaced if c.P is None]
-    if not replaced:
-        raise OptionError(f"{network.name} has no replaced layer, so P changes nothing; nothing to sweep")
-    part = 1
-    while depths and all(m % (2 * part) == 0 for m in depths):
-        part *= 2
-    return part
-
-
-def sweep_totals(arch: Any, P_max: int | None = None, variants: Iterable[str] | str | None = None,
-                 convention: Convention | str | None = None, **convention_options: Any) -> SweepTotals:
-    """Analyse `arch` at P = 1, 2, 4, ... up to P_max (default: the largest power of two dividing every
-    replaced layer's M), with G = P; P values that do not divide every replaced layer's M are left out."""
-    network = resolve(arch)
-    from hetcalc.analysis.report import make_convention
-
-    convention = make_convention(convention, convention_options)
-    keys = parse_variants(variants)
-    P_max = largest_common_part(network, convention) if P_max is None else P_max
-    reports, parts, skipped = [], [], []
-    for P in powers_of_two(P_max, "P_max"):
-        try:
-            reports.append(analyze(network, P=P, variants=("standard", *keys), convention=convention))
-            parts.append(P)
-        except OptionError:  # P does not divide some replaced layer's M (P = 1 divides every M)
-            if P == 1:
-                raise
-            skipped.append(P)
-    return SweepTotals(architecture=network.name, title=network.title, variants=keys, convention=convention,
-                       parts=tuple(parts), reports=tuple(reports), skipped=tuple(skipped), P_max=P_max)
-
 
 def sweep_data(sweep: SweepTotals) -> PlotData:
     """Totals of each variant at each valid P: FLOPs, parameters and their reductions (percent)."""
