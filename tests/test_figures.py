@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from hetcalc import analyze, plots
+from hetcalc import analyze
+from hetcalc.views import figures as plots
 
 
 @pytest.fixture(scope="module")

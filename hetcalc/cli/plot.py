@@ -69,7 +69,7 @@ def default_output(output: Path | None, arch: str | None, figure: str) -> Path:
 
 def _check_outputs(output: Path, data_path: Path | None, arch: str | None = None) -> None:
     """Refuse bad output paths (or ones that would overwrite the ARCH spec) before any work is done."""
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     plots.figure_format(output)
     check_writable(output, inputs=(arch,))
@@ -113,7 +113,7 @@ class one_line_warnings:
 
 def _write(fig, data, output: Path, data_path: Path | None, dpi: float) -> None:
     """Render the figure, then write it and its data, each atomically."""
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     image = plots.render_figure(fig, plots.figure_format(output), dpi)
     for problem in plots.layout_problems(fig):
@@ -159,7 +159,7 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
     size = parse_size(size)
     output = default_output(output, None, f"speedup-K{K}")
     _check_outputs(output, data_path)
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     data = plots.speedup_data(K, P_max, N)
     with one_line_warnings():
@@ -193,7 +193,7 @@ def layers(arch, P, G, variants, scale, by, output, data_path, dpi, size, title,
     size = parse_size(size)
     output = default_output(output, arch, "stages" if by.lower() == "stage" else "layers")
     _check_outputs(output, data_path, arch)
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention),
                           by=by.lower())
@@ -223,7 +223,7 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
     size = parse_size(size)
     output = default_output(output, arch, "sweep")
     _check_outputs(output, data_path, arch)
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     totals = plots.sweep_totals(arch, P_max, variants=variants, convention=make_convention(**convention))
     if totals.skipped:
@@ -254,7 +254,7 @@ def depth(arch, P, G, variants, output, data_path, dpi, size, title, **conventio
     size = parse_size(size)
     output = default_output(output, arch, "depth")
     _check_outputs(output, data_path, arch)
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention))
     with one_line_warnings():
