@@ -10,7 +10,7 @@ from hetcalc.core.formatting import si
 from hetcalc.views.figures.axes import as_floats, count_axis, figure_legend, fit_texts, flops_label
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.render import new_figure
-from hetcalc.views.figures.style import COLOURS, LINESTYLES, styled, user_text
+from hetcalc.views.figures.style import BASELINE, COLOURS, LINESTYLES, styled, user_text
 
 LOG_SPREAD = 20  # "auto" scale: log when the largest bar exceeds the smallest non-zero one this many times
 SCALES = ("linear", "log", "auto", "ratio")  # ratio: each variant's cost over standard's, per layer
@@ -66,7 +66,7 @@ def layers_figure(report: Report, *, title: str | None = None, size=None, scale:
     layers = report.variants[0].layers
     base = report.standard
     ratio = scale == "ratio"
-    shown = [v for v in report.variants if not (ratio and v.variant == "standard")] or list(report.variants)
+    shown = [v for v in report.variants if not (ratio and v.variant == BASELINE)] or list(report.variants)
     fig, (ax_flops, ax_params) = new_figure(size or default_layers_size(report), 2)
     count = len(shown)
     width = 0.8 / count
@@ -83,9 +83,9 @@ def layers_figure(report: Report, *, title: str | None = None, size=None, scale:
                    color=COLOURS[v.variant], label=label, gid=v.variant)
         values = [h for hs in heights.values() for h in hs]
         if ratio:
-            line = ax.axhline(1, color=COLOURS["standard"], linestyle=LINESTYLES["standard"], linewidth=1.4,
+            line = ax.axhline(1, color=COLOURS[BASELINE], linestyle=LINESTYLES[BASELINE], linewidth=1.4,
                               label="standard = 1")
-            line.set_gid("standard")
+            line.set_gid(BASELINE)
             ax.set_ylim(0, max([1.0, *values]) * 1.08)
         else:
             count_axis(ax, use_log(values, scale), values)

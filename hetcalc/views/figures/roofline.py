@@ -8,7 +8,7 @@ from __future__ import annotations
 from hetcalc.analysis.report import Report
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.render import new_figure
-from hetcalc.views.figures.style import COLOURS, styled, tick_text
+from hetcalc.views.figures.style import COLOURS, SCATTER_MARKERS, styled, tick_text
 
 
 def _unit(value: float, unit: str) -> str:
@@ -16,9 +16,6 @@ def _unit(value: float, unit: str) -> str:
         if value >= scale:
             return f"{value / scale:.3g} {prefix}{unit}"
     return f"{value:.3g} {unit}"
-
-
-MARKER = {"standard": "o", "hetconv": "^", "gwc_pwc": "s", "dwc_pwc": "D"}
 
 
 def _device_flops(layer) -> int:
@@ -66,7 +63,7 @@ def roofline_figure(report: Report, *, title: str | None = None, size=None):
         if not pts:
             continue
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=[26 if p[2] else 14 for p in pts],
-                   marker=MARKER[v.variant], color=COLOURS[v.variant], alpha=0.8, linewidths=0,
+                   marker=SCATTER_MARKERS[v.variant], color=COLOURS[v.variant], alpha=0.8, linewidths=0,
                    label=f"{v.label}: {v.time_s * 1e3:.3g} ms, {v.time_speedup:.2f}x", gid=v.variant)
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 
+from hetcalc.convtypes.costs import CONV_TYPES
 from hetcalc.core.errors import OptionError
 from hetcalc.core.formatting import printable
 
@@ -60,11 +61,32 @@ def _private_config_dir() -> str:
 prepare_matplotlib()
 
 
+BASELINE = "standard"  # the variant every reduction and speedup is measured against (Report.standard)
+
+
+class Palette(dict):
+    """A look (colour, marker or dashes) per convolution-type key. The built-in types keep theirs; a type
+    registered later takes the next spare one, in CONV_TYPES order, so it draws without an edit here."""
+
+    def __init__(self, pinned: dict, spare: tuple):
+        super().__init__(pinned)
+        self.spare = spare
+
+    def __missing__(self, key: str):
+        others = [k for k in CONV_TYPES if k not in self]
+        i = others.index(key) if key in others else len(others)
+        return self.spare[i % len(self.spare)]
+
+
 # One colour per variant in every figure: the Okabe-Ito palette, safe for colour-blind readers
 # (grey for the baseline). Markers and dashes keep the variants apart in greyscale print too.
-COLOURS = {"standard": "#999999", "hetconv": "#0072B2", "gwc_pwc": "#E69F00", "dwc_pwc": "#009E73"}
-MARKERS = {"standard": "", "hetconv": "o", "gwc_pwc": "s", "dwc_pwc": ""}
-LINESTYLES = {"standard": ":", "hetconv": "-", "gwc_pwc": "-", "dwc_pwc": "--"}
+COLOURS = Palette({"standard": "#999999", "hetconv": "#0072B2", "gwc_pwc": "#E69F00", "dwc_pwc": "#009E73"},
+                  spare=("#D55E00", "#CC79A7", "#56B4E9", "#F0E442"))  # the rest of Okabe-Ito, black aside
+MARKERS = Palette({"standard": "", "hetconv": "o", "gwc_pwc": "s", "dwc_pwc": ""}, spare=("^", "D", "v", "P"))
+LINESTYLES = Palette({"standard": ":", "hetconv": "-", "gwc_pwc": "-", "dwc_pwc": "--"},
+                     spare=("-.", "-", "--", (0, (5, 1, 1, 1))))
+SCATTER_MARKERS = Palette({"standard": "o", "hetconv": "^", "gwc_pwc": "s", "dwc_pwc": "D"},
+                          spare=("v", "P", "X", "*"))  # a roofline's points
 ASYMPTOTE_COLOUR = "#000000"
 
 # Sizes for a figure that will be printed at about its own size in a paper or on a slide.
