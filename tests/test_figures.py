@@ -1,5 +1,6 @@
 """Figures a reviewer accepts: linear bars by default (or ratios to standard), a per-stage figure that fits
-a paper, a latency-depth figure, SVG text kept as text, a default file name that is announced."""
+a paper, a latency-depth figure, SVG text kept as text, a default file name that is announced, and a
+convolution type registered later drawn without an edit to the figures."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 
 import pytest
 
-from hetcalc import analyze, plots
+from hetcalc import analyze
+from hetcalc.views import figures as plots
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +65,30 @@ def test_svg_text_stays_text(resnet56):
     svg = plots.render_figure(plots.depth_figure(resnet56), "svg").decode()
     assert "<text" in svg and "latency depth" in svg
     assert not re.search(r'<path id="DejaVuSans-', svg)  # no glyph outlines
+
+
+def test_a_registered_fifth_type_is_drawn_without_an_edit(monkeypatch):
+    from matplotlib.colors import to_hex
+
+    from hetcalc.convtypes.costs import CONV_TYPES, ConvType, standard_cost
+    from hetcalc.views.figures import sweep
+
+    fixed = ConvType("fft", "FFT", "eq. 90", standard_cost, lambda c, p: 1 / 2, None, "1/2", "eq. 91")
+    parted = ConvType("shift", "Shift", "eq. 92", standard_cost, lambda c, p: 1 / p, "P", "1/P", "eq. 93")
+    monkeypatch.setitem(CONV_TYPES, "fft", fixed)
+    monkeypatch.setitem(CONV_TYPES, "shift", parted)
+    data = plots.speedup_data(P_max=8)
+    assert data.columns == ("P", "hetconv_speedup", "gwc_pwc_speedup", "dwc_pwc_speedup", "fft_speedup",
+                            "shift_speedup", "asymptote_K2")
+    assert data.column("fft_speedup") == [2.0] * 4 and data.column("shift_speedup") == [1.0, 2.0, 4.0, 8.0]
+    lines = {ln.get_gid(): ln for ln in plots.speedup_figure(P_max=8).axes[0].lines}
+    assert lines["fft"].get_label() == "FFT, N = 256 (eq. 91)"
+    assert lines["shift"].get_label() == "Shift (eq. 93)"
+    assert lines["gwc_pwc"].get_label() == "GWC+PWC, G = P (eq. 11)"
+    colours = [to_hex(lines[k].get_color()) for k in ("hetconv", "gwc_pwc", "dwc_pwc", "fft", "shift")]
+    assert colours[:3] == ["#0072b2", "#e69f00", "#009e73"] and len(set(colours)) == 5  # spares for the new
+    assert sweep.sweep_label(parted) == "Shift" and sweep.sweep_label(CONV_TYPES["gwc_pwc"]) == "GWC+PWC (G = P)"
+    assert sweep.part_axis_label() == "part P (HetConv, Shift), groups G = P (GWC+PWC)"
 
 
 def test_plot_without_output_writes_a_default_file_and_says_so(tmp_path, monkeypatch, run):

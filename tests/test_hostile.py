@@ -486,14 +486,14 @@ def test_bogus_MPLBACKEND_and_unwritable_config_folder(tmp_path):
 def test_private_matplotlib_folder_is_kept_and_private(tmp_path, monkeypatch):
     import tempfile
 
-    from hetcalc import plots
+    from hetcalc.views.figures import style
 
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
-    first = plots._private_config_dir()
-    assert first == plots._private_config_dir()  # the font cache survives between runs
+    first = style._private_config_dir()
+    assert first == style._private_config_dir()  # the font cache survives between runs
     assert os.stat(first).st_mode & 0o777 == 0o700
     os.chmod(first, 0o777)  # someone else could have made it, or opened it up: not used
-    other = plots._private_config_dir()
+    other = style._private_config_dir()
     assert other != first and os.stat(other).st_mode & 0o077 == 0
 
 
@@ -715,10 +715,10 @@ def test_target_reduction_parses_or_refuses_quickly(value):
 @SETTINGS
 @given(K=ANYTHING, P_max=ANYTHING, N=ANYTHING)
 def test_figure_data_with_arbitrary_arguments_raises_only_option_errors(K, P_max, N):
-    from hetcalc import plots
+    from hetcalc.views import figures
 
     try:
-        data = plots.speedup_data(K, P_max, N)
+        data = figures.speedup_data(K, P_max, N)
     except OptionError:
         return
     assert data.rows and all(row[1] > 0 for row in data.rows)

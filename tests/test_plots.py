@@ -1,4 +1,4 @@
-"""Figures (hetcalc.plots, `hetcalc plot`): the plotted data against hand formulas, files, and the CLI.
+"""Figures (hetcalc.views.figures, `hetcalc plot`): the plotted data against hand formulas, files, and the CLI.
 
 Every figure is built headless (Agg, no pyplot). The numbers drawn are read back from the Figure's
 artists (line data, bar heights) and compared with values computed here by the paper's equations:
@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from hetcalc import analyze
-from hetcalc import plots
+from hetcalc.views import figures as plots
 from hetcalc.cli import main
 from hetcalc.errors import OptionError
 
@@ -445,7 +445,7 @@ def test_cli_and_library_import_no_plotting_until_asked():
         assert runner.invoke(main, ["plot", "--help"]).exit_code == 0
         heavy = sorted(m for m in ("matplotlib", "numpy") if m in sys.modules)
         assert not heavy, heavy
-        from hetcalc import plots
+        from hetcalc.views import figures as plots
         plots.speedup_figure(size=(4, 3))
         assert "matplotlib" in sys.modules and "matplotlib.pyplot" not in sys.modules
     """

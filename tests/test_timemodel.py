@@ -176,7 +176,7 @@ def test_roofline_ticks_are_plain_text_not_tex():
     import matplotlib
 
     matplotlib.use("Agg")
-    from hetcalc import roofline
+    from hetcalc.views.figures import roofline
 
     fig = roofline.roofline_figure(hetcalc.analyze("vgg16", P=4, device="a100"))
     fig.canvas.draw()

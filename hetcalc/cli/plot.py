@@ -70,7 +70,7 @@ def default_output(output: Path | None, arch: str | None, figure: str) -> Path:
 
 def _check_outputs(output: Path, data_path: Path | None, arch: str | None = None) -> None:
     """Refuse bad output paths (or ones that would overwrite the ARCH spec) before any work is done."""
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     plots.figure_format(output)
     check_writable(output, inputs=(arch,))
@@ -114,7 +114,7 @@ class one_line_warnings:
 
 def _write(fig, data, output: Path, data_path: Path | None, dpi: float) -> None:
     """Render the figure, then write it and its data, each atomically."""
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     image = plots.render_figure(fig, plots.figure_format(output), dpi)
     for problem in plots.layout_problems(fig):
@@ -160,7 +160,7 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
     size = parse_size(size)
     output = default_output(output, None, f"speedup-K{K}")
     _check_outputs(output, data_path)
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     data = plots.speedup_data(K, P_max, N)
     with one_line_warnings():
@@ -190,7 +190,7 @@ def layers(arch, P, G, variants, scale, by, output, data_path, dpi, size, title,
     size = parse_size(size)
     output = default_output(output, arch, "stages" if by.lower() == "stage" else "layers")
     _check_outputs(output, data_path, arch)
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention),
                           by=by.lower())
@@ -219,7 +219,7 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
     size = parse_size(size)
     output = default_output(output, arch, "sweep")
     _check_outputs(output, data_path, arch)
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     totals = plots.sweep_totals(arch, P_max, variants=variants, convention=make_convention(**convention))
     if totals.skipped:
@@ -246,7 +246,7 @@ def depth(arch, P, G, variants, output, data_path, dpi, size, title, **conventio
     size = parse_size(size)
     output = default_output(output, arch, "depth")
     _check_outputs(output, data_path, arch)
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention))
     with one_line_warnings():
@@ -280,7 +280,7 @@ def roofline(arch, device, P, G, variants, dtype, batch, hetconv_impl, output, d
     _check_outputs(output, data_path, arch)
     report = run_analysis(arch, P=P, G=G, variants=variants, device=device, dtype=dtype, batch=batch,
                           hetconv_impl=hetconv_impl)
-    from hetcalc.views import roofline as rf
+    from hetcalc.views.figures import roofline as rf
 
     with one_line_warnings():
         fig = rf.roofline_figure(report, title=title, size=size)

@@ -127,7 +127,7 @@ def report_html(report: Report, figures: list[tuple[str, bytes | str]] = (), ver
 
 def report_figures(report: Report) -> list[tuple[str, bytes]]:
     """The report's figures as SVG: per-layer (or per-stage) bars, and latency depth."""
-    from hetcalc.views import plots
+    from hetcalc.views import figures as plots
 
     # a deep network's per-layer bars would be too narrow to read on a page: draw its stages instead
     bars_of = report if len(costed_layers(report)) <= 24 else report.by_stage()

@@ -5,17 +5,17 @@ matplotlib is imported inside the figure function only.
 
 from __future__ import annotations
 
-from hetcalc.views.plots import COLOURS, PlotData, _figure, _styled, tick_text
 from hetcalc.analysis.report import Report
+from hetcalc.views.figures.data import PlotData
+from hetcalc.views.figures.render import new_figure
+from hetcalc.views.figures.style import COLOURS, SCATTER_MARKERS, styled, tick_text
+
 
 def _unit(value: float, unit: str) -> str:
     for scale, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M")):
         if value >= scale:
             return f"{value / scale:.3g} {prefix}{unit}"
     return f"{value:.3g} {unit}"
-
-
-MARKER = {"standard": "o", "hetconv": "^", "gwc_pwc": "s", "dwc_pwc": "D"}
 
 
 def _device_flops(layer) -> int:
@@ -36,13 +36,13 @@ def roofline_data(report: Report) -> PlotData:
                      "attained_flops_per_s", "bound"), tuple(rows))
 
 
-@_styled
+@styled
 def roofline_figure(report: Report, *, title: str | None = None, size=None):
     """Log-log roofline of report.device: the compute roof (peak x dense efficiency), the memory and
     cache slopes, and each layer at (FLOPs per byte, FLOPs / predicted time)."""
     device = report.device
     data = roofline_data(report)
-    fig, (ax,) = _figure(size or (6.4, 4.6))
+    fig, (ax,) = new_figure(size or (6.4, 4.6))
     intensity = data.column("intensity")
     lo = min([x for x in intensity if x > 0] or [0.1]) / 3
     hi = max(intensity or [100]) * 3
@@ -63,7 +63,7 @@ def roofline_figure(report: Report, *, title: str | None = None, size=None):
         if not pts:
             continue
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=[26 if p[2] else 14 for p in pts],
-                   marker=MARKER[v.variant], color=COLOURS[v.variant], alpha=0.8, linewidths=0,
+                   marker=SCATTER_MARKERS[v.variant], color=COLOURS[v.variant], alpha=0.8, linewidths=0,
                    label=f"{v.label}: {v.time_s * 1e3:.3g} ms, {v.time_speedup:.2f}x", gid=v.variant)
     ax.set_xscale("log")
     ax.set_yscale("log")
