@@ -1,6 +1,6 @@
 """Measured time of a network's variants on this machine, as PyTorch modules (the time model's cross-check).
 
-`measure(arch, P, ...)` builds each variant with `hetcalc.torch_build`, times forward passes under
+`measure(arch, P, ...)` builds each variant with `hetcalc.measure.torch`, times forward passes under
 torch.inference_mode (warm-up, then rounds interleaved across the variants so that drift on a shared
 machine hits them all alike) and returns per-variant medians. With a device profile it puts hetcalc's
 predicted time beside each, with the error. torch is imported inside the functions only.
@@ -148,7 +148,7 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     keys = parse_variants(variants)
     parts = _parts(P)
     torch = require_torch("hetcalc measure")
-    from hetcalc.measure.torch_build import HETCONV_IMPLS, build
+    from hetcalc.measure.torch import HETCONV_IMPLS, build
 
     if hetconv_impl not in HETCONV_IMPLS:
         raise OptionError(f"HetConv realization must be one of {', '.join(HETCONV_IMPLS)}, got {hetconv_impl!r}")
