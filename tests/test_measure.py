@@ -146,12 +146,12 @@ def test_cli_split_with_p_not_dividing_n_names_the_layer(run, tmp_path):
 
 def test_pytorch_failure_is_one_line(run, tiny_spec, monkeypatch):
     pytest.importorskip("torch")
-    import hetcalc.measure.runs
+    import hetcalc.measure.bench
 
     def out_of_memory(*args):
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 bytes\ntrace...")
 
-    monkeypatch.setattr(hetcalc.measure.runs, "_time", out_of_memory)
+    monkeypatch.setattr(hetcalc.measure.bench, "time_calls", out_of_memory)
     result = run("measure", tiny_spec, "--rounds", "1", "--warmup", "0", "--batch", "7")
     assert result.exit_code == 1
     assert result.stderr.startswith("hetcalc: error: PyTorch could not run standard of tiny at batch 7: "

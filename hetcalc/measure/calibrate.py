@@ -16,12 +16,12 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from hetcalc.measure.bench import interleaved
 from hetcalc.timing.devices import Device, Value
 from hetcalc.timing.timemodel import MMAP_THRESHOLD
 from hetcalc.timing.traffic import conv_class
 
 ROUNDS = 5
-MIN_SAMPLE_S = 0.02
 CONV_ROUNDS = 11  # the convolution timings set the model's scale: more rounds than the rest
 
 # (batch, in channels, out channels, map size, kernel, groups): CIFAR- and ImageNet-sized layers
@@ -84,42 +84,6 @@ class ConvSample:
 
     def label(self) -> str:
         return f"B{self.batch} {self.cin}->{self.cout} {self.size}x{self.size} k{self.kernel} g{self.groups}"
-
-
-def _sample(fn: Callable[[], object]) -> Callable[[], float]:
-    """A timer for `fn`: seconds per call over a run of calls lasting about MIN_SAMPLE_S."""
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    reps = max(1, min(10_000, int(MIN_SAMPLE_S / once)))
-
-    def run() -> float:
-        start = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        return (time.perf_counter() - start) / reps
-
-    return run
-
-
-def interleaved(fns: list[Callable[[], object]], rounds: int = ROUNDS, statistic: str = "median") -> list[float]:
-    """Seconds per call of each function over interleaved rounds.
-
-    Each round times a run of calls lasting about MIN_SAMPLE_S, as `hetcalc measure` times forward passes,
-    so that a shared machine slows kernels here as it slows networks there. statistic: "median" of the
-    rounds (the default, like measure), or "fastest" (the quiet machine's time: other processes only ever
-    slow a round down).
-    """
-    for fn in fns:  # warm-up: first calls allocate and choose algorithms
-        fn()
-        fn()
-    timers = [_sample(fn) for fn in fns]
-    samples: list[list[float]] = [[] for _ in fns]
-    for _ in range(rounds):
-        for timer, out in zip(timers, samples):
-            out.append(timer())
-    pick = min if statistic == "fastest" else statistics.median
-    return [pick(s) for s in samples]
 
 
 def cache_size() -> int | None:
@@ -319,7 +283,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
              lambda: relu_module(act), lambda: act + act, lambda: gather_in.index_select(1, index),
              lambda: bn(small), lambda: relu_module(small), lambda: small + small,
              lambda: small.index_select(1, small_index), lambda: pool(small), lambda: pool(act)],
-            statistic=statistic)
+            ROUNDS, statistic)
         op_source = (f"measured: the op as a torch module or call on a 1x64x4x4 activation (4 KiB), {threads} "
                      f"threads, {statistic} of {ROUNDS} rounds")
         op_overhead = {op: Value(t, op_source) for op, t in (("bn", t_bn_small), ("act", t_relu_small),
