@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hetcalc.calibrate import CONV_SHAPES, ConvSample, _fit_convs, profile_yaml
+from hetcalc.measure.calibrate import CONV_SHAPES, ConvSample, profile_yaml
+from hetcalc.measure.calibrate.fit import fit_convs
 from hetcalc.devices import Device, Value, load_device_text
 
 
@@ -29,12 +30,12 @@ RATES = {"dense": 80e9, "pointwise": 40e9, "grouped": 60e9, "grouped_pointwise":
 
 def test_fit_recovers_the_parameters_that_made_the_timings():
     samples = synthetic(RATES, fixed=20e-6, gc=16, overhead=5e-6, memory_bw=1e15)
-    fit = _fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
-    assert fit["group_channels"] == 16
-    assert fit["half_work"] / fit["peak"] == pytest.approx(20e-6)
+    fit = fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
+    assert fit.group_channels == 16
+    assert fit.half_work / fit.peak == pytest.approx(20e-6)
     for c, r in RATES.items():
-        assert fit["rates"][c] == pytest.approx(r, rel=1e-6)
-    assert fit["median_error"] < 1e-6
+        assert fit.rates[c] == pytest.approx(r, rel=1e-6)
+    assert fit.median_error < 1e-6
 
 
 def test_fit_recovers_weight_passes_and_the_group_exponent():
@@ -42,19 +43,19 @@ def test_fit_recovers_weight_passes_and_the_group_exponent():
     kernels slow down with the square of their channel shortfall."""
     samples = synthetic(RATES, fixed=10e-6, gc=32, overhead=5e-6, memory_bw=10e9, passes=3.0, exponent=2.0,
                         cache=512 * 1024, cache_bw=50e9)
-    fit = _fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=10e9, cache_bw=50e9, cache=512 * 1024)
-    assert fit["weight_passes"] == pytest.approx(3.0, rel=0.02)  # read off the weight-bound shapes
-    assert (fit["group_channels"], fit["group_exponent"]) == (32, 2.0)
-    assert fit["median_error"] < 1e-6
+    fit = fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=10e9, cache_bw=50e9, cache=512 * 1024)
+    assert fit.weight_passes == pytest.approx(3.0, rel=0.02)  # read off the weight-bound shapes
+    assert (fit.group_channels, fit.group_exponent) == (32, 2.0)
+    assert fit.median_error < 1e-6
     weight_bound = [s for s in samples if s.size <= 2 and s.weight_bytes > 4e6]
     assert weight_bound  # the shapes that pin weight_passes are in the calibration set
 
 
 def test_fit_never_makes_grouped_faster_than_dense_when_it_can_avoid_it():
     samples = synthetic(RATES, fixed=10e-6, gc=32, overhead=5e-6, memory_bw=1e15)
-    fit = _fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
-    dense = max(fit["rates"]["dense"], fit["rates"]["pointwise"], 100e9)
-    assert fit["rates"]["grouped"] <= 1.05 * dense
+    fit = fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
+    dense = max(fit.rates["dense"], fit.rates["pointwise"], 100e9)
+    assert fit.rates["grouped"] <= 1.05 * dense
 
 
 def test_written_profile_reads_back():
@@ -78,7 +79,7 @@ def test_check_network_is_none_of_the_benchmark_networks():
     """network_factor is measured on calibrate's own network, so the benchmark never checks the model on
     the network it was scaled on."""
     import hetcalc
-    from hetcalc.calibrate import CHECK_NETWORK
+    from hetcalc.measure.calibrate import CHECK_NETWORK
     from hetcalc.spec import load_spec_text
 
     mine = load_spec_text(CHECK_NETWORK, "check")

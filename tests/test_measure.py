@@ -40,6 +40,33 @@ def test_missing_torch_is_one_line_exit_1(run, tiny_spec, monkeypatch):
         hetcalc.build_module("vgg16")
 
 
+def test_bench_warms_up_then_rotates_the_order_each_round():
+    """The timing harness behind measure and calibrate: each function warmed up in turn, then every round
+    times each once, starting one further along; samples stay with their function."""
+    from hetcalc.measure import bench
+
+    calls = []
+    b = bench.Interleaved([lambda i=i: calls.append(i) for i in range(3)])
+    b.warm_up(2)
+    assert calls == [0, 0, 1, 1, 2, 2] and all(1 <= n <= bench.MAX_CALLS for n in b.calls)
+    del calls[:]
+    b.run(3)
+    runs = [i for k, i in enumerate(calls) if k == 0 or calls[k - 1] != i]
+    assert runs == [0, 1, 2, 1, 2, 0, 2, 0, 1]
+    assert [len(s) for s in b.samples] == [3, 3, 3]
+    assert bench.calls_per_sample(bench.MIN_SAMPLE_S / 4) == 4 and bench.calls_per_sample(1.0) == 1
+
+
+def test_bench_statistic_is_the_median_or_the_fastest_round(monkeypatch):
+    from hetcalc.measure import bench
+
+    seconds = iter([3.0, 30.0, 10.0, 1.0, 2.0, 20.0])  # the second round times the second function first
+    monkeypatch.setattr(bench, "time_calls", lambda fn, calls: next(seconds))
+    assert bench.interleaved([lambda: None, lambda: None], 3) == [2.0, 20.0]
+    seconds = iter([3.0, 30.0, 10.0, 1.0, 2.0, 20.0])
+    assert bench.interleaved([lambda: None, lambda: None], 3, "fastest") == [1.0, 10.0]
+
+
 def test_measurement_structure_and_statistics():
     torch = pytest.importorskip("torch")
     from hetcalc.measure import measure
@@ -146,12 +173,12 @@ def test_cli_split_with_p_not_dividing_n_names_the_layer(run, tmp_path):
 
 def test_pytorch_failure_is_one_line(run, tiny_spec, monkeypatch):
     pytest.importorskip("torch")
-    import hetcalc.measure.runs
+    import hetcalc.measure.bench
 
     def out_of_memory(*args):
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 bytes\ntrace...")
 
-    monkeypatch.setattr(hetcalc.measure.runs, "_time", out_of_memory)
+    monkeypatch.setattr(hetcalc.measure.bench, "time_calls", out_of_memory)
     result = run("measure", tiny_spec, "--rounds", "1", "--warmup", "0", "--batch", "7")
     assert result.exit_code == 1
     assert result.stderr.startswith("hetcalc: error: PyTorch could not run standard of tiny at batch 7: "

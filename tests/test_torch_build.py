@@ -17,8 +17,8 @@ torch = pytest.importorskip("torch", reason="torch is not installed (pip install
 nn = torch.nn
 F = torch.nn.functional
 
-from hetcalc.torch_build import (HetConv2d, MaskedHetConv2d, ZeroPadShortcut, build,  # noqa: E402
-                                 parameter_count)
+from hetcalc.measure.torch import (HetConv2d, MaskedHetConv2d, ZeroPadShortcut, build,  # noqa: E402
+                                   parameter_count)
 
 VARIANTS = ("standard", "hetconv", "gwc_pwc", "dwc_pwc")
 

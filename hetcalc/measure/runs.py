@@ -1,6 +1,6 @@
 """Measured time of a network's variants on this machine, as PyTorch modules (the time model's cross-check).
 
-`measure(arch, P, ...)` builds each variant with `hetcalc.torch_build`, times forward passes under
+`measure(arch, P, ...)` builds each variant with `hetcalc.measure.torch`, times forward passes under
 torch.inference_mode (warm-up, then rounds interleaved across the variants so that drift on a shared
 machine hits them all alike) and returns per-variant medians. With a device profile it puts hetcalc's
 predicted time beside each, with the error. torch is imported inside the functions only.
@@ -8,22 +8,19 @@ predicted time beside each, with the error. torch is imported inside the functio
 
 from __future__ import annotations
 
-import gc
-import math
 import os
 import statistics
-import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Iterable
 
 from hetcalc.core.errors import HetcalcError, OptionError
 from hetcalc.core.optional import require_torch
 from hetcalc.analysis.report import analyze, parse_part, parse_variants
+from hetcalc.measure.bench import Interleaved
 
 DEFAULT_ROUNDS = 10
 DEFAULT_WARMUP = 2
-MIN_SAMPLE_S = 0.02  # a sample repeats a fast forward pass until it lasts this long: the timer's noise stays small
-MAX_PASSES = 10_000
 
 
 @dataclass(frozen=True)
@@ -148,11 +145,29 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     keys = parse_variants(variants)
     parts = _parts(P)
     torch = require_torch("hetcalc measure")
-    from hetcalc.measure.torch_build import HETCONV_IMPLS, build
+    from hetcalc.measure.torch import HETCONV_IMPLS
 
     if hetconv_impl not in HETCONV_IMPLS:
         raise OptionError(f"HetConv realization must be one of {', '.join(HETCONV_IMPLS)}, got {hetconv_impl!r}")
     reports = [_report(arch, part, G, keys, device, batch, hetconv_impl) for part in parts]
+    report = reports[0]
+    entries = _entries(reports, keys, parts)
+    _build_models(entries, report, parts[0], hetconv_impl, batch)
+    load = _load_average()
+    used_threads = _time_models(torch, entries, report, batch, threads=threads, rounds=rounds, warmup=warmup,
+                                seed=seed, progress=progress)
+    timings = _timings(entries, report)
+    chosen = tuple(t for t in timings if t.key != "standard" or "standard" in keys)
+    profile = getattr(report, "device", None)
+    return Measurement(architecture=report.architecture, title=report.title, input=report.input,
+                       batch=batch, threads=used_threads, rounds=rounds, warmup=warmup, hetconv_impl=hetconv_impl,
+                       torch_version=str(torch.__version__).split("+")[0], variants=chosen,
+                       device=getattr(profile, "name", None), device_title=getattr(profile, "title", None),
+                       cpus=os.cpu_count(), load_average=load, baseline=timings[0])
+
+
+def _entries(reports, keys: list[str], parts: list[Any]) -> list[_Entry]:
+    """What is timed: standard first, then each chosen variant (HetConv once per P)."""
     entries = [_Entry("standard", reports[0].standard)]
     for key in keys:
         if key == "hetconv":
@@ -160,53 +175,46 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
         elif key != "standard":
             entries.append(_Entry(key + (f":{reports[0].variant(key).G}" if key == "gwc_pwc" else ""),
                                   reports[0].variant(key)))
+    return entries
+
+
+def _build_models(entries: list[_Entry], report, first_part: Any, hetconv_impl: str, batch: int) -> None:
+    from hetcalc.measure.torch import build
+
     for entry in entries:
         v = entry.result
         try:
-            entry.model = build(reports[0].network, v.variant, P=v.P if v.variant == "hetconv" else parts[0],
+            entry.model = build(report.network, v.variant, P=v.P if v.variant == "hetconv" else first_part,
                                 G=v.G if v.variant == "gwc_pwc" else None, hetconv_impl=hetconv_impl)
         except (RuntimeError, MemoryError) as exc:
-            raise _torch_failure("build", v.label, reports[0].architecture, batch, exc) from None
+            raise _torch_failure("build", v.label, report.architecture, batch, exc) from None
 
+
+def _time_models(torch, entries: list[_Entry], report, batch: int, *, threads: int | None, rounds: int,
+                 warmup: int, seed: int, progress: Callable[[str], None] | None) -> int:
+    """Time every entry's model on one random batch in interleaved rounds; return the threads used."""
     previous_threads = torch.get_num_threads()
-    load = _load_average()
     torch.set_flush_denormal(True)  # denormal activations would time the FPU's slow path, not the model
-    enabled = gc.isenabled()
+    say = progress or (lambda text: None)
+    bench = None
     try:
         if threads is not None:
             torch.set_num_threads(threads)
         used_threads = torch.get_num_threads()
-        generator = torch.Generator().manual_seed(seed)
-        x = torch.randn(batch, *reports[0].input, generator=generator)
-        current = entries[0]
+        x = torch.randn(batch, *report.input, generator=torch.Generator().manual_seed(seed))
+        bench = Interleaved([partial(entry.model, x) for entry in entries])
         with torch.inference_mode():
-            for i, current in enumerate(entries):
-                if progress:
-                    progress(f"warm-up {current.result.label} ({i + 1}/{len(entries)})")
-                current.passes = _passes(current.model, x, warmup)
-            gc.collect()
-            gc.disable()
-            for r in range(rounds):
-                if progress:
-                    progress(f"round {r + 1}/{rounds}")
-                for k in range(len(entries)):  # a rotating order: no variant always runs first or last
-                    current = entries[(k + r) % len(entries)]
-                    current.samples.append(_time(current.model, x, current.passes))
+            bench.warm_up(warmup, lambda i: say(f"warm-up {entries[i].result.label} ({i + 1}/{len(entries)})"))
+            bench.run(rounds, lambda r: say(f"round {r + 1}/{rounds}"))
     except (RuntimeError, MemoryError) as exc:  # out of memory, mostly: one line, not a traceback
-        raise _torch_failure("run", current.result.label, reports[0].architecture, batch, exc) from None
+        failed = entries[bench.current if bench else 0]
+        raise _torch_failure("run", failed.result.label, report.architecture, batch, exc) from None
     finally:
-        if enabled:
-            gc.enable()
         torch.set_num_threads(previous_threads)
         torch.set_flush_denormal(False)  # PyTorch's default (it has no getter to restore from)
-    timings = _timings(entries, reports[0])
-    chosen = tuple(t for t in timings if t.key != "standard" or "standard" in keys)
-    profile = getattr(reports[0], "device", None)
-    return Measurement(architecture=reports[0].architecture, title=reports[0].title, input=reports[0].input,
-                       batch=batch, threads=used_threads, rounds=rounds, warmup=warmup, hetconv_impl=hetconv_impl,
-                       torch_version=str(torch.__version__).split("+")[0], variants=chosen,
-                       device=getattr(profile, "name", None), device_title=getattr(profile, "title", None),
-                       cpus=os.cpu_count(), load_average=load, baseline=timings[0])
+    for entry, passes, samples in zip(entries, bench.calls, bench.samples):
+        entry.passes, entry.samples = passes, samples
+    return used_threads
 
 
 def local_profile() -> str | None:
@@ -236,24 +244,6 @@ def _torch_failure(what: str, label: str, arch: str, batch: int, exc: BaseExcept
     """A PyTorch failure (out of memory, mostly) as one line."""
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return HetcalcError(f"PyTorch could not {what} {label} of {arch} at batch {batch}: {reason}")
-
-
-def _passes(model, x, warmup: int) -> int:
-    """Run the warm-up passes, and return how many passes make one sample last MIN_SAMPLE_S."""
-    elapsed = None
-    for _ in range(max(warmup, 1)):
-        start = time.perf_counter()
-        model(x)
-        elapsed = time.perf_counter() - start
-    return max(1, min(MAX_PASSES, math.ceil(MIN_SAMPLE_S / max(elapsed, 1e-9))))
-
-
-def _time(model, x, passes: int) -> float:
-    """Seconds per forward pass, over `passes` passes timed together."""
-    start = time.perf_counter()
-    for _ in range(passes):
-        model(x)
-    return (time.perf_counter() - start) / passes
 
 
 def _quartiles(samples: list[float]) -> tuple[float, float, float]:

@@ -1,0 +1,171 @@
+"""`hetcalc calibrate`: measure this machine and fit a device profile for the time model.
+
+numpy micro-benchmarks give the memory and cache bandwidth and a GEMM rate; with PyTorch installed the
+bandwidths, the per-kernel dispatch overhead and every convolution class are timed in torch itself
+(torch.nn.functional.conv2d on a few shapes per class), and the model's parameters are fitted to them.
+Every value records how it was obtained. Samples are medians of interleaved rounds: the machine may be
+shared. numpy and torch are imported inside the steps only.
+
+- `probe`: what the machine says about itself (cache size, CPU name);
+- `steps`: the measurements (numpy, then torch);
+- `fit`: the convolution fit and the efficiencies.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import time
+from dataclasses import replace
+from typing import Callable
+
+from hetcalc.measure.calibrate.fit import ConvFit, efficiencies, fit_convs, weight_passes
+from hetcalc.measure.calibrate.probe import CACHE_SOURCE, cache_size, cpu_name
+from hetcalc.measure.calibrate.steps import (CONV_ROUNDS, CONV_SHAPES, FRESH, LINEAR_SHAPES, ROUNDS, ConvSample,
+                                             DispatchFit, numpy_bandwidth, numpy_gemm, numpy_only_profile,
+                                             torch_conv_samples, torch_dispatch_and_bandwidth, torch_linear,
+                                             torch_page_fault, torch_threads)
+from hetcalc.timing.devices import Device, Value
+from hetcalc.timing.traffic import CONV_CLASSES
+
+__all__ = ["CHECK_NETWORK", "CHECK_RUNS", "CONV_ROUNDS", "CONV_SHAPES", "ROUNDS", "ConvFit", "ConvSample",
+           "cache_size", "calibrate", "cpu_name", "fit_convs", "network_check", "profile_yaml", "weight_passes"]
+
+
+def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | None = None,
+              name: str = "local", threads: int | None = None, statistic: str = "median") -> Device:
+    """Measure this machine; return a profile fitted to the measurements (not yet checked end to end)."""
+    say = progress or (lambda text: None)
+    started = time.perf_counter()
+    if use_torch is None:
+        use_torch = importlib.util.find_spec("torch") is not None
+    measured: dict = {"machine": cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    say("memory bandwidth (numpy copies)")
+    memory_bw, cache_bw = numpy_bandwidth(statistic)
+    say("GEMM rate (numpy float32 matmul)")
+    gemm = numpy_gemm(statistic)
+    cache = cache_size()
+    if not use_torch:
+        say("page faults of large fresh tensors (numpy)")
+        device = numpy_only_profile(name, memory_bw, cache_bw, gemm, cache, statistic)
+        return replace(device, measured={**measured, "torch": False, "seconds": _since(started)})
+
+    version, threads = torch_threads(threads)
+    measured.update(torch=version, threads=threads, statistic=statistic)
+    say("dispatch overhead and bandwidth (torch element-wise kernels)")
+    dispatch = torch_dispatch_and_bandwidth(statistic, threads)
+    say("page faults of large fresh tensors (torch)")
+    page_fault = torch_page_fault(statistic, threads)
+    say(f"convolutions: {len(CONV_SHAPES)} shapes over 5 kernel classes (torch conv2d)")
+    samples = torch_conv_samples(statistic)
+    say("linear layers (torch linear)")
+    linear = torch_linear(statistic)
+
+    overhead = dispatch.kernel_overhead.value
+    fit = fit_convs(samples, overhead, gemm, dispatch.memory_bandwidth.value, dispatch.cache_bandwidth.value, cache)
+    measured.update(seconds=_since(started), **_record(fit, samples, linear, gemm))
+    device = _fitted_profile(name, threads, dispatch, page_fault, fit, gemm, cache, measured,
+                             efficiencies(fit, samples, linear, overhead, threads, statistic))
+    return network_check(device, threads, say)
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 1)
+
+
+def _record(fit: ConvFit, samples: list[ConvSample], linear: list[float], gemm: float) -> dict:
+    """The timings behind the fit, kept in the profile's `measured` for reference."""
+    return {"conv_fit_median_error": round(fit.median_error, 3),
+            "convolutions": [{"shape": s.label(), "class": s.kclass, "seconds": float(f"{s.seconds:.4g}"),
+                              "fit_error": round(e, 3)} for s, e in zip(samples, fit.errors)],
+            "linear": [{"shape": f"B{b} {fin}->{fout}", "seconds": float(f"{t:.4g}")}
+                       for (b, fin, fout), t in zip(LINEAR_SHAPES, linear)],
+            "numpy_gemm_flops": float(f"{gemm:.4g}")}
+
+
+def _fitted_profile(name: str, threads: int, dispatch: DispatchFit, page_fault: Value, fit: ConvFit, gemm: float,
+                    cache: int | None, measured: dict, eff: dict[str, Value]) -> Device:
+    """The profile from the torch measurements and the fit."""
+    fitted_grid = "fitted: grid search over the grouped conv timings"
+    return Device(
+        name=name, title=f"{cpu_name()}, {threads} threads (calibrated)", kind="cpu", validated=False,
+        peak_flops={"fp32": Value(fit.peak, f"fitted: the highest of numpy float32 matmul 768x768 "
+                                            f"({gemm / 1e9:.1f} GFLOP/s) and the convolution classes' fitted "
+                                            f"rates, {threads} threads (an attained rate, not the hardware peak)")},
+        memory_bandwidth=dispatch.memory_bandwidth,
+        kernel_overhead=dispatch.kernel_overhead,
+        efficiency={c: eff[c] for c in CONV_CLASSES},
+        half_work=Value(fit.half_work, "fitted: the fixed time of a convolution beyond the dispatch overhead, "
+                                       "times the peak (least squares over the conv timings)"),
+        group_channels=Value(fit.group_channels, fitted_grid),
+        group_exponent=Value(fit.group_exponent, fitted_grid),
+        weight_passes=Value(fit.weight_passes, "measured: the median of (t - overhead) x memory bandwidth / weight "
+                                               "bytes over the conv timings their weights bound (large weights on "
+                                               "small maps; the library reorders them on every call)"),
+        gather_bandwidth=dispatch.gather_bandwidth,
+        page_fault=page_fault, fresh_bytes=FRESH, op_overhead=dispatch.op_overhead,
+        pool_bandwidth=dispatch.pool_bandwidth,
+        cache_bytes=Value(cache, CACHE_SOURCE) if cache else None,
+        cache_bandwidth=dispatch.cache_bandwidth if cache else None,
+        notes=("Parameters measured on this machine by `hetcalc calibrate` (micro-benchmarks of single kernels, "
+               "scaled by a check on one small network). Not validated end to end: benchmarks/time_model.py "
+               "compares whole networks against measurement."),
+        measured=measured)
+
+
+# calibrate's own check network: none of the benchmark's (VGG-16, ResNet-34/50/56), a little of each kind
+CHECK_NETWORK = """
+name: calibration-check
+title: calibrate's check network
+input: [3, 32, 32]
+defaults:
+  conv: {bias: false, bn: true, act: relu}
+layers:
+  - conv: 32
+  - conv: {out: 48, stride: 2}
+  - stage: {block: basic, out: 48, repeat: 2}
+  - maxpool: 2
+  - stage: {block: bottleneck, width: 32, out: 128, repeat: 2}
+  - conv: {out: 192, stride: 2}
+  - conv: {out: 256, kernel: 1}
+  - avgpool: global
+  - fc: 10
+"""
+CHECK_RUNS = [(1, "standard"), (1, "dwc_pwc"), (8, "standard"), (8, "dwc_pwc")]
+
+
+def network_check(device: Device, threads: int, say: Callable[[str], None]) -> Device:
+    """Time CHECK_NETWORK whole (standard and DWC+PWC, batch 1 and 8) against the fitted model, and set
+    `network_factor` to the median of measured over predicted: kernels in a network run slower than the
+    same kernels timed alone (their inputs and weights no longer in cache, module calls between them)."""
+    from hetcalc.measure.runs import measure
+    from hetcalc.network.spec import load_spec_text
+
+    say("whole-network check (calibrate's own small network, batch 1 and 8)")
+    started = time.perf_counter()
+    network = load_spec_text(CHECK_NETWORK, "calibrate check network")
+    ratios, runs = [], []
+    for batch in sorted({b for b, _ in CHECK_RUNS}):
+        keys = [key for b, key in CHECK_RUNS if b == batch]
+        m = measure(network, P=4, variants=",".join(keys), batch=batch, threads=threads, rounds=7, warmup=2,
+                    device=device)
+        for v in m.variants:
+            if v.key.split(":")[0] in keys:
+                ratios.append(v.median_s / v.predicted_s)
+                runs.append({"batch": batch, "variant": v.key, "measured_s": float(f"{v.median_s:.4g}"),
+                             "predicted_s": float(f"{v.predicted_s:.4g}")})
+    factor = min(max(statistics.median(ratios), 0.5), 3.0)
+    return replace(device, network_factor=Value(
+        factor, f"measured: calibrate's check network (not a benchmark network), {len(ratios)} runs, the median "
+                f"of measured / predicted time"),
+        measured={**device.measured, "network_check": runs,
+                  "seconds": round(device.measured.get("seconds", 0) + time.perf_counter() - started, 1)})
+
+
+def profile_yaml(device: Device) -> str:
+    """The profile as YAML text, with a comment saying how it was made."""
+    import yaml
+
+    head = ("# Device profile written by `hetcalc calibrate` (schema: docs/time-model.md).\n"
+            "# Every value says how it was obtained; re-run calibrate on a quiet machine for steadier numbers.\n")
+    return head + yaml.safe_dump(device.to_dict(), sort_keys=False, width=110, allow_unicode=True)

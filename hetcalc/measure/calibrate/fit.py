@@ -1,0 +1,127 @@
+"""The time model's convolution parameters fitted to calibrate's timings (docs/time-model.md).
+
+Model: t = overhead + max(flops / (peak * eff * g) + half_work / peak, memory), with
+g = min(1, channels per group / group_channels) ** group_exponent for grouped K x K kernels and
+memory = activation bytes / (cache or memory bandwidth) + weight_passes * weight bytes / memory bandwidth.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Iterator
+
+from hetcalc.measure.calibrate.steps import CONV_ROUNDS, LINEAR_SHAPES, ConvSample
+from hetcalc.timing.devices import Value
+
+GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+GROUP_EXPONENT_GRID = [0.75, 1.0, 1.5, 2.0]
+FIXED_GRID_S = [0.0, 5e-6, 10e-6, 20e-6, 30e-6, 50e-6, 80e-6, 120e-6, 160e-6, 200e-6, 250e-6, 300e-6,
+                400e-6]
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    group_channels: int
+    group_exponent: float
+    fixed: float  # seconds of a convolution beyond the dispatch overhead, whatever its FLOPs
+
+
+@dataclass(frozen=True)
+class ConvFit:
+    """The fitted parameters, each class's rate (FLOP/s) and each sample's relative error."""
+
+    group_channels: int
+    group_exponent: float
+    half_work: float
+    weight_passes: float
+    peak: float
+    rates: dict[str, float]
+    median_error: float
+    errors: list[float]
+
+
+def weight_passes(samples: list[ConvSample], overhead: float, peak: float, memory_bw: float) -> float:
+    """Passes over the weights from main memory, read off the convolutions their weights bound: weights at
+    least 4 times their activations, and FLOPs that would take under a quarter of the time at `peak`.
+    The median over them of (t - overhead) * bandwidth / weight bytes; 1 when there are none."""
+    bound = [s for s in samples if s.weight_bytes >= 4 * s.activation_bytes and s.flops / peak < 0.25 * s.seconds]
+    if not bound:
+        return 1.0
+    return max(1.0, statistics.median((s.seconds - overhead) * memory_bw / s.weight_bytes for s in bound))
+
+
+def grid() -> Iterator[GridPoint]:
+    for gc in GROUP_CHANNEL_GRID:
+        for exponent in GROUP_EXPONENT_GRID if gc > 2 else [1.0]:
+            for fixed in FIXED_GRID_S:
+                yield GridPoint(gc, exponent, fixed)
+
+
+def group_factor(point: GridPoint, s: ConvSample) -> float:
+    """g: a grouped K x K kernel's slowdown below group_channels channels per group (1 for other classes)."""
+    if s.kclass != "grouped":
+        return 1.0
+    return min(1.0, s.channels_per_group / point.group_channels) ** point.group_exponent
+
+
+def rates_at(point: GridPoint, samples: list[ConvSample], memory: list[float], overhead: float) -> dict[str, float]:
+    """Each class's rate at a grid point: the median of flops / g / (t - overhead - fixed) over its samples
+    that the memory term does not bound (robust to a disturbed sample), or over all of them if it bounds all."""
+    gs = [group_factor(point, s) for s in samples]
+    rates = {}
+    for c in sorted({s.kclass for s in samples}):
+        mine = [s.flops / g / max(s.seconds - overhead - point.fixed, s.seconds * 0.05)
+                for s, g, m in zip(samples, gs, memory) if s.kclass == c and m < 0.5 * (s.seconds - overhead)]
+        if not mine:  # every sample of the class is bound by memory: use them all
+            mine = [s.flops / g / max(s.seconds - overhead - point.fixed, s.seconds * 0.05)
+                    for s, g in zip(samples, gs) if s.kclass == c]
+        rates[c] = statistics.median(mine)
+    return rates
+
+
+def fit_convs(samples: list[ConvSample], overhead: float, peak: float, memory_bw: float,
+              cache_bw: float | None, cache: int | None) -> ConvFit:
+    """Fit half_work, weight_passes, group_channels, group_exponent and each class's rate.
+
+    weight_passes comes from the samples their weights bound (`weight_passes`); then at each grid point each
+    class's rate is `rates_at`, and the point with the smallest median relative error over all samples wins
+    (ties: the mean), preferring rates where no grouped class runs faster than the dense ones.
+    """
+    def act_bw(s):
+        return cache_bw if cache and cache_bw and s.activation_bytes <= cache else memory_bw
+
+    passes = weight_passes(samples, overhead, peak, memory_bw)
+    memory = [s.activation_bytes / act_bw(s) + passes * s.weight_bytes / memory_bw for s in samples]
+    best = None
+    for point in grid():
+        rates = rates_at(point, samples, memory, overhead)
+        errors = []
+        for s, m in zip(samples, memory):
+            compute = s.flops / group_factor(point, s) / rates[s.kclass] + point.fixed
+            errors.append(abs(overhead + max(compute, m) - s.seconds) / s.seconds)
+        score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean
+        ceiling = max(peak, *(r for c, r in rates.items() if c not in ("grouped", "grouped_pointwise")))
+        physical = all(r <= 1.05 * ceiling for r in rates.values())  # grouped no faster than dense
+        if best is None or (not physical, score) < (not best[-1], best[0]):
+            best = (score, point, rates, errors, physical)
+    score, point, rates, errors, _ = best
+    top = max(peak, *rates.values())
+    return ConvFit(group_channels=point.group_channels, group_exponent=point.group_exponent,
+                   half_work=point.fixed * top, weight_passes=passes, peak=top, rates=rates,
+                   median_error=score[0], errors=errors)
+
+
+def efficiencies(fit: ConvFit, samples: list[ConvSample], linear: list[float], overhead: float, threads: int,
+                 statistic: str) -> dict[str, Value]:
+    """Each convolution class's fitted rate over the peak, and the linear layers' best attained rate."""
+    eff = {}
+    for c, rate in fit.rates.items():
+        n = sum(s.kclass == c for s in samples)
+        eff[c] = Value(min(rate / fit.peak, 1.0),
+                       f"fitted: {n} torch conv2d timings of this class ({threads} threads, {statistic} of "
+                       f"{CONV_ROUNDS} rounds); median rate over the shapes")
+    # FC layers: attained rate of the largest, capped by the weight traffic the time model adds anyway
+    fc_rate = max(2 * b * fin * fout / max(t - overhead, 1e-9) for (b, fin, fout), t in zip(LINEAR_SHAPES, linear))
+    eff["linear"] = Value(min(fc_rate / fit.peak, 1.0), f"measured: best of {len(linear)} torch linear timings")
+    return eff

@@ -1,0 +1,84 @@
+"""`build(arch, variant, P, G)`: any hetcalc network as a PyTorch module, each variant as hetcalc counts it.
+
+It follows hetcalc's replacement rule (`report.is_replaced`: the first conv kept, `replace:` pins), so a user
+can train or time what they analyzed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from hetcalc.analysis.report import analyze, layer_part, parse_variants
+from hetcalc.core.errors import OptionError
+from hetcalc.counting.convention import Convention
+from hetcalc.network.graph import Conv
+from hetcalc.measure.torch.builders import BUILDERS, standard_module
+from hetcalc.measure.torch.modules import HETCONV_IMPLS, MaskedHetConv2d, hetconv_mask
+from hetcalc.measure.torch.walker import Walker, topology
+
+
+class BuiltNetwork(nn.Sequential):
+    """The module `build` returns: an nn.Sequential that remembers what it was built from."""
+
+    def __init__(self, modules: dict[str, nn.Module], *, architecture: str, variant: str, P: Any, G: Any,
+                 hetconv_impl: str, input_shape: tuple[int, int, int]) -> None:
+        super().__init__()
+        for name, module in modules.items():
+            self.add_module(name, module)
+        self.architecture, self.variant, self.P, self.G = architecture, variant, P, G
+        self.hetconv_impl, self.input_shape = hetconv_impl, input_shape
+
+    def extra_repr(self) -> str:
+        return f"architecture={self.architecture!r}, variant={self.variant!r}, P={self.P!r}, G={self.G!r}"
+
+
+def build(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, hetconv_impl: str = "split",
+          convention: Convention | None = None, se: int | None = None, **convention_options: Any) -> BuiltNetwork:
+    """`arch` (a built-in name, a YAML path, a spec dict or a Network) as a PyTorch module in eval mode.
+
+    `variant` is one of standard, hetconv, gwc_pwc, dwc_pwc (aliases as in `analyze`); P, G, `convention`
+    (or its fields as keywords: replace_first, pointwise_bias) and `se` mean what they mean to `analyze`,
+    whose checks they pass through. Weights are PyTorch's default initialization.
+    """
+    keys = parse_variants(variant)
+    if len(keys) != 1:
+        raise OptionError(f"build makes one variant at a time, got {variant!r}")
+    key = keys[0]
+    if hetconv_impl not in HETCONV_IMPLS:
+        raise OptionError(f"HetConv realization must be one of {', '.join(HETCONV_IMPLS)}, got {hetconv_impl!r}")
+    convention = convention or Convention(**convention_options)
+    report = analyze(arch, P=P, G=G, variants=key, convention=convention, se=se)
+    result = report.variant(key)
+    network = report.network
+    part = result.P if key == "hetconv" else result.G if key == "gwc_pwc" else None
+    options = {"hetconv_impl": hetconv_impl, "convention": convention}
+
+    def build_conv(index: int, conv: Conv) -> nn.Module:
+        row = result.layers[index]
+        if not row.replaced:
+            return standard_module(conv, None, options)
+        _, _, own = row.realization.partition("=")  # its own P (spec, --P-at) or the run's
+        p = int(own) if own.isdigit() else (None if part is None else layer_part(part, conv))
+        return BUILDERS[key](conv, p, options)
+
+    modules, _ = Walker(network, build_conv, se).sequence(topology(network), "", nested=False)
+    model = BuiltNetwork(modules, architecture=network.name, variant=key, P=result.P, G=result.G,
+                         hetconv_impl=hetconv_impl, input_shape=network.input)
+    return model.eval()
+
+
+def parameter_count(module: nn.Module) -> int:
+    """Learnable parameters: sum of numel(), except that a masked HetConv weight counts its nonzeros only
+    (HetConv's parameters, eqs. 2-4)."""
+    total = 0
+    for m in module.modules():
+        for name, p in m.named_parameters(recurse=False):
+            if isinstance(m, MaskedHetConv2d) and name == "weight":
+                mask = m.mask if not m.mask.is_meta else hetconv_mask(m.in_channels, m.out_channels,
+                                                                      m.kernel_size, m.part, "cpu")
+                total += int(mask.count_nonzero())
+            else:
+                total += p.numel()
+    return total
