@@ -43,7 +43,7 @@ MOVED = {
     "hetcalc.tables": "hetcalc.views.tables",
     "hetcalc.time_views": "hetcalc.views.time_views",
     "hetcalc.timemodel": "hetcalc.timing.timemodel",
-    "hetcalc.torch_build": "hetcalc.measure.torch_build",
+    "hetcalc.torch_build": "hetcalc.measure.torch",
     "hetcalc.torch_import": "hetcalc.network.importers.torch",
     "hetcalc.traffic": "hetcalc.timing.traffic",
     "hetcalc.yamlsource": "hetcalc.core.yamlio",

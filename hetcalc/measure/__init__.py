@@ -15,9 +15,9 @@ _LAZY = {"measure": "hetcalc.measure.runs", "Measurement": "hetcalc.measure.runs
 
 def build_module(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, hetconv_impl: str = "split",
                  **options: Any):
-    """`arch` built as a PyTorch module (eval mode) for one variant: see `hetcalc.measure.torch_build.build`."""
+    """`arch` built as a PyTorch module (eval mode) for one variant: see `hetcalc.measure.torch.build`."""
     require_torch("build_module")
-    from hetcalc.measure.torch_build import build
+    from hetcalc.measure.torch import build
 
     return build(arch, variant, P=P, G=G, hetconv_impl=hetconv_impl, **options)
 
