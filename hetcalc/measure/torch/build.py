@@ -10,11 +10,12 @@ from typing import Any
 
 from torch import nn
 
-from hetcalc.analysis.report import analyze, layer_part, parse_variants
+from hetcalc.analysis.api import analyze
+from hetcalc.analysis.options import parse_variants, split_part_options
 from hetcalc.core.errors import OptionError
 from hetcalc.counting.convention import Convention
 from hetcalc.network.graph import Conv
-from hetcalc.measure.torch.builders import BUILDERS, standard_module
+from hetcalc.measure.torch.builders import build_replaced, standard_module
 from hetcalc.measure.torch.modules import HETCONV_IMPLS, MaskedHetConv2d, hetconv_mask
 from hetcalc.measure.torch.walker import Walker, topology
 
@@ -48,20 +49,17 @@ def build(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, hetco
     key = keys[0]
     if hetconv_impl not in HETCONV_IMPLS:
         raise OptionError(f"HetConv realization must be one of {', '.join(HETCONV_IMPLS)}, got {hetconv_impl!r}")
+    parts, convention_options = split_part_options(convention_options)  # a registered type's own part (S=2)
     convention = convention or Convention(**convention_options)
-    report = analyze(arch, P=P, G=G, variants=key, convention=convention, se=se)
+    report = analyze(arch, P=P, G=G, variants=key, convention=convention, se=se, **parts)
     result = report.variant(key)
     network = report.network
-    part = result.P if key == "hetconv" else result.G if key == "gwc_pwc" else None
     options = {"hetconv_impl": hetconv_impl, "convention": convention}
 
     def build_conv(index: int, conv: Conv) -> nn.Module:
-        row = result.layers[index]
-        if not row.replaced:
+        if not result.layers[index].replaced:
             return standard_module(conv, None, options)
-        _, _, own = row.realization.partition("=")  # its own P (spec, --P-at) or the run's
-        p = int(own) if own.isdigit() else (None if part is None else layer_part(part, conv))
-        return BUILDERS[key](conv, p, options)
+        return build_replaced(key, conv, result.layers.part(index), options)  # the part it was counted with
 
     modules, _ = Walker(network, build_conv, se).sequence(topology(network), "", nested=False)
     model = BuiltNetwork(modules, architecture=network.name, variant=key, P=result.P, G=result.G,

@@ -1,28 +1,68 @@
-"""One builder per convolution type (`BUILDERS`, keyed as `CONV_TYPES`), and the modules of the fixed layers.
+"""Replaced convolutions as modules, built from their type's realization steps, and the fixed layers' modules.
 
-A builder turns one replaced convolution (with its BatchNorm and activation) into modules exactly as hetcalc
-counts that type: `builder(conv, part, options)`, where `part` is the layer's P or G (None where the type has
-none) and `options` holds `hetconv_impl` and the `convention`.
+A replaced convolution (with its BatchNorm and activation) is built exactly as hetcalc counts its type: from the
+type's steps (`steps_module`), or by the type's own entry in `BUILDERS` (HetConv, whose split gathers channels
+per group). `builder(conv, part, options)`: `part` is the layer's part (None where the type has none), `options`
+holds `hetconv_impl` and the `convention`.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 from torch import nn
 
-from hetcalc.core.errors import OptionError
+from hetcalc.convtypes import CONV_TYPES
+from hetcalc.convtypes.steps import ConvStep, MoveStep
+
+from hetcalc.core.errors import HetcalcError, OptionError
 from hetcalc.network.graph import Activation, BatchNorm, Conv, Linear, Pool
 from hetcalc.measure.torch.modules import HetConv2d, MaskedHetConv2d, activation, batch_norm, chain
 
 
+def conv2d(c: Conv) -> nn.Conv2d:
+    """One convolution step as PyTorch's Conv2d (as the spec writes it: grouped, dilated)."""
+    return nn.Conv2d(c.M, c.N, c.kernel, c.stride, c.padding, groups=c.groups, bias=c.bias,
+                     **({"dilation": c.dilation} if c.dilation != (1, 1) else {}))
+
+
+# Modules of the data-movement steps a type's realization may have (`MoveStep.op` -> factory(conv, part,
+# options)): a type whose steps include a movement PyTorch has no layer for registers one entry here.
+STEP_MODULES: dict[str, Callable[[Conv, int | None, dict], nn.Module]] = {}
+
+
+def steps_module(key: str, conv: Conv, part: int | None, options: dict) -> nn.Module:
+    """A replaced convolution built from its type's realization steps (hetcalc.convtypes.steps), the same steps
+    counting and traffic read: each convolution step a Conv2d with its BatchNorm and activation."""
+    ctype = CONV_TYPES[key]
+    impl = options["hetconv_impl"] if options["hetconv_impl"] in ctype.impls else ctype.impls[0]
+    steps = ctype.realize(conv, part, impl, options["convention"].pointwise_bias)
+    convs = [s for s in steps if isinstance(s, ConvStep)]
+    suffix = (lambda i: str(i + 1)) if len(convs) > 1 else (lambda i: "")
+    parts: list[tuple[str, nn.Module | None]] = []
+    for step in steps:
+        if isinstance(step, ConvStep):
+            c, i = step.conv, convs.index(step)
+            name = step.role if step.role != "conv" else "groupwise" if len(convs) > 1 and c.groups > 1 else "conv"
+            parts += [(name, conv2d(c)), (f"bn{suffix(i)}", batch_norm(c.N, c.bn)),
+                      (f"act{suffix(i)}", activation(c.act))]
+        elif isinstance(step, MoveStep) and step.op in STEP_MODULES:
+            parts.append((step.op, STEP_MODULES[step.op](conv, part, options)))
+        else:
+            raise HetcalcError(f"the torch builder has no module for the {step.op if isinstance(step, MoveStep) else step} "
+                               f"step of {ctype.label}: register one in hetcalc.measure.torch.STEP_MODULES or a "
+                               f"builder in BUILDERS")
+    return chain(parts)
+
+
 def standard_module(conv: Conv, part: int | None, options: dict) -> nn.Module:
     """Eq. 1: the convolution as the spec writes it (grouped too), then its BatchNorm and activation."""
-    return chain([("conv", nn.Conv2d(conv.M, conv.N, conv.kernel, conv.stride, conv.padding, groups=conv.groups,
-                                     bias=conv.bias)),
-                  ("bn", batch_norm(conv.N, conv.bn)), ("act", activation(conv.act))])
+    return chain([("conv", conv2d(conv)), ("bn", batch_norm(conv.N, conv.bn)), ("act", activation(conv.act))])
 
 
 def hetconv_module(conv: Conv, part: int, options: dict) -> nn.Module:
-    """Eqs. 2-4: one HetConv layer (split, masked or fused), then the host's BatchNorm and activation."""
+    """Eqs. 2-4: one HetConv layer (split, masked or fused), then the host's BatchNorm and activation. Its split
+    steps gather channels per group, which one module (HetConv2d) does; fused is built masked (dense compute)."""
     impl = options["hetconv_impl"]
     if impl == "split":
         if conv.N % part:
@@ -34,25 +74,14 @@ def hetconv_module(conv: Conv, part: int, options: dict) -> nn.Module:
     return chain([("conv", layer), ("bn", batch_norm(conv.N, conv.bn)), ("act", activation(conv.act))])
 
 
-def gwc_pwc_module(conv: Conv, part: int, options: dict) -> nn.Module:
-    """Eqs. 10-11: groupwise K x K M -> M (G groups, the stride) then pointwise M -> N, each followed by the
-    host's BatchNorm and activation and each with a bias when the host has one (as costs.py counts)."""
-    pointwise_bias = conv.bias and options["convention"].pointwise_bias
-    return chain([
-        ("groupwise", nn.Conv2d(conv.M, conv.M, conv.kernel, conv.stride, conv.padding, groups=part,
-                                bias=conv.bias)),
-        ("bn1", batch_norm(conv.M, conv.bn)), ("act1", activation(conv.act)),
-        ("pointwise", nn.Conv2d(conv.M, conv.N, 1, bias=pointwise_bias)),
-        ("bn2", batch_norm(conv.N, conv.bn)), ("act2", activation(conv.act))])
+# Types whose realization the generic `steps_module` cannot build; every other type is built from its steps.
+BUILDERS: dict[str, Callable[[Conv, int | None, dict], nn.Module]] = {"hetconv": hetconv_module}
 
 
-def dwc_pwc_module(conv: Conv, part: int | None, options: dict) -> nn.Module:
-    """Eqs. 6-7: depthwise then pointwise, GWC+PWC with G = M."""
-    return gwc_pwc_module(conv, conv.M, options)
-
-
-BUILDERS = {"standard": standard_module, "hetconv": hetconv_module, "gwc_pwc": gwc_pwc_module,
-            "dwc_pwc": dwc_pwc_module}
+def build_replaced(key: str, conv: Conv, part: int | None, options: dict) -> nn.Module:
+    """A replaced convolution of type `key`: its own builder if it has one, else built from its steps."""
+    builder = BUILDERS.get(key)
+    return builder(conv, part, options) if builder else steps_module(key, conv, part, options)
 
 
 # --------------------------------------------------------------------------- the fixed layers
