@@ -1,6 +1,6 @@
 """Named conventions that reproduce the FLOP counters people compare against (`--convention NAME`).
 
-Each preset is a `Convention` (MACs per FLOP and `--ops` terms, rules in counting.OP_RULES) plus what a
+Each preset is a `Convention` (MACs per FLOP and `--ops` terms, rules in counting/terms.py) plus what a
 spec cannot know: the tool and version it reproduces, the call whose figure it gives, and the ways of
 writing the PyTorch model that move that figure. Every rule was found by running the pinned tool on
 networks written as torchvision writes them (tests/test_peer_tools.py checks each one exactly).
