@@ -10,8 +10,7 @@ import json
 import pytest
 
 import hetcalc
-from hetcalc.counting import OP_RULES, TERMS
-from hetcalc.presets import PRESETS, get_preset, preset_convention
+from hetcalc.counting import OP_RULES, PRESETS, TERMS, get_preset, preset_convention
 
 RESNET50 = {"paper": 4_089_184_256, "fvcore": 4_111_512_576, "ptflops-pytorch": 4_132_436_968,
             "ptflops-aten": 4_089_185_256, "thop": 4_133_742_592, "torchinfo": 4_089_238_376,

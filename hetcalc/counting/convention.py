@@ -13,6 +13,8 @@ from hetcalc.network.graph import ACTIVATIONS  # not from .spec: that would load
 
 PARAM_STYLES = ("pytorch", "keras")
 HETCONV_ACCOUNTING = ("exact", "ratio")
+# name -> Preset: the slot counting/presets.py fills (hetcalc.counting imports it right after this module)
+PRESETS: dict = {}
 
 
 def _op_names(ops) -> tuple[str, ...]:
@@ -83,10 +85,8 @@ class Convention(Record):
             raise OptionError("ratio_1x1 (--ratio-1x1) needs ratio accounting for HetConv "
                               "(hetconv='ratio', --hetconv ratio)")
         if self.preset is not None:
-            from hetcalc.counting.presets import PRESETS, preset_names
-
             if self.preset not in PRESETS:
-                raise OptionError(f"unknown convention {self.preset!r} (known: {preset_names()})")
+                raise OptionError(f"unknown convention {self.preset!r} (known: {', '.join(PRESETS)})")
             named = PRESETS[self.preset]
             if (self.flops_per_mac, sorted(self.ops), self.params) != (named.flops_per_mac, sorted(named.ops),
                                                                       "pytorch"):
@@ -125,8 +125,6 @@ class Convention(Record):
                else "1 multiply-accumulate (MAC) = 2 FLOPs (a multiply and an add)")
         rules = []
         if self.preset is not None:
-            from hetcalc.counting.presets import PRESETS
-
             rules.append(PRESETS[self.preset].rule())
         rules.append(f"FLOPs: MACs of convolution and fully connected layers; {mac}.")
         for op in dict.fromkeys(self.ops):
