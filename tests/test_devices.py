@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
+import yaml
 
 import hetcalc
+from hetcalc.core.yamlio import load_yaml_document
 from hetcalc.devices import (DeviceError, builtin_device_names, config_dir, load_device_file, load_device_text,
                              resolve_device)
 from hetcalc.errors import OptionError
+from hetcalc.timing.devices import PROFILES, TOP_KEYS, VALUE, Device, Value, entry
 
 BAD = sorted((Path(__file__).parent / "bad_devices").glob("*.yaml"))
 REQUIRED = {"a100", "h100", "t4", "orin-nano", "rpi5", "x86-server"}
@@ -123,3 +127,56 @@ def test_csv_has_time_columns_only_with_a_device(run):
     summary = list(csv.DictReader(io.StringIO(run("vgg16", "--device", "t4", "--format", "csv",
                                                   "--summary-only").stdout)))
     assert float(summary[1]["time_speedup"]) == pytest.approx(report.variant("hetconv").time_speedup)
+
+
+def test_every_entry_is_declared_once_with_a_doc():
+    declared = [f for f in fields(Device) if "read" in f.metadata]
+    assert all(f.metadata["doc"] for f in declared)
+    assert TOP_KEYS == ("name", "title", "kind", "validated", "notes", "peak_flops", "memory_bandwidth",
+                        "kernel_overhead", "efficiency", "half_work", "group_channels", "group_exponent",
+                        "weight_passes", "gather_bandwidth", "page_fault", "fresh_bytes", "op_overhead",
+                        "pool_bandwidth", "network_factor", "cache", "measured")
+    with pytest.raises(DeviceError, match=r"unknown key 'zzz' in the device profile \(allowed: name, title, kind, "
+                                          r"validated, notes, peak_flops, .*, network_factor, cache, measured\)"):
+        load_device_text((PROFILES / "t4.yaml").read_text() + "zzz: 1\n", "p.yaml")
+
+
+def test_to_dict_writes_every_entry_and_reads_back():
+    """Every entry set, in the written order: the numbers first, then the optional mappings."""
+    text = (PROFILES / "t4.yaml").read_text() + "".join(
+        f"{key}: {{value: 2, source: s}}\n" for key in ("group_exponent", "weight_passes", "gather_bandwidth",
+                                                        "fresh_bytes", "pool_bandwidth", "network_factor")) + (
+        "page_fault: {value: 1e-6, source: s}\nop_overhead: {bn: {value: 1e-5, source: s}}\nmeasured: {seconds: 1}\n")
+    device = load_device_text(text, "p.yaml")
+    data = device.to_dict()
+    assert list(data) == ["name", "title", "kind", "validated", "notes", "peak_flops", "memory_bandwidth",
+                          "kernel_overhead", "efficiency", "half_work", "group_channels", "group_exponent",
+                          "weight_passes", "gather_bandwidth", "page_fault", "fresh_bytes", "pool_bandwidth",
+                          "network_factor", "op_overhead", "cache", "measured"]
+    assert data["cache"] == {"bytes": device.cache_bytes.to_dict(), "bandwidth": device.cache_bandwidth.to_dict()}
+    assert load_device_text(yaml.safe_dump(data, sort_keys=False), "p.yaml") == device
+
+
+def test_a_new_device_field_is_one_declaration():
+    """A field declared with `entry` (here on a test-local subclass) is read, bounded and written back."""
+
+    @dataclass(frozen=True)
+    class L2Device(Device):
+        l2_bytes: Value | None = entry(VALUE, "bytes of the L2 cache", optional=True, upper=1e9)
+
+    text = (PROFILES / "t4.yaml").read_text() + 'l2_bytes: {value: 4e6, source: "data sheet"}\n'
+    data, mark = load_yaml_document(text, "l2.yaml")
+    device = L2Device.from_profile(data, "l2.yaml", mark)
+    assert device.l2_bytes == Value(4e6, "data sheet")
+    written = device.to_dict()
+    assert written["l2_bytes"] == {"value": 4000000, "source": "data sheet"}
+    assert list(written)[-2:] == ["l2_bytes", "cache"]  # a number, before the optional mappings
+    assert L2Device.from_profile(yaml.safe_load(yaml.safe_dump(written)), "l2.yaml") == device
+    assert L2Device.from_profile(yaml.safe_load((PROFILES / "t4.yaml").read_text()), "t4.yaml").l2_bytes is None
+
+    data, mark = load_yaml_document(text.replace("4e6", "2e9"), "l2.yaml")
+    with pytest.raises(DeviceError, match=r"^l2\.yaml:\d+:\d+: l2_bytes\.value must be at most 1e\+09, got the "
+                                          r"float 2000000000\.0$"):
+        L2Device.from_profile(data, "l2.yaml", mark)
+    with pytest.raises(DeviceError, match="unknown key 'l2_bytes' in the device profile"):
+        load_device_text(text, "l2.yaml")  # Device itself has no such field

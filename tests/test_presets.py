@@ -10,8 +10,10 @@ import json
 import pytest
 
 import hetcalc
-from hetcalc.counting import OP_RULES, TERMS
-from hetcalc.presets import PRESETS, get_preset, preset_convention
+from hetcalc.analysis.reconcile import term_label
+from hetcalc.counting import (ALL_OPS, COUNTING_TERMS, KIND_OPS, OP_RULES, OPS, PRESETS, TERMS, Convention, Term,
+                              get_preset, preset_convention)
+from hetcalc.core.errors import OptionError
 
 RESNET50 = {"paper": 4_089_184_256, "fvcore": 4_111_512_576, "ptflops-pytorch": 4_132_436_968,
             "ptflops-aten": 4_089_185_256, "thop": 4_133_742_592, "torchinfo": 4_089_238_376,
@@ -70,6 +72,35 @@ def test_each_new_term_by_hand(op, count):
 
 def test_every_term_has_a_rule():
     assert set(TERMS) == set(OP_RULES)
+
+
+def test_the_term_names_come_from_the_rows():
+    assert TERMS == OPS + KIND_OPS == tuple(COUNTING_TERMS)
+    assert ALL_OPS == ("bias", "output", "bn", "act", "pool", "add", "se")  # the rows marked in_all, not a prefix
+    assert all(term.rule and term.label for term in COUNTING_TERMS.values())
+
+
+def test_a_new_term_is_one_row(monkeypatch):
+    """A term added as one row (here test-locally) is accepted, counted, stated and labelled like the others."""
+    row = Term("bias-params", False, "one operation per bias parameter, once per layer", "bias parameters",
+               lambda piece, with_output: piece.biases)
+    monkeypatch.setitem(COUNTING_TERMS, row.name, row)
+    convention = Convention(ops="bias-params, bn, BIAS-PARAMS")
+    assert convention.ops == ("bn", "bias-params", "bias-params")  # canonical order: the rows' order
+    assert convention.summary() == "MACs + bn + 2 bias-params"
+    assert "Plus one operation per bias parameter, once per layer, counted 2 times." in convention.rules()
+    base = hetcalc.analyze(TINY, variants="standard").standard.flops
+    biases = 8 + 10  # conv1's, the FC's
+    counted = hetcalc.analyze(TINY, variants="standard", convention=convention).standard
+    assert counted.flops == base + 2 * BN + 2 * biases
+    assert hetcalc.analyze(TINY, variants="standard", ops="bias-params").standard.flops == base + biases
+    assert Convention(ops="all").ops == ALL_OPS  # not in_all
+    assert term_label("bias-params") == "bias parameters"
+
+    monkeypatch.setitem(COUNTING_TERMS, row.name, Term(row.name, True, row.rule, row.label, row.count))
+    assert Convention(ops="all").ops == (*ALL_OPS, "bias-params")
+    with pytest.raises(OptionError, match=r"known: bias, output, .*, avg-div, bias-params, act:KIND"):
+        Convention(ops="bias-param")
 
 
 def test_global_and_fixed_average_pools_differ():

@@ -7,9 +7,9 @@ import json
 import pytest
 
 import hetcalc
-from hetcalc.presets import PRESETS
-from hetcalc.reconcile import reconcile
-from hetcalc.reconcile_views import RECONCILE_FIELDS, reconcile_grid
+from hetcalc.counting import PRESETS
+from hetcalc.analysis.reconcile import reconcile
+from hetcalc.views.reconcile_views import RECONCILE_FIELDS, reconcile_grid
 
 VARIANTS = ("standard", "hetconv", "gwc_pwc", "dwc_pwc")
 

@@ -13,34 +13,20 @@ from typing import Any
 from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import HetcalcError, OptionError
 from hetcalc.counting.presets import PRESETS, Preset
+from hetcalc.counting.terms import COUNTING_TERMS
 from hetcalc.analysis.report import VARIANTS, analyze, parse_variants
 
-TERM_LABELS = {
-    "macs": "conv + FC MACs",
-    "bias": "bias adds",
-    "output": "conv output adds",
-    "bn": "BatchNorm scale, shift",
-    "bn-norm": "BatchNorm normalize",
-    "bn-params": "BatchNorm parameters",
-    "act": "activations",
-    "pool": "pool window reads",
-    "pool-in": "pool inputs",
-    "gap-in": "global avg-pool inputs",
-    "avg-div": "avg-pool divisions",
-    "add": "residual additions",
-    "se": "SE squeeze, scale",
-}
+MACS_LABEL = "conv + FC MACs"  # the term every figure starts with; the others are counting terms
 
 
 def term_label(term: str) -> str:
-    if term.startswith("act:"):
-        return f"{term[4:]} activations"
-    return TERM_LABELS[term]
+    """A term's row label: "macs" or an --ops name (its label in counting/terms.py)."""
+    return MACS_LABEL if term == "macs" else COUNTING_TERMS[term].label
 
 
 @dataclass(frozen=True)
 class Term:
-    """One term of a tool's figure: `count` (its rule in counting.OP_RULES) counted `times` times."""
+    """One term of a tool's figure: `count` (its rule in counting/terms.py) counted `times` times."""
 
     term: str  # "macs" or an --ops name
     count: int

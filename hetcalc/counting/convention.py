@@ -6,67 +6,50 @@ from dataclasses import asdict
 
 from hetcalc.convtypes.costs import Piece
 from hetcalc.core.errors import OptionError
-from hetcalc.network.graph import ACTIVATIONS  # not from .spec: that would load the spec machinery at start-up
 from hetcalc.core.records import Record, record
+from hetcalc.counting.terms import COUNTING_TERMS
+from hetcalc.counting.terms import ALL_OPS, KIND_OPS, OP_RULES, OPS, TERMS  # noqa: F401  (re-exported)
+from hetcalc.network.graph import ACTIVATIONS  # not from .spec: that would load the spec machinery at start-up
 
-OPS = ("bias", "output", "bn", "act", "pool", "add", "se", "bn-norm", "bn-params", "pool-in", "gap-in", "avg-div")
-# `--ops all`: each operation once. The later terms are other tools' ways of counting the same BatchNorm and
-# pooling work (see hetcalc/presets.py): alternatives to `bn` and `pool`, not additions to them.
-ALL_OPS = OPS[:7]
-# `act:KIND`: the activation elements of one kind only (ptflops counts ReLU twice, ReLU6 once, sigmoid never)
-KIND_OPS = tuple(f"act:{kind}" for kind in ACTIVATIONS)
-TERMS = OPS + KIND_OPS  # every name `ops` accepts, in canonical order
 PARAM_STYLES = ("pytorch", "keras")
 HETCONV_ACCOUNTING = ("exact", "ratio")
-OP_RULES = {
-    "bias": "one add per output element of a convolution or FC layer that has a bias",
-    "output": "one add per convolution output element, bias or not (Li et al.'s CIFAR accounting; "
-              "with bias, a convolution's bias adds are these same adds, counted once)",
-    "bn": "two operations (scale, shift) per BatchNorm output element",
-    "act": "one operation per activation output element",
-    "pool": "one operation per pooling window element read (kernel area x output elements)",
-    "add": "one add per element of each residual addition (one operation per element of each "
-           "element-wise multiplication)",
-    "se": "one operation per element for a Squeeze-and-Excitation block's squeeze and one for its scaling",
-    "bn-norm": "two operations (subtract the mean, divide by the deviation) per BatchNorm output element, "
-               "on top of bn's scale and shift (thop)",
-    "bn-params": "one operation per BatchNorm parameter (scale and shift: 2 per channel), once per layer "
-                 "(torchinfo's mult-adds)",
-    "pool-in": "one operation per input element of every pooling layer, max and average (ptflops)",
-    "gap-in": "one add per input element of a global average pool (fvcore, thop)",
-    "avg-div": "one division per output element of an average pool (thop)",
-    **{f"act:{kind}": f"one operation per output element of a {kind} activation" for kind in ACTIVATIONS},
-}
+# name -> Preset: the slot counting/presets.py fills (hetcalc.counting imports it right after this module)
+PRESETS: dict = {}
 
 
 def _op_names(ops) -> tuple[str, ...]:
-    """Operation names from a tuple or list of names, or one string ('bn' or 'bn,act'); 'all' is ALL_OPS.
-
-    Every name must be known: a misspelt one is refused, never dropped.
+    """Operation names from a tuple or list of names, or one string ('bn' or 'bn,act'); 'all' is every term
+    marked `in_all`. Every name must be in COUNTING_TERMS: a misspelt one is refused, never dropped.
     """
     if isinstance(ops, str):
         ops = ops.split(",")
     try:
         items = list(ops)
     except TypeError:
-        raise OptionError(f"ops must be a list of operation names ({', '.join(OPS)}), got {ops!r}") from None
+        raise OptionError(f"ops must be a list of operation names ({_known()}), got {ops!r}") from None
     names, every = [], False
     for op in items:
         if not isinstance(op, str):
-            raise OptionError(f"ops must be operation names ({', '.join(OPS)}), got {op!r}")
+            raise OptionError(f"ops must be operation names ({_known()}), got {op!r}")
         name = op.strip().lower()
         if not name:
             continue
         if name == "all":
             every = True
-        elif name not in TERMS:
-            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {', '.join(OPS)}, "
+        elif name not in COUNTING_TERMS:
+            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {_known()}, "
                               f"act:KIND with KIND one of {', '.join(ACTIVATIONS)}; all)")
         else:
             names.append(name)
-    if every:  # 'all' counts each of ALL_OPS once, whatever else is listed beside it
-        names = [*ALL_OPS, *(n for n in names if n not in ALL_OPS)]
+    if every:  # 'all' counts each of its terms once, whatever else is listed beside it
+        every_op = [name for name, term in COUNTING_TERMS.items() if term.in_all]
+        names = [*every_op, *(n for n in names if n not in every_op)]
     return tuple(names)
+
+
+def _known() -> str:
+    """The term names an error lists (the act:KIND terms are named once, as a pattern)."""
+    return ", ".join(name for name in COUNTING_TERMS if not name.startswith("act:"))
 
 
 @record
@@ -74,13 +57,13 @@ class Convention(Record):
     """What counts as a FLOP and as a parameter. The default is the paper's: MACs of conv and FC layers."""
 
     flops_per_mac: int = 1
-    ops: tuple[str, ...] = ()  # extra operations counted on top of the MACs, from OPS
+    ops: tuple[str, ...] = ()  # extra terms counted on top of the MACs (counting/terms.py)
     replace_first: bool = False
     params: str = "pytorch"  # "pytorch": BatchNorm scale+shift; "keras": also its moving mean and variance
     hetconv: str = "exact"  # "exact": eqs. 2-4 as built; "ratio": standard count x eq. 5
     ratio_1x1: bool = False  # with hetconv="ratio": 1x1 convolutions take the network's K x K ratio too
     pointwise_bias: bool = True  # GWC/DWC+PWC: the pointwise conv has a bias when the network's convs do
-    preset: str | None = None  # the named preset (hetcalc/presets.py) these rules reproduce, if any
+    preset: str | None = None  # the named preset (counting/presets.py) these rules reproduce, if any
 
     def __post_init__(self) -> None:
         for name in ("replace_first", "ratio_1x1", "pointwise_bias"):
@@ -102,17 +85,15 @@ class Convention(Record):
             raise OptionError("ratio_1x1 (--ratio-1x1) needs ratio accounting for HetConv "
                               "(hetconv='ratio', --hetconv ratio)")
         if self.preset is not None:
-            from hetcalc.counting.presets import PRESETS, preset_names
-
             if self.preset not in PRESETS:
-                raise OptionError(f"unknown convention {self.preset!r} (known: {preset_names()})")
+                raise OptionError(f"unknown convention {self.preset!r} (known: {', '.join(PRESETS)})")
             named = PRESETS[self.preset]
             if (self.flops_per_mac, sorted(self.ops), self.params) != (named.flops_per_mac, sorted(named.ops),
                                                                       "pytorch"):
                 raise OptionError(f"preset={self.preset!r} names rules these are not (flops_per_mac, ops, params): "
                                   f"use hetcalc.presets.preset_convention({self.preset!r})")
         # canonical order; a term listed n times counts n times (ptflops counts some modules twice)
-        object.__setattr__(self, "ops", tuple(op for op in TERMS for _ in range(self.ops.count(op))))
+        object.__setattr__(self, "ops", tuple(op for op in COUNTING_TERMS for _ in range(self.ops.count(op))))
 
     def flops(self, piece: Piece) -> int:
         """FLOPs of one piece under this convention."""
@@ -130,15 +111,8 @@ class Convention(Record):
 
     @staticmethod
     def op_count(op: str, piece: Piece, with_output: bool = False) -> int:
-        """The raw count of one `--ops` term in a piece (OP_RULES states each)."""
-        if op.startswith("act:"):
-            return piece.act_elements if piece.act_kind == op[4:] else 0
-        if op == "bias":  # with "output" a convolution's bias add is already its per-output add
-            return 0 if with_output and piece.conv_outputs else piece.bias_adds
-        return {"output": piece.conv_outputs, "bn": 2 * piece.bn_elements, "act": piece.act_elements,
-                "pool": piece.pool_ops, "add": piece.add_ops, "se": piece.se_ops,
-                "bn-norm": 2 * piece.bn_elements, "bn-params": 2 * piece.bn_channels,
-                "pool-in": piece.pool_inputs, "gap-in": piece.gap_inputs, "avg-div": piece.avg_outputs}[op]
+        """The raw count of one `--ops` term in a piece (its row in counting/terms.py)."""
+        return COUNTING_TERMS[op].count(piece, with_output)
 
     def param_count(self, piece: Piece) -> int:
         """Parameters of one piece: weights, biases and BatchNorm's 2 (PyTorch) or 4 (Keras) per channel."""
@@ -151,13 +125,11 @@ class Convention(Record):
                else "1 multiply-accumulate (MAC) = 2 FLOPs (a multiply and an add)")
         rules = []
         if self.preset is not None:
-            from hetcalc.counting.presets import PRESETS
-
             rules.append(PRESETS[self.preset].rule())
         rules.append(f"FLOPs: MACs of convolution and fully connected layers; {mac}.")
         for op in dict.fromkeys(self.ops):
             times = self.ops.count(op)
-            rules.append(f"Plus {OP_RULES[op]}" + (f", counted {times} times." if times > 1 else "."))
+            rules.append(f"Plus {COUNTING_TERMS[op].rule}" + (f", counted {times} times." if times > 1 else "."))
         if self.params == "pytorch":
             rules.append("Parameters: every learnable weight, bias and BatchNorm scale and shift "
                          "(PyTorch's sum of numel()).")

@@ -1,6 +1,6 @@
 """Named conventions that reproduce the FLOP counters people compare against (`--convention NAME`).
 
-Each preset is a `Convention` (MACs per FLOP and `--ops` terms, rules in counting.OP_RULES) plus what a
+Each preset is a `Convention` (MACs per FLOP and `--ops` terms, rules in counting/terms.py) plus what a
 spec cannot know: the tool and version it reproduces, the call whose figure it gives, and the ways of
 writing the PyTorch model that move that figure. Every rule was found by running the pinned tool on
 networks written as torchvision writes them (tests/test_peer_tools.py checks each one exactly).
@@ -8,12 +8,15 @@ networks written as torchvision writes them (tests/test_peer_tools.py checks eac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from hetcalc.core.errors import OptionError
+from hetcalc.core.records import Record, record
+from hetcalc.counting.convention import PRESETS, Convention
 
-@dataclass(frozen=True)
-class Preset:
+
+@record
+class Preset(Record):
     """One tool's counting rule as a hetcalc convention."""
 
     name: str
@@ -26,10 +29,8 @@ class Preset:
     params: bool  # whether the tool reports a parameter count (PyTorch's sum of numel() for every tool)
     writing: tuple[str, ...] = ()  # model-writing details that move the tool's figure
 
-    def convention(self, **options: Any):
+    def convention(self, **options: Any) -> Convention:
         """The Convention of this preset; `options` may set the replacement rules (replace_first, ...)."""
-        from hetcalc.counting.convention import Convention
-
         for key in ("flops_per_mac", "ops", "params"):
             if key in options:
                 raise _conflict(self.name, key)
@@ -48,15 +49,14 @@ class Preset:
                 "writing": list(self.writing)}
 
 
-def _conflict(name: str, key: str):
-    from hetcalc.core.errors import OptionError
-
+def _conflict(name: str, key: str) -> OptionError:
     flag = {"flops_per_mac": "--flops-per-mac", "ops": "--ops", "params": "--params"}[key]
     return OptionError(f"convention '{name}' sets the counting rules: drop {flag} ({key}=) or drop the "
                        "convention")
 
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (
+# registered into the slot convention.py validates `Convention(preset=...)` against
+PRESETS.update({p.name: p for p in (
     Preset("paper", "the HetConv paper (Singh et al., CVPR 2019)", "eq. 1", "FLOPs = MACs",
            "multiply-accumulates of convolution and fully connected layers, nothing else", 1, (), True),
     Preset("fvcore", "fvcore 0.1.5 (0.1.5.post20221221)", "FlopCountAnalysis(model, x).total()", "flops",
@@ -108,7 +108,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            "2 per MAC of aten.convolution, aten.mm, aten.addmm and aten.bmm (biases not counted); nothing "
            "else; no parameter count", 2, (), False,
            ("counted at the aten level: modules, F.* calls and tensor operations count the same",)),
-)}
+)})
 
 
 def preset_names() -> str:
@@ -117,8 +117,6 @@ def preset_names() -> str:
 
 def get_preset(name: Any) -> Preset:
     """The preset called `name`, or a one-line error naming the known ones."""
-    from hetcalc.core.errors import OptionError
-
     key = name.strip().lower() if isinstance(name, str) else name
     if not isinstance(key, str) or key not in PRESETS:
         shown = repr(name) if isinstance(name, str) else f"{name!r} (a {type(name).__name__})"
@@ -126,6 +124,6 @@ def get_preset(name: Any) -> Preset:
     return PRESETS[key]
 
 
-def preset_convention(name: Any, **options: Any):
+def preset_convention(name: Any, **options: Any) -> Convention:
     """`Convention` of the preset `name`, with optional replacement rules (replace_first, hetconv, ...)."""
     return get_preset(name).convention(**options)

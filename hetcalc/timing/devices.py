@@ -3,6 +3,10 @@
 A profile is a YAML file (schema in docs/time-model.md). Built-ins ship in hetcalc/profiles/; `hetcalc
 calibrate` writes one for this machine to the user's config folder ($XDG_CONFIG_HOME/hetcalc/devices/).
 Errors are one line with file:line:column and the bad value, like spec errors.
+
+The schema is the Device dataclass: each field a profile writes is declared once, with `entry()` (how it is
+read, its upper bound, whether a profile may leave it out, what it means). The profile's keys (TOP_KEYS),
+its reading (`Device.from_profile`) and its writing (`Device.to_dict`) follow the fields.
 """
 
 from __future__ import annotations
@@ -10,25 +14,25 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass, field, fields
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-from hetcalc.core.paths import PROFILES_DIR
 from hetcalc.core.errors import OptionError, SpecError
 from hetcalc.core.located import At, at_key, at_self, check_keys, got, suggest
-from hetcalc.timing.traffic import CONV_CLASSES, DTYPE_BYTES
+from hetcalc.core.paths import PROFILES_DIR
 from hetcalc.core.yamlio import load_yaml_document, read_spec_file
+from hetcalc.timing.traffic import CONV_CLASSES, DTYPE_BYTES
 
 PROFILES = PROFILES_DIR
 KINDS = ("cpu", "gpu")
-TOP_KEYS = ("name", "title", "kind", "validated", "notes", "peak_flops", "memory_bandwidth", "kernel_overhead",
-            "efficiency", "half_work", "group_channels", "group_exponent", "weight_passes", "gather_bandwidth",
-            "page_fault", "fresh_bytes", "op_overhead", "pool_bandwidth", "network_factor", "cache", "measured")
 OPS = ("conv", "linear", "bn", "act", "pool", "add", "gather", "pad")  # Kernel.op values
 VALUE_KEYS = ("value", "source")
-CACHE_KEYS = ("bytes", "bandwidth")
 EFFICIENCY_CLASSES = CONV_CLASSES
+# how an entry is read: a text, one of `keys`, true/false, a sourced number, a mapping of sourced numbers
+# keyed by `keys`, or a free-form mapping
+TEXT, CHOICE, FLAG, VALUE, TABLE, RECORD = "text", "choice", "flag", "value", "table", "record"
 
 
 class DeviceError(SpecError):
@@ -49,33 +53,80 @@ class Value:
         return {"value": float(f"{value:.4g}"), "source": self.source}
 
 
+def entry(read: str, doc: str, *, optional: bool = False, upper: float | None = None, keys: tuple[str, ...] = (),
+          every: str | None = None, key: str | None = None, blank: bool = False, fallback: str | None = None,
+          **options: Any) -> Any:
+    """A Device field that profiles write, read as `read` (TEXT, CHOICE, ...); `doc` says what it means.
+
+    optional: a profile may leave it out (an optional VALUE is then None); upper: the largest number allowed;
+    keys: a CHOICE's choices or the keys a TABLE may hold; every: a TABLE needs all its keys (their noun, for
+    the message); key: its place if not the field's name ("cache.bytes": `bytes` inside `cache`); blank: a
+    TEXT may be empty; fallback: a TEXT left out takes that entry's text. `options` go to dataclasses.field.
+    """
+    if optional and read == VALUE:
+        options.setdefault("default", None)
+    return field(metadata={"read": read, "doc": doc, "optional": optional, "upper": upper, "keys": keys,
+                           "every": every, "key": key, "blank": blank, "fallback": fallback}, **options)
+
+
 @dataclass(frozen=True)
 class Device:
-    """A device profile (docs/time-model.md)."""
+    """A device profile (docs/time-model.md). Each field a profile writes is declared here, once, with `entry`."""
 
-    name: str
-    title: str
-    kind: str  # cpu | gpu
-    validated: bool  # measured on this machine by `hetcalc calibrate` and checked by the benchmark
-    peak_flops: dict[str, Value]  # dtype -> FLOP/s (1 MAC = 2 FLOPs)
-    memory_bandwidth: Value  # bytes/s from main memory
-    kernel_overhead: Value  # seconds per executed kernel (launch or dispatch)
-    efficiency: dict[str, Value]  # kernel class -> fraction of peak FLOP/s attained on large work
-    half_work: Value | None = None  # FLOPs at which a convolution attains half its class's efficiency
-    group_channels: Value | None = None  # channels per group below which grouped convs slow down in proportion
-    group_exponent: Value | None = None  # how steeply they slow down: (channels / group_channels) ** this (1)
-    weight_passes: Value | None = None  # a convolution's weights are read this many times from main memory
-    page_fault: Value | None = None  # seconds per 4 KiB page of a freshly mapped tensor (first touch)
-    fresh_bytes: Value | None = None  # tensors larger than this are freshly mapped on every call (32 MiB)
-    op_overhead: dict[str, Value] = field(default_factory=dict)  # op -> seconds per call, for kernel_overhead
-    pool_bandwidth: Value | None = None  # bytes/s of a pooling kernel (CPU pooling is slow per byte)
-    network_factor: Value | None = None  # a whole network's time over the sum of its kernels' (1 if absent)
-    cache_bytes: Value | None = None  # an activation working set up to this size is served at cache_bandwidth
-    cache_bandwidth: Value | None = None
-    gather_bandwidth: Value | None = None  # bytes/s of a channel gather (index_select); memory_bandwidth if None
-    notes: str = ""
-    source: str = ""  # the file it came from
-    measured: dict = field(default_factory=dict, compare=False)  # calibration data kept for reference
+    name: str = entry(TEXT, "what --device finds it by")
+    title: str = entry(TEXT, "what reports call it (the name if absent)", optional=True, fallback="name")
+    kind: str = entry(CHOICE, "cpu | gpu", keys=KINDS)
+    validated: bool = entry(FLAG, "measured on this machine by `hetcalc calibrate` and checked by the benchmark")
+    # keyword-only: a field with a default may then sit among the required ones, where profiles write it
+    notes: str = entry(TEXT, "free text", optional=True, blank=True, default="", kw_only=True)
+    peak_flops: dict[str, Value] = entry(TABLE, "dtype -> FLOP/s (1 MAC = 2 FLOPs)", keys=tuple(DTYPE_BYTES))
+    memory_bandwidth: Value = entry(VALUE, "bytes/s from main memory")
+    kernel_overhead: Value = entry(VALUE, "seconds per executed kernel (launch or dispatch)", upper=1.0)
+    efficiency: dict[str, Value] = entry(TABLE, "kernel class -> fraction of peak FLOP/s attained on large work",
+                                         keys=EFFICIENCY_CLASSES, every="kernel class", upper=1.0)
+    half_work: Value | None = entry(VALUE, "FLOPs at which a convolution attains half its class's efficiency",
+                                    optional=True)
+    group_channels: Value | None = entry(VALUE, "channels per group below which grouped convs slow down in "
+                                                "proportion", optional=True)
+    group_exponent: Value | None = entry(VALUE, "how steeply they slow down: (channels / group_channels) ** this "
+                                                "(1 if absent)", optional=True, upper=8.0)
+    weight_passes: Value | None = entry(VALUE, "a convolution's weights are read this many times from main memory",
+                                        optional=True, upper=64.0)
+    gather_bandwidth: Value | None = entry(VALUE, "bytes/s of a channel gather (index_select); memory_bandwidth "
+                                                  "if absent", optional=True)
+    page_fault: Value | None = entry(VALUE, "seconds per 4 KiB page of a freshly mapped tensor (first touch)",
+                                     optional=True, upper=1e-3)
+    fresh_bytes: Value | None = entry(VALUE, "tensors larger than this are freshly mapped on every call (32 MiB)",
+                                      optional=True)
+    op_overhead: dict[str, Value] = entry(TABLE, "op -> seconds per call, for kernel_overhead", keys=OPS,
+                                          upper=1.0, optional=True, default_factory=dict)
+    pool_bandwidth: Value | None = entry(VALUE, "bytes/s of a pooling kernel (CPU pooling is slow per byte)",
+                                         optional=True)
+    network_factor: Value | None = entry(VALUE, "a whole network's time over the sum of its kernels' (1 if "
+                                                "absent)", optional=True, upper=100.0)
+    cache_bytes: Value | None = entry(VALUE, "an activation working set up to this size is served at "
+                                             "cache_bandwidth", optional=True, key="cache.bytes")
+    cache_bandwidth: Value | None = entry(VALUE, "bytes/s of that cache", optional=True, key="cache.bandwidth")
+    measured: dict = entry(RECORD, "calibration data kept for reference", optional=True, default_factory=dict,
+                           compare=False)
+    source: str = ""  # the file it came from (not an entry)
+
+    @classmethod
+    def from_profile(cls, data: Any, source: str, root_mark=None) -> Device:
+        """A validated device from parsed profile data (a YAML mapping with its marks, or a plain dict)."""
+        at = at_self(data, At(source, *(root_mark or (None, None))))
+        if not isinstance(data, dict):
+            raise _fail(at, f"a device profile must be a mapping, got {got(data)}")
+        entries = profile_entries(cls)
+        check_keys(data, tuple(entries), "the device profile", at, fail=_fail)
+        for key, group in entries.items():
+            if key not in data and not group[0].metadata["optional"]:
+                raise _fail(at, f"device profile needs '{key}'")
+        values: dict[str, Any] = {}
+        for key, group in entries.items():
+            if key in data or group[0].metadata["fallback"]:
+                values.update(_read_entry(data, key, group, at))
+        return cls(**values, source=source)
 
     @property
     def where(self) -> str:
@@ -92,25 +143,16 @@ class Device:
         return self.peak_flops[dtype].value
 
     def to_dict(self) -> dict:
-        """The profile as YAML-ready data (the schema of docs/time-model.md)."""
-        data: dict[str, Any] = {"name": self.name, "title": self.title, "kind": self.kind,
-                                "validated": self.validated}
-        if self.notes:
-            data["notes"] = self.notes
-        data["peak_flops"] = {k: v.to_dict() for k, v in self.peak_flops.items()}
-        data["memory_bandwidth"] = self.memory_bandwidth.to_dict()
-        data["kernel_overhead"] = self.kernel_overhead.to_dict()
-        data["efficiency"] = {k: v.to_dict() for k, v in self.efficiency.items()}
-        for key in ("half_work", "group_channels", "group_exponent", "weight_passes", "gather_bandwidth",
-                    "page_fault", "fresh_bytes", "pool_bandwidth", "network_factor"):
-            if getattr(self, key) is not None:
-                data[key] = getattr(self, key).to_dict()
-        if self.op_overhead:
-            data["op_overhead"] = {k: v.to_dict() for k, v in self.op_overhead.items()}
-        if self.cache_bytes is not None:
-            data["cache"] = {"bytes": self.cache_bytes.to_dict(), "bandwidth": self.cache_bandwidth.to_dict()}
-        if self.measured:
-            data["measured"] = self.measured
+        """The profile as YAML-ready data (the schema of docs/time-model.md): every entry that is set, in
+        field order but with the optional mappings (op_overhead, cache, measured) after the numbers."""
+        entries = profile_entries(type(self))
+        data: dict[str, Any] = {}
+        for key in sorted(entries, key=lambda key: _written_last(entries[key])):
+            group = entries[key]
+            written = {_leaf(f): _write(f, getattr(self, f.name)) for f in group
+                       if not (f.metadata["optional"] and _unset(getattr(self, f.name)))}
+            if written:
+                data[key] = written if _grouped(group) else written[key]
         return data
 
     def summary(self) -> str:
@@ -122,6 +164,50 @@ class Device:
         else:
             state = "from spec sheets and estimates, not validated by measurement"
         return f"device: {self.title} [{self.name}], {state}"
+
+
+@cache
+def profile_entries(cls: type[Device] = Device) -> dict[str, tuple[Field, ...]]:
+    """A profile's top-level keys in order, each with the fields written under it (two under `cache`)."""
+    entries: dict[str, list[Field]] = {}
+    for f in fields(cls):
+        if "read" in f.metadata:
+            entries.setdefault(_path(f).split(".")[0], []).append(f)
+    return {key: tuple(group) for key, group in entries.items()}
+
+
+def _path(f: Field) -> str:
+    """Where a profile writes the field: its name, or its `key` ("cache.bytes")."""
+    return f.metadata["key"] or f.name
+
+
+def _leaf(f: Field) -> str:
+    return _path(f).rpartition(".")[2]
+
+
+def _grouped(group: tuple[Field, ...]) -> bool:
+    """Whether an entry is a mapping of several fields (`cache: {bytes: ..., bandwidth: ...}`)."""
+    return "." in _path(group[0])
+
+
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, dict)) and not value)
+
+
+def _written_last(group: tuple[Field, ...]) -> bool:
+    """An optional mapping (a table, a group like `cache`, a record): written after the numbers."""
+    return group[0].metadata["optional"] and (_grouped(group) or group[0].metadata["read"] in (TABLE, RECORD))
+
+
+def _write(f: Field, value: Any) -> Any:
+    if f.metadata["read"] == VALUE:
+        return value.to_dict()
+    if f.metadata["read"] == TABLE:
+        return {k: v.to_dict() for k, v in value.items()}
+    return value
+
+
+TOP_KEYS = tuple(profile_entries(Device))
 
 
 def _fail(at: At, message: str) -> DeviceError:
@@ -170,10 +256,6 @@ def _value(data: dict, key: str, what: str, at: At, upper: float | None = None) 
     return Value(number, " ".join(source.split()))
 
 
-def _optional(data: dict, key: str, what: str, at: At, upper: float | None = None) -> Value | None:
-    return _value(data, key, what, at, upper) if key in data else None
-
-
 def _mapping(data: dict, key: str, at: At) -> tuple[dict, At]:
     raw = data[key]
     kat = at_key(data, key, at)
@@ -182,71 +264,63 @@ def _mapping(data: dict, key: str, at: At) -> tuple[dict, At]:
     return raw, kat
 
 
-def build_device(data: Any, source: str, root_mark=None) -> Device:
-    """A validated Device from parsed profile data."""
-    at = at_self(data, At(source, *(root_mark or (None, None))))
-    if not isinstance(data, dict):
-        raise _fail(at, f"a device profile must be a mapping, got {got(data)}")
-    check_keys(data, TOP_KEYS, "the device profile", at, fail=_fail)
-    for need in ("name", "kind", "validated", "peak_flops", "memory_bandwidth", "kernel_overhead", "efficiency"):
-        if need not in data:
-            raise _fail(at, f"device profile needs '{need}'")
-    texts = {}
-    for key in ("name", "title", "notes"):
-        raw = data.get(key, "" if key == "notes" else None)
-        if key == "title" and raw is None:
-            raw = data["name"]
-        if not isinstance(raw, str) or (key != "notes" and not raw.strip()):
-            raise _fail(at_key(data, key, at), f"{key} must be a non-empty text, got {got(raw)}")
-        texts[key] = " ".join(raw.split())
-    kind = data["kind"]
-    if kind not in KINDS:
-        raise _fail(at_key(data, "kind", at), f"kind must be one of {', '.join(KINDS)}, got {got(kind)}")
-    validated = data["validated"]
-    if not isinstance(validated, bool):
-        raise _fail(at_key(data, "validated", at), f"validated must be true or false, got {got(validated)}")
-    peaks_raw, pat = _mapping(data, "peak_flops", at)
-    check_keys(peaks_raw, tuple(DTYPE_BYTES), "peak_flops", pat, fail=_fail)
-    peaks = {k: _value(peaks_raw, k, f"peak_flops.{k}", pat) for k in DTYPE_BYTES if k in peaks_raw}
-    eff_raw, eat = _mapping(data, "efficiency", at)
-    check_keys(eff_raw, EFFICIENCY_CLASSES, "efficiency", eat, fail=_fail)
-    missing = [k for k in EFFICIENCY_CLASSES if k not in eff_raw]
-    if missing:
-        raise _fail(eat, f"efficiency needs every kernel class ({', '.join(EFFICIENCY_CLASSES)}); "
+def _read_entry(data: dict, key: str, group: tuple[Field, ...], at: At) -> dict[str, Any]:
+    """{field name: value} of one top-level entry; a group (`cache`) needs each of its keys."""
+    if not _grouped(group):
+        return {group[0].name: READERS[group[0].metadata["read"]](data, key, key, at, group[0].metadata)}
+    raw, gat = _mapping(data, key, at)
+    subs = tuple(_leaf(f) for f in group)
+    check_keys(raw, subs, key, gat, fail=_fail)
+    for sub in subs:
+        if sub not in raw:
+            raise _fail(gat, f"{key} needs '{sub}'")
+    return {f.name: READERS[f.metadata["read"]](raw, sub, _path(f), gat, f.metadata) for f, sub in zip(group, subs)}
+
+
+def _read_text(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> str:
+    raw = data.get(key)
+    if raw is None and meta["fallback"]:
+        raw = data[meta["fallback"]]
+    if not isinstance(raw, str) or (not meta["blank"] and not raw.strip()):
+        raise _fail(at_key(data, key, at), f"{what} must be a non-empty text, got {got(raw)}")
+    return " ".join(raw.split())
+
+
+def _read_choice(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> str:
+    if data[key] not in meta["keys"]:
+        raise _fail(at_key(data, key, at), f"{what} must be one of {', '.join(meta['keys'])}, got {got(data[key])}")
+    return data[key]
+
+
+def _read_flag(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> bool:
+    if not isinstance(data[key], bool):
+        raise _fail(at_key(data, key, at), f"{what} must be true or false, got {got(data[key])}")
+    return data[key]
+
+
+def _read_value(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> Value:
+    return _value(data, key, what, at, meta["upper"])
+
+
+def _read_table(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> dict[str, Value]:
+    raw, tat = _mapping(data, key, at)
+    check_keys(raw, meta["keys"], what, tat, fail=_fail)
+    missing = [k for k in meta["keys"] if k not in raw]
+    if meta["every"] and missing:
+        raise _fail(tat, f"{what} needs every {meta['every']} ({', '.join(meta['keys'])}); "
                          f"missing: {', '.join(missing)}")
-    eff = {k: _value(eff_raw, k, f"efficiency.{k}", eat, upper=1.0) for k in EFFICIENCY_CLASSES}
-    op_overhead = {}
-    if "op_overhead" in data:
-        ops_raw, oat = _mapping(data, "op_overhead", at)
-        check_keys(ops_raw, OPS, "op_overhead", oat, fail=_fail)
-        op_overhead = {k: _value(ops_raw, k, f"op_overhead.{k}", oat, upper=1.0) for k in OPS if k in ops_raw}
-    cache_bytes = cache_bw = None
-    if "cache" in data:
-        cache_raw, cat = _mapping(data, "cache", at)
-        check_keys(cache_raw, CACHE_KEYS, "cache", cat, fail=_fail)
-        for need in CACHE_KEYS:
-            if need not in cache_raw:
-                raise _fail(cat, f"cache needs '{need}'")
-        cache_bytes = _value(cache_raw, "bytes", "cache.bytes", cat)
-        cache_bw = _value(cache_raw, "bandwidth", "cache.bandwidth", cat)
-    measured = data.get("measured") or {}
-    if not isinstance(measured, dict):
-        raise _fail(at_key(data, "measured", at), f"measured must be a mapping, got {got(measured)}")
-    return Device(
-        name=texts["name"], title=texts["title"], kind=kind, validated=validated, peak_flops=peaks,
-        memory_bandwidth=_value(data, "memory_bandwidth", "memory_bandwidth", at),
-        kernel_overhead=_value(data, "kernel_overhead", "kernel_overhead", at, upper=1.0),
-        efficiency=eff, half_work=_optional(data, "half_work", "half_work", at),
-        group_channels=_optional(data, "group_channels", "group_channels", at),
-        group_exponent=_optional(data, "group_exponent", "group_exponent", at, upper=8.0),
-        weight_passes=_optional(data, "weight_passes", "weight_passes", at, upper=64.0),
-        page_fault=_optional(data, "page_fault", "page_fault", at, upper=1e-3),
-        fresh_bytes=_optional(data, "fresh_bytes", "fresh_bytes", at),
-        op_overhead=op_overhead, pool_bandwidth=_optional(data, "pool_bandwidth", "pool_bandwidth", at),
-        network_factor=_optional(data, "network_factor", "network_factor", at, upper=100.0),
-        gather_bandwidth=_optional(data, "gather_bandwidth", "gather_bandwidth", at),
-        cache_bytes=cache_bytes, cache_bandwidth=cache_bw, notes=texts["notes"], source=source,
-        measured=_plain(measured))
+    return {k: _value(raw, k, f"{what}.{k}", tat, meta["upper"]) for k in meta["keys"] if k in raw}
+
+
+def _read_record(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> dict:
+    raw = data[key] or {}
+    if not isinstance(raw, dict):
+        raise _fail(at_key(data, key, at), f"{what} must be a mapping, got {got(raw)}")
+    return _plain(raw)
+
+
+READERS = {TEXT: _read_text, CHOICE: _read_choice, FLAG: _read_flag, VALUE: _read_value, TABLE: _read_table,
+           RECORD: _read_record}
 
 
 def _plain(value):
@@ -256,6 +330,11 @@ def _plain(value):
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def build_device(data: Any, source: str, root_mark=None) -> Device:
+    """A validated Device from parsed profile data."""
+    return Device.from_profile(data, source, root_mark)
 
 
 def load_device_text(text: str, source: str = "<profile>") -> Device:
