@@ -32,7 +32,7 @@ MOVED = {
     "hetcalc.reconcile": "hetcalc.analysis.reconcile",
     "hetcalc.reconcile_views": "hetcalc.views.reconcile_views",
     "hetcalc.records": "hetcalc.core.records",
-    "hetcalc.report": "hetcalc.analysis.report",
+    "hetcalc.report": "hetcalc.analysis",
     "hetcalc.reproduce": "hetcalc.analysis.reproduce",
     "hetcalc.roofline": "hetcalc.views.figures.roofline",
     "hetcalc.spec": "hetcalc.network.spec",

@@ -70,7 +70,7 @@ def test_svg_text_stays_text(resnet56):
 def test_a_registered_fifth_type_is_drawn_without_an_edit(monkeypatch):
     from matplotlib.colors import to_hex
 
-    from hetcalc.convtypes.costs import CONV_TYPES, ConvType, standard_cost
+    from hetcalc.convtypes import CONV_TYPES, ConvType, standard_cost
     from hetcalc.views.figures import sweep
 
     fixed = ConvType("fft", "FFT", "eq. 90", standard_cost, lambda c, p: 1 / 2, None, "1/2", "eq. 91")

@@ -122,9 +122,9 @@ def test_no_output_replaces_a_builtin(run, builtin, tmp_path):
 
 
 def test_no_output_replaces_hetcalc_itself(run, tmp_path):
-    import hetcalc.analysis.report
+    import hetcalc.analysis.results
 
-    module = Path(hetcalc.analysis.report.__file__)
+    module = Path(hetcalc.analysis.results.__file__)
     before = module.read_bytes()
     link = tmp_path / "report.csv"
     link.symlink_to(module)

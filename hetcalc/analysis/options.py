@@ -10,6 +10,7 @@ from hetcalc.convtypes.registry import aliases, part_options
 from hetcalc.core.errors import OptionError
 from hetcalc.core.records import Record, record
 from hetcalc.counting.convention import Convention
+from hetcalc.counting.presets import preset_convention
 
 
 def variant_keys() -> tuple[str, ...]:
@@ -54,8 +55,6 @@ def make_convention(convention: Any, options: dict) -> Convention:
     (convention="fvcore", replace_first=True), or one built from keyword options (not both)."""
     known = Convention.__dataclass_fields__
     if isinstance(convention, str):
-        from hetcalc.counting.presets import preset_convention
-
         _refuse_unknown(options, known)
         return preset_convention(convention, **options)
     if convention is not None:

@@ -14,7 +14,8 @@ from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import HetcalcError, OptionError
 from hetcalc.counting.presets import PRESETS, Preset
 from hetcalc.counting.terms import COUNTING_TERMS
-from hetcalc.analysis.report import VARIANTS, analyze, parse_variants
+from hetcalc.analysis.api import analyze
+from hetcalc.analysis.options import parse_variants, variant_keys
 
 MACS_LABEL = "conv + FC MACs"  # the term every figure starts with; the others are counting terms
 
@@ -94,7 +95,7 @@ def reconcile(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, s
                               "rules are each preset's")
     keys = parse_variants(variant)
     if len(keys) != 1:
-        raise OptionError(f"reconcile takes one variant (one of {', '.join(VARIANTS)}), got {variant!r}")
+        raise OptionError(f"reconcile takes one variant (one of {', '.join(variant_keys())}), got {variant!r}")
     key = keys[0]
 
     def run(convention: Convention):

@@ -13,7 +13,10 @@ from hetcalc.core.errors import OptionError
 from hetcalc.counting.convention import Convention
 from hetcalc.network.graph import Network
 from hetcalc.network.sources import resolve
-from hetcalc.analysis.report import Report, analyze, is_replaced, make_convention, parse_variants
+from hetcalc.analysis.results import Report
+from hetcalc.analysis.api import analyze
+from hetcalc.analysis.replace import is_replaced
+from hetcalc.analysis.options import make_convention, parse_variants
 
 MAX_P = 2**60  # the largest P a sweep (or a figure's P axis) takes
 

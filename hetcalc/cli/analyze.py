@@ -10,7 +10,7 @@ import click
 from hetcalc.network.sources import builtin_names, builtin_path
 from hetcalc.core.errors import OptionError
 from hetcalc.views.export import json_writer, to_csv
-from hetcalc.analysis.report import analyze as run_analysis
+from hetcalc.analysis.api import analyze as run_analysis
 from hetcalc.views.report_views import report_document
 from hetcalc.cli.options import (by_option, check_writable, convention_options, emit, emit_document, format_option,
                                  make_convention, output_option, part_options, time_options, variants_option)

@@ -9,8 +9,9 @@ from typing import Callable, Iterable, NamedTuple
 
 import click
 
-from hetcalc.convtypes.costs import CONV_TYPES
+from hetcalc.convtypes import CONV_TYPES
 from hetcalc.counting.convention import HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
+from hetcalc.counting.presets import get_preset
 from hetcalc.core.errors import OptionError, OutputError  # noqa: F401
 from hetcalc.views.document import RENDERERS, Document, format_extensions, format_names
 from hetcalc.cli.outputs import Outputs, current
@@ -176,8 +177,6 @@ def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool =
                     convention: str | None = None) -> Convention:
     """A Convention from the values of `convention_options`; --convention NAME starts from a preset."""
     if convention is not None:
-        from hetcalc.counting.presets import get_preset
-
         preset = get_preset(convention)
         for flag, value, default in (("--flops-per-mac", flops_per_mac, 1), ("--ops", ops, ""),
                                      ("--params", params, "pytorch")):

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from hetcalc.core.errors import OptionError
-from hetcalc.analysis.report import analyze as run_analysis
+from hetcalc.analysis.api import analyze as run_analysis
 from hetcalc.cli.options import (by_option, check_writable, convention_options, make_convention, part_options,
                                  variants_option, write_atomic)
 

@@ -6,7 +6,7 @@ from functools import partial
 
 import click
 
-from hetcalc.analysis.report import VARIANTS
+from hetcalc.convtypes import CONV_TYPES
 from hetcalc.cli.options import check_writable, emit_document, format_option, output_option, part_options
 
 NOT_OFFERED = ("latex",)  # formats reconcile leaves out (an -o file.tex is written as the table)
@@ -15,7 +15,7 @@ NOT_OFFERED = ("latex",)  # formats reconcile leaves out (an -o file.tex is writ
 @click.command("reconcile")
 @click.argument("arch", metavar="ARCH")
 @click.option("--variant", default="standard", show_default=True, metavar="NAME",
-              help=f"The network as built with one convolution type: {', '.join(VARIANTS)}.")
+              help=f"The network as built with one convolution type: {', '.join(CONV_TYPES)}.")
 @part_options("brief")
 @click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
               help="Add Squeeze-and-Excitation blocks with reduction ratio R (as analyze --se).")

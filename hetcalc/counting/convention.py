@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from hetcalc.convtypes.costs import Piece
+from hetcalc.convtypes import Piece
 from hetcalc.core.errors import OptionError
 from hetcalc.core.records import Record, record
 from hetcalc.counting.terms import COUNTING_TERMS

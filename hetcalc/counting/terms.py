@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from hetcalc.convtypes.costs import Piece
+from hetcalc.convtypes import Piece
 from hetcalc.core.records import Record, record
 from hetcalc.network.graph import ACTIVATIONS  # not from .spec: that would load the spec machinery at start-up
 

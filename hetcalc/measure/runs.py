@@ -16,7 +16,9 @@ from typing import Any, Callable, Iterable
 
 from hetcalc.core.errors import HetcalcError, OptionError
 from hetcalc.core.optional import require_torch
-from hetcalc.analysis.report import analyze, parse_part, parse_variants
+from hetcalc.analysis.api import analyze
+from hetcalc.convtypes.parts import parse_part
+from hetcalc.analysis.options import parse_variants
 from hetcalc.measure.bench import Interleaved
 
 DEFAULT_ROUNDS = 10

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from hetcalc.core.formatting import csv_value
-from hetcalc.analysis.report import LayerRows, Report
+from hetcalc.analysis.results import LayerRows, Report
 from hetcalc.views.document import RENDERERS, format_extensions, format_names
 from hetcalc.views.report_views import report_document
 from hetcalc.views.reproduce_views import checks_csv, checks_json  # noqa: F401 (their old home)

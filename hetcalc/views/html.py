@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from hetcalc.analysis.report import Report, costed_layers
+from hetcalc.analysis.results import Report, costed_layers
 from hetcalc.views.tables import Grid, header_lines, layer_grid, summary_grid
 
 CSS = """

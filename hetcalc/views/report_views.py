@@ -4,8 +4,8 @@ with a dtype, the traffic and time tables of time_views. Nothing here prints."""
 from __future__ import annotations
 
 from hetcalc.core import formatting as fmt
-from hetcalc.convtypes.costs import CONV_TYPES
-from hetcalc.analysis.report import Report, costed
+from hetcalc.convtypes import CONV_TYPES
+from hetcalc.analysis.results import Report, costed
 from hetcalc.views import time_views
 from hetcalc.views.document import Document
 from hetcalc.views.grid import Column, Grid

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from hetcalc.core import formatting as fmt
-from hetcalc.convtypes.costs import CONV_TYPES
+from hetcalc.convtypes import CONV_TYPES
 from hetcalc.views.document import Document
 from hetcalc.views.grid import Column, Grid
 

@@ -6,7 +6,7 @@ document (Document, RENDERERS), report_views and reproduce_views (what the comma
 
 from __future__ import annotations
 
-from hetcalc.analysis.report import Report
+from hetcalc.analysis.results import Report
 from hetcalc.views.document import Document
 from hetcalc.views.grid import GAP, MIN_SHRUNK, Column, Grid, fit, hidden_note, natural_width
 from hetcalc.views.latex import latex_cell, latex_escape, latex_label, to_latex

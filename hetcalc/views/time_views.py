@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hetcalc.core import formatting as fmt
-from hetcalc.convtypes.costs import CONV_TYPES
-from hetcalc.analysis.report import Report, costed
+from hetcalc.convtypes import CONV_TYPES
+from hetcalc.analysis.results import Report, costed
 from hetcalc.views.grid import Column, Grid
 
 BOUND_LETTER = {"compute": "C", "memory": "M", "overhead": "O"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hetcalc.analysis.report import Report
+from hetcalc.analysis.results import Report
 from hetcalc.views.figures.axes import fit_texts
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.render import new_figure

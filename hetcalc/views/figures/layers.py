@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from hetcalc.analysis.report import Report, costed_layers
+from hetcalc.analysis.results import Report, costed_layers
 from hetcalc.core.errors import OptionError
 from hetcalc.core.formatting import si
 from hetcalc.views.figures.axes import as_floats, count_axis, figure_legend, fit_texts, flops_label

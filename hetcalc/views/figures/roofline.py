@@ -5,7 +5,7 @@ matplotlib is imported inside the figure function only.
 
 from __future__ import annotations
 
-from hetcalc.analysis.report import Report
+from hetcalc.analysis.results import Report
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.render import new_figure
 from hetcalc.views.figures.style import COLOURS, SCATTER_MARKERS, styled, tick_text

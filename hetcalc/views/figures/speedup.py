@@ -4,7 +4,7 @@ every other registered convolution type's (its closed-form ratio from CONV_TYPES
 from __future__ import annotations
 
 from hetcalc.analysis.sweep_totals import int_option, long_int_text, powers_of_two
-from hetcalc.convtypes.costs import CONV_TYPES, ConvType
+from hetcalc.convtypes import CONV_TYPES, ConvType
 from hetcalc.core.errors import OptionError
 from hetcalc.network.graph import Conv
 from hetcalc.views.figures.axes import figure_legend, fit_texts, part_axis, variant_line

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 
-from hetcalc.convtypes.costs import CONV_TYPES
+from hetcalc.convtypes import CONV_TYPES
 from hetcalc.core.errors import OptionError
 from hetcalc.core.formatting import printable
 

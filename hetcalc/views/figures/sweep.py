@@ -4,7 +4,7 @@ hetcalc.analysis.sweep_totals."""
 from __future__ import annotations
 
 from hetcalc.analysis.sweep_totals import SweepTotals
-from hetcalc.convtypes.costs import CONV_TYPES, ConvType
+from hetcalc.convtypes import CONV_TYPES, ConvType
 from hetcalc.views.figures.axes import (count_axis, figure_legend, fit_texts, flops_label, part_axis,
                                         reference_line, variant_line)
 from hetcalc.views.figures.data import PlotData
