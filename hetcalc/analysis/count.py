@@ -173,7 +173,7 @@ class Counter:
             speedup=s_flops / flops if flops else float("inf"),
             flops_reduction=100.0 * (s_flops - flops) / s_flops if s_flops else 0.0,
             params_reduction=100.0 * (s_params - params) / s_params if s_params else 0.0,
-            replaced_layers=rebuilt, layers=LayerRows(self.network.layers, rows))
+            replaced_layers=rebuilt, layers=LayerRows(self.network.layers, rows), part=part.value)
 
 
 def label(key: str, part, per_layer: bool = False) -> str:

@@ -120,11 +120,12 @@ class VariantResult(Record):
     peak_activation_bytes: int | None = None
     time_s: float | None = None  # predicted seconds of one forward pass of the batch
     time_speedup: float | None = None  # standard's time_s / this variant's
+    part: Part = field(default=None, repr=False)  # its type's part, whatever the option (P, G, a plug-in's S)
 
     def to_dict(self, layers: bool = True) -> dict:
         """The JSON object of one variant; `layers=False` leaves out its per-layer list (streamed exports)."""
         data = {k: v for k, v in self.__dict__.items()
-                if k != "layers" and (v is not None or k not in TIME_FIELDS)}
+                if k not in ("layers", "part") and (v is not None or k not in TIME_FIELDS)}
         if layers:
             data["layers"] = [layer.to_dict() for layer in self.layers]
         return data

@@ -332,10 +332,12 @@ class SweepResult:
 # --------------------------------------------------------------------------- the sweep
 
 def sweep(archs: Iterable[Any] | None = None, P: Any = "1..1024", G: Any = None,
-          convention: Convention | str | None = None, se: int | None = None, **convention_options: Any) -> SweepResult:
+          convention: Convention | str | None = None, se: int | None = None, parts: dict | None = None,
+          **convention_options: Any) -> SweepResult:
     """Totals of every architecture (default: every built-in) x every P (and G) value x the four variants.
 
-    P and G: value text ('1..1024', '1,2,4', 'pow2:1..1024') or integers; G defaults to the P values.
+    P and G: value text ('1..1024', '1,2,4', 'pow2:1..1024') or integers; G defaults to the P values, and so
+    do the values of any other registered part option unless `parts` gives them ({"S": "1..8"}).
     Values that do not divide every replaced layer's input depth M are kept, marked with the reason.
     se: Squeeze-and-Excitation reduction ratio, as in `analyze()`.
     """
@@ -360,6 +362,8 @@ def sweep(archs: Iterable[Any] | None = None, P: Any = "1..1024", G: Any = None,
         raise OptionError("no architecture to sweep")
     values = {option: p_values for option in dict.fromkeys(swept_types().values())}  # G and others default to P's
     values["P"], values["G"] = p_values, g_values
+    for option, given in (parts or {}).items():
+        values[option] = parse_values(given, option)
     results = tuple(_sweep_network(resolve(arch), values, convention, se) for arch in names)
     return SweepResult(convention=convention, P=p_values, G=g_values, G_is_P=G is None, architectures=results)
 

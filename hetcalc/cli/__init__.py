@@ -6,6 +6,7 @@ Subcommands load lazily so that `hetcalc ARCH` never imports numpy or matplotlib
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -51,7 +52,7 @@ class HetcalcGroup(click.Group):
         import warnings
 
         warnings.showwarning = _warn  # a library warning (an uncounted ONNX op) is one stderr line
-        code = _guarded(lambda: super(HetcalcGroup, self).main(
+        code = _guarded(lambda: load_plugins() or super(HetcalcGroup, self).main(
             args=args, prog_name=prog_name or "hetcalc", complete_var=complete_var, standalone_mode=False,
             **extra))
         if standalone_mode:
@@ -60,6 +61,27 @@ class HetcalcGroup(click.Group):
             gc.freeze()  # the interpreter's last collection at exit would walk every object of a big network
             sys.exit(code)
         return code
+
+
+_PLUGINS_LOADED: set[str] = set()
+
+
+def load_plugins() -> None:
+    """Import the modules named in $HETCALC_PLUGINS (comma-separated), before any command is loaded: each adds
+    what it registers (a convolution type, an output format, an importer) when imported or in its register().
+    Like PYTHONPATH, the variable runs the code it names: set it only to modules you trust."""
+    names = [n.strip() for n in os.environ.get("HETCALC_PLUGINS", "").split(",") if n.strip()]
+    for name in names:
+        if name in _PLUGINS_LOADED:
+            continue
+        try:
+            module = importlib.import_module(name)
+            register = getattr(module, "register", None)
+            if callable(register):
+                register()
+        except Exception as exc:  # noqa: BLE001 - any failure of a plug-in is one line naming it
+            raise OptionError(f"HETCALC_PLUGINS: cannot load {name!r}: {type(exc).__name__}: {exc}") from None
+        _PLUGINS_LOADED.add(name)
 
 
 def _warn(message, category, filename, lineno, file=None, line=None) -> None:

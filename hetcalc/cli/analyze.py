@@ -43,7 +43,7 @@ PER_LAYER_P = click.option(
 @output_option
 @time_options
 @convention_options
-def analyze(arch, P, P_at, G, variants, per_layer, by, wide, fmt, output, se, strict, input_shape, device, dtype,
+def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, fmt, output, se, strict, input_shape, device, dtype,
             batch, hetconv_impl, traffic, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
@@ -58,7 +58,7 @@ def analyze(arch, P, P_at, G, variants, per_layer, by, wide, fmt, output, se, st
     Example:  hetcalc vgg16 --P 4 --format json -o vgg16.json
     """
     check_writable(output, inputs=(arch,))
-    report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
+    report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention_options),
                           se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
                           device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
                           traffic=traffic or None, by=by.lower())

@@ -13,7 +13,7 @@ from hetcalc.cli.options import (check_writable, emit_document, format_option, i
 
 @click.command("measure")
 @click.argument("arch", metavar="ARCH")
-@part_options("timed")
+@part_options("timed", extra=False)
 @variants_option(" (standard is always timed: speedups are against it)")
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size of each forward pass.")
 @click.option("--threads", type=int, default=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Callable, Iterable, NamedTuple
 import click
 
 from hetcalc.convtypes import CONV_TYPES
+from hetcalc.convtypes.registry import part_options as part_options_of_types
 from hetcalc.counting.convention import HETCONV_ACCOUNTING, OPS, PARAM_STYLES, Convention
 from hetcalc.counting.presets import get_preset
 from hetcalc.core.errors import OptionError, OutputError  # noqa: F401
@@ -84,8 +86,14 @@ class PartOption(NamedTuple):
     plural: str  # several values: "parts", "groups"
 
 
-# The part options; the first leads and the others default to it. (To be generated from CONV_TYPES.)
-PARTS = (PartOption("P", "hetconv", "part P", "parts"), PartOption("G", "gwc_pwc", "groups", "groups"))
+NOUNS = {"P": ("part P", "parts"), "G": ("groups", "groups")}  # how the help texts name the paper's two parts
+
+
+def registered_parts() -> tuple[PartOption, ...]:
+    """One part option per option name of the registered convolution types (P, G, and a plug-in's own), in
+    registry order: the first leads, and the types that follow it default to it."""
+    return tuple(PartOption(name, types[0].key, *NOUNS.get(name, (f"part {name}", f"{name} values")))
+                 for name, types in part_options_of_types().items())
 
 
 class PartStyle(NamedTuple):
@@ -115,26 +123,46 @@ PART_STYLES = {
 }
 
 
-def part_options(style: str, after_lead: Iterable[Callable] = ()):
-    """--P, --G, ...: one option per entry of PARTS, worded as PART_STYLES[style] says; `after_lead`: options
-    listed right after the first."""
+def part_options(style: str, after_lead: Iterable[Callable] = (), extra: bool = True):
+    """--P, --G, ...: one option per registered part option, worded as PART_STYLES[style] says; `after_lead`:
+    options listed right after the first. The command receives P and G by name and, with `extra`, the other
+    registered types' parts (a plug-in's --S) as one `parts` dict to pass on; without it, only P and G."""
     spec = PART_STYLES[style]
-    lead, *others = PARTS
+    lead, *others = registered_parts()
+    others = [part for part in others if extra or part.name == "G"]
+    named = {lead.name, "G"}
 
     def part_option(part: PartOption, help: str, metavar: str, default: str | None):
-        words = dict(label=CONV_TYPES[part.variant].label, noun=part.noun, plural=part.plural, lead=lead.name)
+        ctype = CONV_TYPES[part.variant]
+        words = dict(label=ctype.label, noun=part.noun, plural=part.plural, lead=lead.name)
+        if part.name not in named:  # a plug-in type's own part: it has no default of the paper's
+            help = f"{{label}} {{noun}}: {ctype.part_doc or 'its part'} (needed with --variants {ctype.key})."
+            default = None
         return click.option(f"--{part.name}", part.name, default=default, show_default=default is not None,
                             metavar=metavar, help=help.format(**words))
 
     options = [part_option(lead, spec.lead_help, spec.metavars[0], spec.default), *after_lead,
                *[part_option(part, spec.other_help, spec.metavars[1], None) for part in others]]
+    own = [part.name for part in others if part.name not in named]
 
     def decorate(func):
+        if extra:
+            func = _collect_parts(func, own)
         for option in reversed(options):
             func = option(func)
         return func
 
     return decorate
+
+
+def _collect_parts(func, names: list[str]):
+    """The callback, given the plug-in parts as one `parts` dict (only those set) instead of one keyword each."""
+    @functools.wraps(func)
+    def command(*args, **kwargs):
+        parts = {name: kwargs.pop(name) for name in names if name in kwargs}
+        return func(*args, parts={k: v for k, v in parts.items() if v is not None}, **kwargs)
+
+    return command
 
 
 def variants_option(note: str = ""):

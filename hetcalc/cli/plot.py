@@ -179,7 +179,7 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
 @by_option("One group of bars per layer, or per stage or block (paper-sized).")
 @figure_options
 @convention_options
-def layers(arch, P, G, variants, scale, by, output, data_path, dpi, size, title, **convention):
+def layers(arch, P, G, parts, variants, scale, by, output, data_path, dpi, size, title, **convention):
     """Per-layer FLOPs and parameters of ARCH under each variant, as grouped bars.
 
     ARCH is a built-in name (see `hetcalc list`) or a path to a YAML spec; `hetcalc plot ARCH`
@@ -192,7 +192,7 @@ def layers(arch, P, G, variants, scale, by, output, data_path, dpi, size, title,
     _check_outputs(output, data_path, arch)
     from hetcalc.views import figures as plots
 
-    report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention),
+    report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention),
                           by=by.lower())
     with one_line_warnings():
         fig = plots.layers_figure(report, title=title, size=size, scale=scale)
@@ -235,7 +235,7 @@ def sweep(arch, P_max, variants, reduction, output, data_path, dpi, size, title,
 @variants_option()
 @figure_options
 @convention_options
-def depth(arch, P, G, variants, output, data_path, dpi, size, title, **convention):
+def depth(arch, P, G, parts, variants, output, data_path, dpi, size, title, **convention):
     """Latency depth of each variant of ARCH (conv and FC layers on the longest path) beside its speedup.
 
     The paper's argument for HetConv (section 3.3): it cuts FLOPs without adding sequential layers,
@@ -248,7 +248,7 @@ def depth(arch, P, G, variants, output, data_path, dpi, size, title, **conventio
     _check_outputs(output, data_path, arch)
     from hetcalc.views import figures as plots
 
-    report = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention))
+    report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention))
     with one_line_warnings():
         fig = plots.depth_figure(report, title=title, size=size)
         _write(fig, plots.depth_data(report), output, data_path, dpi)
@@ -267,7 +267,7 @@ def depth(arch, P, G, variants, output, data_path, dpi, size, title, **conventio
 @click.option("--hetconv-impl", "hetconv_impl", default="fused", show_default=True,
               type=click.Choice(("fused", "split", "masked"), case_sensitive=False), help="How HetConv runs.")
 @figure_options
-def roofline(arch, device, P, G, variants, dtype, batch, hetconv_impl, output, data_path, dpi, size, title):
+def roofline(arch, device, P, G, parts, variants, dtype, batch, hetconv_impl, output, data_path, dpi, size, title):
     """Each variant's layers on DEVICE's roofline: FLOPs per byte against predicted FLOP/s.
 
     Points are layers (larger where replaced); lines are the device's peak, its dense-convolution
@@ -278,7 +278,7 @@ def roofline(arch, device, P, G, variants, dtype, batch, hetconv_impl, output, d
     size = parse_size(size)
     output = default_output(output, arch, "roofline")
     _check_outputs(output, data_path, arch)
-    report = run_analysis(arch, P=P, G=G, variants=variants, device=device, dtype=dtype, batch=batch,
+    report = run_analysis(arch, P=P, G=G, **parts, variants=variants, device=device, dtype=dtype, batch=batch,
                           hetconv_impl=hetconv_impl)
     from hetcalc.views.figures import roofline as rf
 

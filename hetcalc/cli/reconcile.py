@@ -16,7 +16,7 @@ NOT_OFFERED = ("latex",)  # formats reconcile leaves out (an -o file.tex is writ
 @click.argument("arch", metavar="ARCH")
 @click.option("--variant", default="standard", show_default=True, metavar="NAME",
               help=f"The network as built with one convolution type: {', '.join(CONV_TYPES)}.")
-@part_options("brief")
+@part_options("brief", extra=False)
 @click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
               help="Add Squeeze-and-Excitation blocks with reduction ratio R (as analyze --se).")
 @click.option("--replace-first", is_flag=True, help="Replace the network's first K x K convolution too.")

@@ -19,7 +19,7 @@ from hetcalc.cli.options import (by_option, check_writable, convention_options, 
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="The HTML file [default: ARCH-report.html in the current folder; its name is printed].")
 @convention_options
-def report(arch, P, G, variants, by, output, **convention_options):
+def report(arch, P, G, parts, variants, by, output, **convention_options):
     """Write one self-contained HTML page for ARCH: counting rules, summary, figures, per-layer table.
 
     CSS and SVG figures are inline: the page fetches nothing and runs no script. It reads on a laptop
@@ -36,6 +36,6 @@ def report(arch, P, G, variants, by, output, **convention_options):
     if output.suffix.lower() not in (".html", ".htm") and not (output.exists() and not output.is_file()):
         raise click.UsageError(f"the report is HTML: give -o a .html file name, got {str(output)!r}")
     check_writable(output, inputs=(arch,))
-    result = run_analysis(arch, P=P, G=G, variants=variants, convention=make_convention(**convention_options),
+    result = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention_options),
                           by=by.lower())
     write_atomic(output, report_html(result, report_figures(result), version=__version__))

@@ -22,7 +22,7 @@ from hetcalc.cli.options import (check_writable, convention_options, emit_docume
 @format_option()
 @output_option
 @convention_options
-def sweep(archs, P, G, target, all_rows, fmt, output, **convention_options):
+def sweep(archs, P, G, parts, target, all_rows, fmt, output, **convention_options):
     """Sweep P (and G) over ARCH... (default: every built-in architecture).
 
     Prints the totals of every architecture x every part value x the four variants. Values that do not
@@ -37,6 +37,6 @@ def sweep(archs, P, G, target, all_rows, fmt, output, **convention_options):
 
     check_writable(output, inputs=archs)
     goal = parse_target(target) if target is not None else None
-    result = run_sweep(archs or None, P=P, G=G, convention=make_convention(**convention_options))
+    result = run_sweep(archs or None, P=P, G=G, parts=parts, convention=make_convention(**convention_options))
     emit_document(output, fmt, partial(sweep_document, result, goal, all_rows), json=partial(sweep_json, result, goal),
                   csv=partial(sweep_csv, result, goal))

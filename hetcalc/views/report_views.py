@@ -123,7 +123,7 @@ def summary_grid(report: Report) -> Grid:
 def _settings(report: Report) -> str:
     """'P=4, G=4': the parts of the variants shown."""
     parts = [(CONV_TYPES[v.variant].part, v) for v in report.variants if CONV_TYPES[v.variant].part]
-    return ", ".join(f"{option}={getattr(v, option)}" for option, v in parts)
+    return ", ".join(f"{option}={v.part}" for option, v in parts)
 
 
 def report_grids(report: Report, per_layer: bool = True) -> list[Grid]:
