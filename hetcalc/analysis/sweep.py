@@ -15,7 +15,7 @@ numpy is imported inside the functions that need it, so importing this module st
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable
@@ -173,16 +173,17 @@ class Point:
     params_reduction: float | None
     latency_depth: int
     added_latency: int
+    part: int | str | None = field(default=None, compare=False)  # its part value, whatever the option
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "part"}
 
 
 @dataclass(frozen=True)
 class PartSweep:
     """HetConv over P, or GWC+PWC over G, for one network: one entry per value, column by column."""
 
-    variant: str  # "hetconv" | "gwc_pwc"
+    variant: str  # a swept type's key
     option: str  # "P" | "G"
     values: tuple[int, ...]
     flops: tuple[int | None, ...]  # None where the value is invalid
@@ -245,7 +246,7 @@ class ArchSweep:
         ctype = CONV_TYPES[variant]
         common = dict(architecture=self.architecture, variant=variant, label=f"{ctype.label} ({sweep.option}="
                       f"{value})", P=value if sweep.option == "P" else None,
-                      G=value if sweep.option == "G" else None, latency_depth=sweep.latency_depth,
+                      G=value if sweep.option == "G" else None, part=value, latency_depth=sweep.latency_depth,
                       added_latency=sweep.added_latency)
         if flops is None:
             return Point(valid=False, reason=sweep.reasons[index], flops=None, params=None, macs=None,

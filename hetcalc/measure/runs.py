@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Iterable
 
+from hetcalc.convtypes import CONV_TYPES
 from hetcalc.core.errors import HetcalcError, OptionError
 from hetcalc.core.optional import require_torch
 from hetcalc.analysis.api import analyze
@@ -172,11 +173,12 @@ def _entries(reports, keys: list[str], parts: list[Any]) -> list[_Entry]:
     """What is timed: standard first, then each chosen variant (HetConv once per P)."""
     entries = [_Entry("standard", reports[0].standard)]
     for key in keys:
-        if key == "hetconv":
-            entries += [_Entry(f"hetconv:{part}", r.variant("hetconv")) for part, r in zip(parts, reports)]
+        option = CONV_TYPES[key].part
+        if option == "P":  # the part --P lists: timed once per value
+            entries += [_Entry(f"{key}:{part}", r.variant(key)) for part, r in zip(parts, reports)]
         elif key != "standard":
-            entries.append(_Entry(key + (f":{reports[0].variant(key).G}" if key == "gwc_pwc" else ""),
-                                  reports[0].variant(key)))
+            v = reports[0].variant(key)
+            entries.append(_Entry(key + (f":{v.part}" if option else ""), v))
     return entries
 
 
@@ -186,8 +188,9 @@ def _build_models(entries: list[_Entry], report, first_part: Any, hetconv_impl: 
     for entry in entries:
         v = entry.result
         try:
-            entry.model = build(report.network, v.variant, P=v.P if v.variant == "hetconv" else first_part,
-                                G=v.G if v.variant == "gwc_pwc" else None, hetconv_impl=hetconv_impl)
+            option = CONV_TYPES[v.variant].part
+            entry.model = build(report.network, v.variant, P=v.P if option == "P" else first_part,
+                                G=v.G if option == "G" else None, hetconv_impl=hetconv_impl)
         except (RuntimeError, MemoryError) as exc:
             raise _torch_failure("build", v.label, report.architecture, batch, exc) from None
 

@@ -36,7 +36,6 @@ def _pair(values) -> str:
 # Columns hidden first on a narrow terminal (see `fit`): the ratios (also in the summary and with --wide),
 # then, after the headers are abbreviated, the output size, FLOPs share, groups, parameters, K and s, M and N.
 RATIO, OUT, SHARE, GROUPS, PARAMS, KERNEL, DEPTHS = range(1, 8)
-SHORT = {"standard": "std", "hetconv": "Het", "gwc_pwc": "GWC", "dwc_pwc": "DWC"}
 
 
 def layer_grid(report: Report) -> Grid:
@@ -54,7 +53,7 @@ def layer_grid(report: Report) -> Grid:
                 Column("share", short="%", drop=SHARE)]
     fixed = len(columns)
     for v in report.variants:
-        columns.append(Column(CONV_TYPES[v.variant].label, short=SHORT.get(v.variant)))
+        columns.append(Column(CONV_TYPES[v.variant].label, short=CONV_TYPES[v.variant].short or None))
         if v.variant != "standard":
             columns.append(Column(f"ratio ({CONV_TYPES[v.variant].ratio_equation})", short="ratio", drop=RATIO))
     grid = Grid(title="Per-stage FLOPs" if stages else "Per-layer FLOPs", columns=columns)

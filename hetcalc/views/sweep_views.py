@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from hetcalc.core import formatting as fmt
+from hetcalc.analysis.sweep import fixed_types, swept_types
 from hetcalc.convtypes import CONV_TYPES
 from hetcalc.views.document import Document
 from hetcalc.views.grid import Column, Grid
@@ -40,32 +41,31 @@ def header_lines(result, goal=None) -> list[str]:
 
 def _shown_rows(arch, all_rows: bool, targets) -> list[int]:
     """The part values a table lists for one architecture."""
-    valid = sorted(set(arch.hetconv.valid_values()) | set(arch.gwc_pwc.valid_values()))
+    valid = sorted(set().union(*(sweep.valid_values() for sweep in arch.swept.values())))
     if all_rows or len(valid) <= TABLE_ROWS:
         return valid
     keep = {valid[0], valid[-1]} | {v for v in valid if v & (v - 1) == 0}
-    keep |= {t.point.P if t.variant == "hetconv" else t.point.G
-             for t in targets.values() if t.reached and t.variant != "dwc_pwc"}
+    keep |= {t.point.part for t in targets.values() if t.reached and t.variant in arch.swept}
     return sorted(keep)[:TABLE_ROWS] if len(keep) > TABLE_ROWS else sorted(keep)
 
 
 def arch_grid(arch, goal=None, all_rows: bool = False) -> Grid:
     """One architecture: a row per shown part value, HetConv at P and GWC+PWC at G side by side."""
     targets = arch.smallest_part_for(goal) if goal is not None else {}
-    marked = {t.variant: (t.point.P if t.variant == "hetconv" else t.point.G)
-              for t in targets.values() if t.reached and t.variant != "dwc_pwc"}
-    std, dwc = arch.standard, arch.dwc_pwc
-    key = "P = G" if arch.hetconv.values == arch.gwc_pwc.values else "P, G"
-    columns = [Column(key)]
-    for label in ("HetConv", "GWC+PWC"):
-        columns += [Column(f"{label} FLOPs"), Column("FLOPs red."), Column("speedup"), Column("params")]
+    marked = {t.variant: t.point.part for t in targets.values() if t.reached and t.variant in arch.swept}
+    swept = arch.swept
+    options = [sweep.option for sweep in swept.values()]
+    same = len({sweep.values for sweep in swept.values()}) <= 1
+    columns = [Column((" = " if same else ", ").join(options))]
+    for variant in swept:
+        columns += [Column(f"{CONV_TYPES[variant].label} FLOPs"), Column("FLOPs red."), Column("speedup"),
+                    Column("params")]
     grid = Grid(title=f"{arch.architecture}: {arch.title}", columns=columns)
-    index = {variant: {v: i for i, v in enumerate(getattr(arch, variant).values)}
-             for variant in ("hetconv", "gwc_pwc")}
+    index = {variant: {v: i for i, v in enumerate(sweep.values)} for variant, sweep in swept.items()}
     shown = _shown_rows(arch, all_rows, targets)
     for value in shown:
         cells = [str(value)]
-        for variant in ("hetconv", "gwc_pwc"):
+        for variant in swept:
             i = index[variant].get(value)
             point = arch.point(variant, i) if i is not None else None
             if point is None or not point.valid:
@@ -74,17 +74,19 @@ def arch_grid(arch, goal=None, all_rows: bool = False) -> Grid:
             red = fmt.percent(point.flops_reduction) + (" *" if marked.get(variant) == value else "")
             cells += [fmt.si(point.flops), red, fmt.speedup(point.speedup), fmt.si(point.params)]
         grid.rows.append(cells)
+    std = arch.standard
+    fixed = "".join(f"; {p.label}: {fmt.si(p.flops)} FLOPs ({fmt.percent(p.flops_reduction)} red., "
+                    f"{fmt.speedup(p.speedup)}), {fmt.si(p.params)} params, latency +{p.added_latency}"
+                    for key, p in arch.fixed.items() if key != "standard")
+    latency = ", ".join(f"{CONV_TYPES[variant].label}" + (" latency" if i == 0 else "") + f" +{sweep.added_latency}"
+                        for i, (variant, sweep) in enumerate(swept.items()))
     grid.notes = [f"standard: {fmt.si(std.flops)} FLOPs, {fmt.si(std.params)} params, latency depth "
-                  f"{std.latency_depth}; DWC+PWC: {fmt.si(dwc.flops)} FLOPs "
-                  f"({fmt.percent(dwc.flops_reduction)} red., {fmt.speedup(dwc.speedup)}), "
-                  f"{fmt.si(dwc.params)} params, latency +{dwc.added_latency}; HetConv latency "
-                  f"+{arch.hetconv.added_latency}, GWC+PWC +{arch.gwc_pwc.added_latency}."]
-    valid_count = len(set(arch.hetconv.valid_values()) | set(arch.gwc_pwc.valid_values()))
+                  f"{std.latency_depth}{fixed}; {latency}."]
+    valid_count = len(set().union(*(sweep.valid_values() for sweep in swept.values())))
     if len(shown) < valid_count:
         grid.notes.append(f"{len(shown)} of {valid_count} valid values shown (powers of two, first, last, "
                           "target); --all-rows, csv or json for every one.")
-    for variant in ("hetconv", "gwc_pwc"):
-        sweep = getattr(arch, variant)
+    for variant, sweep in swept.items():
         bad = [i for i, f in enumerate(sweep.flops) if f is None]
         if bad:
             grid.notes.append(f"{CONV_TYPES[variant].label}: {len(bad)} of {len(sweep.values)} {sweep.option} values "
@@ -97,22 +99,26 @@ def arch_grid(arch, goal=None, all_rows: bool = False) -> Grid:
 
 def target_grid(result, goal) -> Grid:
     """Per architecture, the smallest P and G reaching the target, and whether DWC+PWC does."""
-    columns = [Column("architecture", "left"), Column("HetConv P"), Column("FLOPs red."), Column("GWC+PWC G"),
-               Column("FLOPs red."), Column("DWC+PWC red.")]
+    swept, fixed = swept_types(), [key for key in fixed_types() if key != "standard"]
+    columns = [Column("architecture", "left")]
+    for variant, option in swept.items():
+        columns += [Column(f"{CONV_TYPES[variant].label} {option}"), Column("FLOPs red.")]
+    columns += [Column(f"{CONV_TYPES[variant].label} red.") for variant in fixed]
     grid = Grid(title=f"Smallest part reaching {float(goal):g}% FLOPs reduction", columns=columns)
     for arch in result.architectures:
         targets = arch.smallest_part_for(goal)
         cells = [arch.architecture]
-        for variant in ("hetconv", "gwc_pwc"):
+        for variant in swept:
             t = targets[variant]
             if t.point is None:
                 cells += ["no valid value", ""]
                 continue
-            value = t.point.P if variant == "hetconv" else t.point.G
+            value = t.point.part
             red = fmt.percent(t.point.flops_reduction)
             cells += [str(value), red] if t.reached else [f"not reached (best {value})", red]
-        dwc = targets["dwc_pwc"]
-        cells.append(fmt.percent(dwc.point.flops_reduction) + ("" if dwc.reached else " (not reached)"))
+        for variant in fixed:
+            t = targets[variant]
+            cells.append(fmt.percent(t.point.flops_reduction) + ("" if t.reached else " (not reached)"))
         grid.rows.append(cells)
     grid.notes = ["FLOPs reduction = 1 - variant FLOPs / standard FLOPs, over the swept valid values; "
                   "'best' is the valid value with the fewest FLOPs."]
@@ -145,7 +151,7 @@ def sweep_json(result, goal=None) -> str:
         if isinstance(data[key], list):
             data[key] = later(json.dumps(data[key]))
     for arch in data["architectures"]:
-        for variant in ("hetconv", "gwc_pwc"):
+        for variant in swept_types():
             points = arch[variant]["points"]
             body = ",\n".join("          " + json.dumps(p) for p in points)
             arch[variant]["points"] = later("[\n" + body + "\n        ]" if points else "[]")
@@ -170,6 +176,6 @@ def sweep_csv(result, goal=None) -> str:
         return buf.getvalue()
     writer.writerow(SWEEP_FIELDS)
     for arch in result.architectures:
-        for variant in ("standard", "hetconv", "gwc_pwc", "dwc_pwc"):
+        for variant in CONV_TYPES:
             writer.writerows([fmt.csv_value(getattr(p, f)) for f in SWEEP_FIELDS] for p in arch.points(variant))
     return buf.getvalue()

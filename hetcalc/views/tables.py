@@ -13,13 +13,13 @@ from hetcalc.views.latex import latex_cell, latex_escape, latex_label, to_latex
 from hetcalc.views.latex import render as _latex
 from hetcalc.views.markdown import render as _markdown
 from hetcalc.views.markdown import to_markdown
-from hetcalc.views.report_views import (DEPTHS, GROUPS, KERNEL, OUT, PARAMS, RATIO, SHARE, SHORT, header_lines,
+from hetcalc.views.report_views import (DEPTHS, GROUPS, KERNEL, OUT, PARAMS, RATIO, SHARE, header_lines,
                                         layer_grid, report_grids, summary_grid)
 from hetcalc.views.reproduce_views import checks_grids, checks_summary
 from hetcalc.views.text import PROSE_WIDTH, FittedTable, render_text, renderables, to_rich, to_terminal, to_text
 
 __all__ = ["DEPTHS", "GAP", "GROUPS", "KERNEL", "MIN_SHRUNK", "OUT", "PARAMS", "PROSE_WIDTH", "RATIO", "SHARE",
-           "SHORT", "Column", "FittedTable", "Grid", "checks_grids", "checks_summary", "document_latex",
+           "Column", "FittedTable", "Grid", "checks_grids", "checks_summary", "document_latex",
            "document_markdown", "document_renderables", "fit", "header_lines", "hidden_note", "latex_cell",
            "latex_escape", "latex_label", "layer_grid", "natural_width", "render_text", "report_grids",
            "report_renderables", "summary_grid", "to_latex", "to_markdown", "to_rich", "to_terminal", "to_text"]
