@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hetcalc.core.errors import SpecError
-from hetcalc.network.graph import ACTIVATIONS, INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape, Shape, output_size
+from hetcalc.network.graph import ACTIVATIONS, INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape, Shape
+from hetcalc.network.geometry import adaptive_windows, output_size, same_pads
 from hetcalc.core.located import (MAX_VALUE, At, at_item, at_key, at_mark, at_name, at_self, boolean, check_keys, choice,  # noqa: F401
                                   close_matches, got, marked, name_value, no_surrogate, pair, positive_int, show, suggest)
 from hetcalc.core.yamlio import YMap, load_yaml_document, read_spec_file
@@ -96,13 +97,6 @@ def _pads(value: Any, what: str, at: At) -> tuple[int, int, int, int]:
                        f"{got(value)}")
     h, w = pair(value, what, at, 0)
     return h, w, h, w
-
-
-def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    """ONNX's SAME_UPPER (TensorFlow's SAME): output ceil(size / stride), the odd pad at the end."""
-    span = dilation * (kernel - 1) + 1
-    total = max((-(-size // stride) - 1) * stride + span - size, 0)
-    return total // 2, total - total // 2
 
 
 def _part_value(value: Any, what: str, at: At) -> int | str:
@@ -756,22 +750,6 @@ class _Builder:
         check_keys(args, FLATTEN_KEYS, "flatten", at)
         c, h, w = cur[1]
         return self._move("flatten", args, cur, prefix, at, (c * h * w, 1, 1))
-
-
-def adaptive_windows(hw: tuple[int, int], out_hw: tuple[int, int]) -> tuple[tuple, tuple, int | None]:
-    """PyTorch's adaptive pooling windows: output i reads [floor(i*in/out), ceil((i+1)*in/out)).
-
-    Returns (kernel, stride, window): a plain kernel and stride when the input divides evenly, else the
-    largest window and the exact number of elements read per channel.
-    """
-    sums, kernel, stride, even = [], [], [], True
-    for size, out in zip(hw, out_hw):
-        spans = [-(-((i + 1) * size) // out) - (i * size) // out for i in range(out)]
-        sums.append(sum(spans))
-        kernel.append(max(spans))
-        stride.append(max(size // out, 1))
-        even = even and size % out == 0
-    return tuple(kernel), tuple(stride), None if even else sums[0] * sums[1]
 
 
 # --------------------------------------------------------------------------- top level
