@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import hetcalc
 from hetcalc import SpecError, load_spec_text
-from hetcalc.graph import INPUT, Add, Conv, Linear, Pool, output_size
+from hetcalc.graph import INPUT, Add, Conv, Linear, Pool
+from hetcalc.network.geometry import output_size
 
 
 def load(text: str):
@@ -746,6 +747,21 @@ def test_unknown_layer_type(entry):
 
 def test_unknown_layer_type_suggests():
     spec_error("input: [3, 8, 8]\nlayers:\n  - convolution: 4\n", 3, "did you mean 'conv'")
+
+
+def test_unknown_layer_type_lists_every_type_in_the_documented_order():
+    spec_error("input: [3, 8, 8]\nlayers:\n  - xyz: 4\n", 3,
+               "(known: conv, fc, maxpool, avgpool, stage, residual, concat, add, mul, bn, act, se, upsample, pad, "
+               "slice, reshape, flatten)")
+
+
+def test_every_layer_type_has_one_handler():
+    from hetcalc.network.spec import LAYER_TYPES
+    from hetcalc.network.spec.builder import ENTRIES, entry
+
+    assert sorted(ENTRIES) == sorted(LAYER_TYPES)
+    with pytest.raises(ValueError, match="dropout"):
+        entry("dropout")
 
 
 @pytest.mark.parametrize("text,line", [

@@ -11,6 +11,7 @@ from dataclasses import field
 from typing import Union
 
 from hetcalc.core.records import Record, record
+from hetcalc.network.geometry import output_size  # noqa: F401 - re-exported: importers and tests read it here
 
 # activation names a spec may give (hetcalc.spec checks them; here so that counting need not load spec)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu", "hardsigmoid", "elu",
@@ -18,18 +19,6 @@ ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", 
 
 Shape = tuple[int, int, int]  # (channels, height, width)
 INPUT = -1  # the index that stands for the network's input in `inputs`
-
-
-def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
-                padding_end: int | None = None, ceil: bool = False) -> int:
-    """Spatial output size as in PyTorch: (size + p_begin + p_end - d*(k-1) - 1) // s + 1.
-
-    With one `padding` it is the same on both sides; `ceil` rounds up (pooling's ceil_mode).
-    """
-    span = size + padding + (padding if padding_end is None else padding_end) - dilation * (kernel - 1) - 1
-    if ceil:
-        return -(-span // stride) + 1
-    return span // stride + 1
 
 
 @record
