@@ -13,7 +13,7 @@ from typing import Union
 from hetcalc.core.records import Record, record
 from hetcalc.network.geometry import output_size  # noqa: F401 - re-exported: importers and tests read it here
 
-# activation names a spec may give (hetcalc.spec checks them; here so that counting need not load spec)
+# activation names a spec may give (hetcalc.network.spec checks them; here so that counting need not load spec)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "leaky_relu", "hardsigmoid", "elu",
                "selu", "softplus", "mish", "clip", "softmax", "log_softmax", "affine")
 

@@ -11,6 +11,7 @@ import math
 from typing import Any, Callable
 
 from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Pool, Reshape
+from hetcalc.network.geometry import output_size, same_pads
 from hetcalc.network.importers.common import GraphAssembler, Tensor, passthrough
 from hetcalc.network.importers.onnx.reader import MAX_CONST, attrs, text, values
 
@@ -41,19 +42,13 @@ def absorbable_activation(imp: GraphAssembler, node) -> str | None:
     return None
 
 
-def spatial_out(size, k, s, pb, pe, d=1, ceil=False) -> int:
-    span = size + pb + pe - d * (k - 1) - 1
-    return (-(-span // s) if ceil else span // s) + 1
-
-
 def auto_pads(mode: str, sizes, kernel, strides, dilations) -> list[int]:
     """Begins then ends, as ONNX writes pads, for auto_pad SAME_UPPER / SAME_LOWER / VALID."""
     if mode == "VALID":
         return [0] * (2 * len(sizes))
     begins, ends = [], []
     for size, k, s, d in zip(sizes, kernel, strides, dilations):
-        total = max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0)
-        small, big = total // 2, total - total // 2
+        small, big = same_pads(size, k, s, d)  # SAME_UPPER; SAME_LOWER puts the odd pad first
         begins.append(small if mode == "SAME_UPPER" else big)
         ends.append(big if mode == "SAME_UPPER" else small)
     return begins + ends
@@ -90,7 +85,7 @@ def conv(imp: GraphAssembler, node) -> None:
     strides, dilations, pads, _ = window(node, imp, xs[2:], (kh, kw))
     if xs[1] != per_group * groups:
         raise imp.fail(node, f"weight {tuple(w)} with group {groups} does not fit input channels {xs[1]}")
-    out = (xs[0], n, *(spatial_out(size, k, s, pads[i], pads[i + 2], d) for i, (size, k, s, d) in
+    out = (xs[0], n, *(output_size(size, k, s, pads[i], d, pads[i + 2]) for i, (size, k, s, d) in
                        enumerate(zip(xs[2:], (kh, kw), strides, dilations))))
     if min(out[2:]) < 1:
         raise imp.fail(node, f"output size {out[2:]} is below 1")
@@ -168,7 +163,7 @@ def pool(imp: GraphAssembler, node) -> None:
     if dilations != [1, 1]:
         imp.uncount(node)
         return passthrough(imp, node)
-    out = (xs[0], xs[1], *(spatial_out(size, k, s, pads[i], pads[i + 2], 1, ceil) for i, (size, k, s) in
+    out = (xs[0], xs[1], *(output_size(size, k, s, pads[i], 1, pads[i + 2], ceil) for i, (size, k, s) in
                            enumerate(zip(xs[2:], kernel, strides))))
     mode = "max" if node.op_type == "MaxPool" else "avg"
     begins, ends = tuple(pads[:2]), tuple(pads[2:4])
