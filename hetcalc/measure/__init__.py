@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hetcalc.core.lazy import lazy_attributes
 from hetcalc.core.optional import require_torch
 
 _LAZY = {"measure": "hetcalc.measure.runs", "Measurement": "hetcalc.measure.runs"}
@@ -22,11 +23,4 @@ def build_module(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None
     return build(arch, variant, P=P, G=G, hetconv_impl=hetconv_impl, **options)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'hetcalc.measure' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
