@@ -21,7 +21,18 @@ def check_timing(device, dtype, batch, impl):
 
         device = resolve_device(device)
         device.peak(dtype)  # refuse a dtype the device has no peak for, before any work
+        _warn_provenance(device)
     return device, dtype, batch, impl
+
+
+def _warn_provenance(device) -> None:
+    """One warning line per way a calibrated profile may not fit this machine (timing/provenance.py)."""
+    import warnings
+
+    from hetcalc.timing.provenance import ProfileWarning, provenance_warnings
+
+    for text in provenance_warnings(device):
+        warnings.warn(text, ProfileWarning, stacklevel=3)
 
 
 def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: int,

@@ -19,12 +19,22 @@ from hetcalc.cli.options import check_writable, write_atomic
               help="Per timing: the median of interleaved rounds (as `hetcalc measure`) or the fastest round "
                    "(a quiet machine's time).")
 @click.option("--no-torch", is_flag=True, help="Use numpy micro-benchmarks only, even when PyTorch is installed.")
-def calibrate(output, name, threads, statistic, no_torch):
+@click.option("--wait", "wait_s", type=click.FloatRange(0, 3600), default=60, show_default=True, metavar="SECONDS",
+              help="How long, in all, to wait for other processes to quiet down before timing and before "
+                   "repeating a disturbed step.")
+@click.option("--force", is_flag=True,
+              help="Save a profile that failed the plausibility checks, marked unreliable (with the reasons).")
+def calibrate(output, name, threads, statistic, no_torch, wait_s, force):
     """Measure this machine (about 15 seconds) and write a device profile for --device.
 
     numpy times memory copies and a matrix product; with PyTorch installed, dispatch overhead,
     bandwidth and convolutions of every kernel class are timed in torch and the time model's
     parameters are fitted to them. Every value records how it was obtained.
+
+    Other processes' CPU use is watched while each step runs: a disturbed step waits for quiet and
+    runs again. A profile that stays disturbed, or whose fitted values no quiet machine gives, is not
+    saved (or, with --force, saved marked unreliable). The profile records the CPU, torch version and
+    threads; `--device` and `measure` warn when the run at hand differs.
 
     Example:  hetcalc calibrate && hetcalc vgg16 --P 4 --device local
     """
@@ -38,13 +48,18 @@ def calibrate(output, name, threads, statistic, no_torch):
         except OSError as exc:
             raise click.ClickException(f"cannot create {output.parent}: {exc.strerror or exc}") from None
     check_writable(output)
-    device = run(progress=lambda text: click.echo(f"measuring {text} ...", err=True),
+    device = run(progress=lambda text: click.echo(f"calibrate: {text}", err=True),
                  use_torch=False if no_torch else None, name=name, threads=threads,
-                 statistic=statistic)
+                 statistic=statistic, wait_s=wait_s)
+    reasons = device.measured.get("unreliable") or []
+    if reasons and not force:
+        raise click.ClickException(f"profile not saved: {'; '.join(reasons)}. Run `hetcalc calibrate` again when "
+                                   f"the machine is quiet, or add --force to save it marked unreliable")
     text = profile_yaml(device)
     load_device_text(text, str(output))  # what is written must read back as a valid profile
     write_atomic(output, text)
     fit = device.measured.get("conv_fit_median_error")
     fit_text = f"; convolution fit: median error {fit:.0%}" if fit is not None else ""
-    click.echo(f"saved {output} (took {device.measured.get('seconds')} s{fit_text}); "
+    marked = f" MARKED UNRELIABLE ({len(reasons)} reason(s), see `hetcalc devices -v`)" if reasons else ""
+    click.echo(f"saved {output}{marked} (took {device.measured.get('seconds')} s{fit_text}); "
                f"use it with --device {name if output == config_dir() / f'{name}.yaml' else output}", err=True)

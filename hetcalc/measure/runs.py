@@ -160,6 +160,7 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     used_threads = _time_models(torch, entries, report, batch, threads=threads, rounds=rounds, warmup=warmup,
                                 seed=seed, progress=progress)
     timings = _timings(entries, report)
+    _warn_threads(getattr(report, "device", None), used_threads)
     chosen = tuple(t for t in timings if t.key != "standard" or "standard" in keys)
     profile = getattr(report, "device", None)
     return Measurement(architecture=report.architecture, title=report.title, input=report.input,
@@ -236,6 +237,19 @@ def _report(arch, part, G, keys, device, batch, hetconv_impl):
     # fused runs as masked here (PyTorch has no fused HetConv kernel): predict what runs
     return analyze(arch, P=part, G=G, variants=keys, device=device, dtype="fp32", batch=batch,
                    hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl)
+
+
+def _warn_threads(profile, threads: int) -> None:
+    """A warning when the device profile was calibrated with another thread count than this run used."""
+    if profile is None:
+        return
+    import warnings
+
+    from hetcalc.timing.provenance import ProfileWarning, thread_mismatch
+
+    text = thread_mismatch(profile, threads)
+    if text:
+        warnings.warn(text, ProfileWarning, stacklevel=3)
 
 
 def _load_average() -> float | None:

@@ -159,6 +159,8 @@ class Device:
         """One line for report headers."""
         if self.validated:
             state = "validated by measurement"
+        elif isinstance(self.measured.get("unreliable"), list):
+            state = "calibrated on this machine but MARKED UNRELIABLE (see `hetcalc devices -v`)"
         elif self.measured:
             state = "calibrated by micro-benchmarks on this machine, not validated end to end"
         else:

@@ -25,7 +25,7 @@ def devices_document(entries, config_dir, verbose: bool = False) -> Document:
         grid.rows.append([device.name, device.title, f"{fp32.value / 1e12:.3g} TF/s" if fp32 else "",
                           size(int(device.memory_bandwidth.value)) + "/s",
                           f"{device.kernel_overhead.value * 1e6:.1f} us",
-                          "yes" if device.validated else ("calibrated" if device.measured else "no")])
+                          _validated(device)])
         if verbose:
             details += [f"{device.name} ({device.where}):", *_sources(device)]
     grid.notes = ["validated: no = spec-sheet figures and estimates, not measured here; calibrated = measured "
@@ -35,9 +35,24 @@ def devices_document(entries, config_dir, verbose: bool = False) -> Document:
     return Document(grids=[grid], details=details)
 
 
+def _validated(device) -> str:
+    if device.validated:
+        return "yes"
+    if device.measured.get("unreliable"):
+        return "UNRELIABLE"
+    return "calibrated" if device.measured else "no"
+
+
+def _made_with(measured: dict) -> list[str]:
+    """How a calibrated profile was made (CPU, torch, threads) and why it is unreliable, if it is."""
+    made = [f"{key} {measured[key]}" for key in ("machine", "torch", "threads") if measured.get(key) not in (None, "")]
+    lines = [f"  calibrated with: {', '.join(made)}"] if made else []
+    return lines + [f"  unreliable: {reason}" for reason in measured.get("unreliable") or []]
+
+
 def _sources(device) -> list[str]:
     """Every value of a profile with its source, one indented line each."""
-    lines = []
+    lines = _made_with(device.measured or {})
     for key, value in device.to_dict().items():
         if key in ("name", "measured"):
             continue

@@ -25,6 +25,9 @@ from hetcalc.measure.calibrate.steps import (CONV_ROUNDS, CONV_SHAPES, FRESH, LI
                                              DispatchFit, numpy_bandwidth, numpy_gemm, numpy_only_profile,
                                              torch_conv_samples, torch_dispatch_and_bandwidth, torch_linear,
                                              torch_page_fault, torch_threads)
+from hetcalc.measure.calibrate.plan import NUMPY_STEPS, TORCH_STEPS, Plan
+from hetcalc.measure.calibrate.plausible import implausible
+from hetcalc.measure.quiet import BUSY_CORES, Watch
 from hetcalc.timing.devices import Device, Value
 from hetcalc.timing.traffic import CONV_CLASSES
 
@@ -33,40 +36,62 @@ __all__ = ["CHECK_NETWORK", "CHECK_RUNS", "CONV_ROUNDS", "CONV_SHAPES", "ROUNDS"
 
 
 def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | None = None,
-              name: str = "local", threads: int | None = None, statistic: str = "median") -> Device:
-    """Measure this machine; return a profile fitted to the measurements (not yet checked end to end)."""
+              name: str = "local", threads: int | None = None, statistic: str = "median",
+              wait_s: float = 60.0, watch: Watch | None = None) -> Device:
+    """Measure this machine; return a profile fitted to the measurements (not yet checked end to end).
+
+    Other processes' CPU use is watched while each step runs (measure/quiet.py): a disturbed step waits for
+    quiet (up to `wait_s` seconds in all) and runs again. What stays disturbed, and any fitted value no quiet
+    machine would give (calibrate/plausible.py), is listed in the profile's measured.unreliable."""
     say = progress or (lambda text: None)
-    started = time.perf_counter()
+    watch = watch or Watch(say=say, wait_s=wait_s)
     if use_torch is None:
         use_torch = importlib.util.find_spec("torch") is not None
+    plan = Plan(TORCH_STEPS if use_torch else NUMPY_STEPS, watch, say)
     measured: dict = {"machine": cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    say("memory bandwidth (numpy copies)")
-    memory_bw, cache_bw = numpy_bandwidth(statistic)
-    say("GEMM rate (numpy float32 matmul)")
-    gemm = numpy_gemm(statistic)
+    _settle(watch, say)
+    memory_bw, cache_bw = plan.run("memory bandwidth (numpy copies)", lambda: numpy_bandwidth(statistic))
+    gemm = plan.run("GEMM rate (numpy float32 matmul)", lambda: numpy_gemm(statistic))
     cache = cache_size()
     if not use_torch:
-        say("page faults of large fresh tensors (numpy)")
-        device = numpy_only_profile(name, memory_bw, cache_bw, gemm, cache, statistic)
-        return replace(device, measured={**measured, "torch": False, "seconds": _since(started)})
+        device = plan.run("page faults of large fresh tensors (numpy)",
+                          lambda: numpy_only_profile(name, memory_bw, cache_bw, gemm, cache, statistic))
+        return _judged(replace(device, measured={**measured, "torch": False}), watch, plan)
 
     version, threads = torch_threads(threads)
     measured.update(torch=version, threads=threads, statistic=statistic)
-    say("dispatch overhead and bandwidth (torch element-wise kernels)")
-    dispatch = torch_dispatch_and_bandwidth(statistic, threads)
-    say("page faults of large fresh tensors (torch)")
-    page_fault = torch_page_fault(statistic, threads)
-    say(f"convolutions: {len(CONV_SHAPES)} shapes over 5 kernel classes (torch conv2d)")
-    samples = torch_conv_samples(statistic)
-    say("linear layers (torch linear)")
-    linear = torch_linear(statistic)
+    dispatch = plan.run("dispatch overhead and bandwidth (torch element-wise kernels)",
+                        lambda: torch_dispatch_and_bandwidth(statistic, threads))
+    page_fault = plan.run("page faults of large fresh tensors (torch)", lambda: torch_page_fault(statistic, threads))
+    samples = plan.run("convolutions over 5 kernel classes (torch conv2d)", lambda: torch_conv_samples(statistic))
+    linear = plan.run("linear layers (torch linear)", lambda: torch_linear(statistic))
 
     overhead = dispatch.kernel_overhead.value
     fit = fit_convs(samples, overhead, gemm, dispatch.memory_bandwidth.value, dispatch.cache_bandwidth.value, cache)
-    measured.update(seconds=_since(started), **_record(fit, samples, linear, gemm))
+    measured.update(_record(fit, samples, linear, gemm))
     device = _fitted_profile(name, threads, dispatch, page_fault, fit, gemm, cache, measured,
                              efficiencies(fit, samples, linear, overhead, threads, statistic))
-    return network_check(device, threads, say)
+    device = plan.run("whole-network check (calibrate's own small network, batch 1 and 8)",
+                      lambda: network_check(device, threads, lambda text: None))
+    return _judged(device, watch, plan)
+
+
+def _settle(watch: Watch, say: Callable[[str], None]) -> None:
+    """Before timing anything: wait for quiet when other processes are busy."""
+    load = watch.wait_for_quiet() if watch.wait_s > 0 else None
+    if load is not None and load > BUSY_CORES:
+        say(f"other processes use {load:.1f} cores; timing anyway (disturbed steps are repeated)")
+
+
+def _judged(device: Device, watch: Watch, plan: Plan) -> Device:
+    """The profile with how long it took, other processes' load per step, and why it is unreliable, if so."""
+    quiet = {"busy_above_cores": BUSY_CORES, "waited_s": round(watch.waited_s, 1),
+             "others_cores": {step: None if load is None else round(load, 2) for step, load in watch.loads.items()}}
+    measured = {**device.measured, "seconds": _since(plan.started), "quiet": quiet}
+    reasons = watch.disturbed() + implausible(replace(device, measured=measured))
+    if reasons:
+        measured["unreliable"] = reasons
+    return replace(device, measured=measured)
 
 
 def _since(started: float) -> float:
@@ -142,7 +167,6 @@ def network_check(device: Device, threads: int, say: Callable[[str], None]) -> D
     from hetcalc.network.spec import load_spec_text
 
     say("whole-network check (calibrate's own small network, batch 1 and 8)")
-    started = time.perf_counter()
     network = load_spec_text(CHECK_NETWORK, "calibrate check network")
     ratios, runs = [], []
     for batch in sorted({b for b, _ in CHECK_RUNS}):
@@ -154,12 +178,12 @@ def network_check(device: Device, threads: int, say: Callable[[str], None]) -> D
                 ratios.append(v.median_s / v.predicted_s)
                 runs.append({"batch": batch, "variant": v.key, "measured_s": float(f"{v.median_s:.4g}"),
                              "predicted_s": float(f"{v.predicted_s:.4g}")})
-    factor = min(max(statistics.median(ratios), 0.5), 3.0)
+    ratio = statistics.median(ratios)
+    factor = min(max(ratio, 0.5), 3.0)
     return replace(device, network_factor=Value(
         factor, f"measured: calibrate's check network (not a benchmark network), {len(ratios)} runs, the median "
                 f"of measured / predicted time"),
-        measured={**device.measured, "network_check": runs,
-                  "seconds": round(device.measured.get("seconds", 0) + time.perf_counter() - started, 1)})
+        measured={**device.measured, "network_check": runs, "network_ratio": round(ratio, 3)})
 
 
 def profile_yaml(device: Device) -> str:

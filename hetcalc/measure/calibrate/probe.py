@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-import platform
+
+from hetcalc.core.machine import cpu_name
+
+__all__ = ["CACHE_SOURCE", "cache_size", "cpu_name"]
 
 CACHE_SOURCE = "sysfs: one core's private cache (the shared last level is not relied on)"
 
@@ -34,14 +37,3 @@ def cache_size() -> int | None:
             continue
         best = value if best is None or value > best else best
     return best
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "this machine"
