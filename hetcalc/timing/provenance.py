@@ -19,7 +19,7 @@ def _base(version: str) -> str:
 def provenance_warnings(device: Device) -> list[str]:
     """What differs between the machine and torch a calibrated profile was made with and this one, and
     whether calibrate marked it unreliable (empty for built-in and hand-written profiles)."""
-    measured = device.measured or {}
+    measured = getattr(device, "measured", None) or {}
     out = []
     unreliable = measured.get("unreliable")
     if isinstance(unreliable, list) and unreliable:
@@ -40,7 +40,7 @@ def provenance_warnings(device: Device) -> list[str]:
 
 def thread_mismatch(device: Device, threads: int) -> str | None:
     """A warning when the profile was measured with another thread count than this run uses."""
-    made_with = (device.measured or {}).get("threads")
+    made_with = (getattr(device, "measured", None) or {}).get("threads")
     if isinstance(made_with, int) and not isinstance(made_with, bool) and made_with != threads:
         return (f"device profile '{device.name}' was calibrated with {made_with} thread(s), this run uses {threads}: "
                 f"predictions can be several times off (calibrate --threads {threads}, or measure --threads "
