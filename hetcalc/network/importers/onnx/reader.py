@@ -1,6 +1,7 @@
 """Reading an .onnx file safely: the graph only, weights never loaded; one line for a file that is not a model.
 
-The onnx package is imported only here, and only when a model is read (start-up, and an optional extra).
+The onnx package's messages load only when a model is read (start-up, and an optional extra), and without
+onnx's Python layer (proto.py): `import onnx` alone costs more than reading a ResNet-50.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hetcalc.core.errors import SpecError
+from hetcalc.network.importers.onnx.proto import attribute_value, messages, parse_model, tensor_values
 
 MAX_CONST = 4096  # elements of a constant computed here (shape arithmetic is tiny)
 
@@ -16,7 +18,7 @@ MAX_CONST = 4096  # elements of a constant computed here (shape arithmetic is ti
 def read_model(path: Path):
     """The ModelProto, without external weight data; one line if the file is not an ONNX model."""
     try:
-        import onnx
+        messages()
     except ImportError:
         raise SpecError("reading .onnx models needs the onnx package: pip install 'hetcalc[onnx]'",
                         source=str(path)) from None
@@ -29,7 +31,7 @@ def read_model(path: Path):
     if not data:
         raise SpecError("the file is empty, not an ONNX model", source=str(path))
     try:
-        model = onnx.load_from_string(data)
+        model = parse_model(data)
     except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError, RuntimeWarning, ...
         kind = "it looks like text" if is_text(data[:512]) else "truncated or corrupt"
         raise SpecError(f"not a readable ONNX model ({kind}: {type(exc).__name__})", source=str(path)) from None
@@ -48,9 +50,7 @@ def is_text(head: bytes) -> bool:
 
 def attrs(node) -> dict[str, Any]:
     """A node's attributes as Python values."""
-    import onnx
-
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    return {a.name: attribute_value(a) for a in node.attribute}
 
 
 def text(value):
@@ -60,15 +60,9 @@ def text(value):
 
 def values(tensor) -> list | None:
     """The values of a small initializer or constant, when they are stored in the file."""
-    from onnx import numpy_helper
-
-    if tensor.data_location == 1:  # external data, absent here
+    flat = tensor_values(tensor)  # None: external data (absent here) or a type not decoded
+    if flat is None:
         return None
-    try:
-        array = numpy_helper.to_array(tensor)
-    except Exception:  # noqa: BLE001 - an unreadable constant is simply not known
-        return None
-    flat = array.reshape(-1).tolist()
     return [int(v) if float(v).is_integer() and abs(v) < 2**62 else v for v in flat]
 
 
