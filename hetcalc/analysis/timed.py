@@ -7,7 +7,8 @@ from dataclasses import replace
 from hetcalc.network.graph import Conv
 from hetcalc.analysis.results import Report, VariantResult
 from hetcalc.timing.timemodel import layer_time
-from hetcalc.timing.traffic import DTYPE_BYTES, Kernel, conv_layer_kernels, fixed_layer_kernels, peak_activation_bytes, shortcut_inputs
+from hetcalc.timing.traffic import (DTYPE_BYTES, Kernel, conv_layer_kernels, decomposed_activations, fixed_layer_kernels,
+                                    peak_activation_bytes, shortcut_inputs)
 
 
 def check_timing(device, dtype, batch, impl):
@@ -42,6 +43,7 @@ def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: i
     network = report.network
     size = DTYPE_BYTES[dtype]
     shortcuts = shortcut_inputs(network)
+    roles = decomposed_activations(network)
     pointwise_bias = report.convention.pointwise_bias
     out = []
     for i, (layer, result) in enumerate(zip(network.layers, variant.layers)):
@@ -49,7 +51,7 @@ def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: i
             part = variant.layers.part(i)
             out.append(conv_layer_kernels(layer, variant.variant, part, impl, batch, size, pointwise_bias))
         else:
-            out.append(fixed_layer_kernels(layer, batch, size, shortcuts.get(i)))
+            out.append(fixed_layer_kernels(layer, batch, size, shortcuts.get(i), roles.get(i)))
     return out
 
 

@@ -27,6 +27,7 @@ from hetcalc.timing.traffic import CONV_CLASSES, DTYPE_BYTES
 
 PROFILES = PROFILES_DIR
 KINDS = ("cpu", "gpu")
+VALIDATIONS = ("published benchmark",)  # what `validated` may say besides true / false
 OPS = ("conv", "linear", "bn", "act", "pool", "add", "gather", "pad")  # Kernel.op values
 VALUE_KEYS = ("value", "source")
 EFFICIENCY_CLASSES = CONV_CLASSES
@@ -76,7 +77,9 @@ class Device:
     name: str = entry(TEXT, "what --device finds it by")
     title: str = entry(TEXT, "what reports call it (the name if absent)", optional=True, fallback="name")
     kind: str = entry(CHOICE, "cpu | gpu", keys=KINDS)
-    validated: bool = entry(FLAG, "measured on this machine by `hetcalc calibrate` and checked by the benchmark")
+    validated: bool | str = entry(FLAG, "measured on this machine by `hetcalc calibrate` and checked by the benchmark; "
+                                        "`published benchmark`: checked against published measurement",
+                                  keys=VALIDATIONS)
     # keyword-only: a field with a default may then sit among the required ones, where profiles write it
     notes: str = entry(TEXT, "free text", optional=True, blank=True, default="", kw_only=True)
     peak_flops: dict[str, Value] = entry(TABLE, "dtype -> FLOP/s (1 MAC = 2 FLOPs)", keys=tuple(DTYPE_BYTES))
@@ -157,7 +160,9 @@ class Device:
 
     def summary(self) -> str:
         """One line for report headers."""
-        if self.validated:
+        if self.validated == "published benchmark":
+            state = "validated against published benchmarks"
+        elif self.validated:
             state = "validated by measurement"
         elif isinstance(self.measured.get("unreliable"), list):
             state = "calibrated on this machine but MARKED UNRELIABLE (see `hetcalc devices -v`)"
@@ -294,9 +299,10 @@ def _read_choice(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any
     return data[key]
 
 
-def _read_flag(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> bool:
-    if not isinstance(data[key], bool):
-        raise _fail(at_key(data, key, at), f"{what} must be true or false, got {got(data[key])}")
+def _read_flag(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> bool | str:
+    if not isinstance(data[key], bool) and data[key] not in meta["keys"]:
+        also = "".join(f" or '{k}'" for k in meta["keys"])
+        raise _fail(at_key(data, key, at), f"{what} must be true or false{also}, got {got(data[key])}")
     return data[key]
 
 

@@ -139,12 +139,20 @@ def conv_layer_kernels(conv: Conv, variant: str, part: int | None, impl: str, ba
     return step_kernels(ctype.realize(conv, part, impl, pointwise_bias), batch, size)
 
 
-def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None) -> list[Kernel]:
+def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None, role: str | None = None) -> list[Kernel]:
     """Kernels of a layer every variant keeps: FC (flatten is a view), pooling, residual addition.
 
     `shortcut_in`: for an addition, the shape entering a parameter-free shortcut that changes shape
-    (option A: subsample then zero-pad channels, one copy kernel), else None.
+    (option A: subsample then zero-pad channels, one copy kernel), else None. `role`: the layer's part
+    in an activation the exporter decomposed (`decomposed_activations`), else None.
     """
+    if role == SKIP:  # its work is the fused activation's, charged where that ends
+        return []
+    if role == FUSED:  # the last op of a decomposed activation: one activation kernel, then the layer's own act
+        c, h, w = layer.out_shape
+        elements = batch * c * h * w
+        own = [elementwise("act", elements, size)] if getattr(layer, "act", None) else []
+        return [elementwise("act", elements, size), *own]
     if isinstance(layer, Linear):
         fin, fout = layer.in_features, layer.out_features
         weights = fin * fout
@@ -190,6 +198,32 @@ def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None) -> list[
         ci, hi, wi = layer.in_shape
         return [elementwise(layer.op, elements, size, ops_per_element=0, read_elements=batch * ci * hi * wi)]
     raise TypeError(f"unknown layer {layer!r}")
+
+
+SKIP, FUSED = "skip", "fused"  # roles in a decomposed activation
+
+
+def decomposed_activations(network: Network) -> dict[int, str]:
+    """Activations an exporter writes as several ops but a framework runs as one kernel: layer index ->
+    SKIP (no kernel of its own) or FUSED (one activation kernel over its output, reading E and writing E).
+
+    SiLU (Swish), `x * sigmoid(x)`: torch's ONNX exporter writes `Sigmoid(x)` then `Mul(x, sigmoid)`, two
+    kernels moving 5E elements, where PyTorch's `nn.SiLU` is one kernel moving 2E. The pattern: a
+    standalone sigmoid read only by a `mul` of exactly that sigmoid and the sigmoid's own input.
+    """
+    layers = network.layers
+    consumers = network.consumers()
+    roles: dict[int, str] = {}
+    for j, layer in enumerate(layers):
+        if not (isinstance(layer, Activation) and layer.act == "sigmoid" and len(network.edges[j]) == 1):
+            continue
+        readers = consumers[j]
+        if len(readers) != 1 or not isinstance(layers[readers[0]], Mul):
+            continue
+        m = readers[0]
+        if sorted(network.edges[m]) == sorted((network.edges[j][0], j)):
+            roles[j], roles[m] = SKIP, FUSED
+    return roles
 
 
 def shortcut_inputs(network: Network) -> dict[int, tuple[int, int, int]]:
