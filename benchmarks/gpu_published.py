@@ -126,7 +126,12 @@ def kernel_arrays(kernels: list[dict]):
         "act_bytes": np.array([k["bytes_read"] + k["bytes_written"] - k["weight_bytes"] for k in kernels], dtype=float),
         "cpg": np.array([k["channels_per_group"] for k in kernels], dtype=float),
         "kclass": np.array([k["kclass"] for k in kernels]),
+        "code": np.array([CODES[k["kclass"]] for k in kernels]),
     }
+
+
+CODES = {c: i for i, c in enumerate(("dense", "pointwise", "grouped", "grouped_pointwise", "depthwise", "linear",
+                                     "elementwise"))}
 
 
 def predict(arrays, params: dict) -> float:
@@ -134,15 +139,15 @@ def predict(arrays, params: dict) -> float:
     efficiency (class -> fraction), group_channels, group_exponent and optionally half_work."""
     import numpy as np
 
-    eff = np.ones_like(arrays["flops"])
+    table = np.ones(len(CODES))
     for kclass, value in params["efficiency"].items():
-        eff[arrays["kclass"] == kclass] = value
-    grouped = arrays["kclass"] == "grouped"
+        table[CODES[kclass]] = value
+    eff = table[arrays["code"]]
     if params.get("group_channels"):
         factor = np.minimum(1.0, arrays["cpg"] / params["group_channels"]) ** params.get("group_exponent", 1.0)
-        eff = np.where(grouped, eff * factor, eff)
+        eff = np.where(arrays["code"] == CODES["grouped"], eff * factor, eff)
     fixed = params.get("half_work", 0.0) / params["peak"]
-    compute = np.where(arrays["kclass"] == "elementwise", 0.0, arrays["flops"] / (params["peak"] * eff) + fixed)
+    compute = np.where(arrays["code"] == CODES["elementwise"], 0.0, arrays["flops"] / (params["peak"] * eff) + fixed)
     bw = np.where(arrays["act_bytes"] <= params["cache_bytes"], params["cache_bandwidth"], params["bandwidth"])
     memory = arrays["bytes"] / bw
     return float(np.sum(params["overhead"] + np.maximum(compute, memory)))
@@ -233,7 +238,7 @@ def with_levels(name: str, shape: dict, compute: float, memory: float) -> dict:
                        group_channels=shape["group_channels"], group_exponent=shape["group_exponent"])
 
 
-def solve_levels(name: str, shape: dict, anchors: list[tuple], iterations: int = 60) -> tuple[float, float]:
+def solve_levels(name: str, shape: dict, anchors: list[tuple], iterations: int = 20) -> tuple[float, float]:
     """The compute level (dense efficiency) and memory level (attained share of the spec bandwidth) at which
     the device's two anchors are reproduced: alternating bisections on log scale (each anchor mostly moves
     with one level)."""
@@ -253,7 +258,7 @@ def _bisect(f, lo: float, hi: float) -> float:
         return hi
     if f(lo) <= 0:
         return lo
-    for _ in range(50):
+    for _ in range(30):
         mid = math.sqrt(lo * hi)
         if f(mid) > 0:
             lo = mid
@@ -280,14 +285,14 @@ def fit_shape(dataset: list[dict], anchors: list[tuple], start: dict) -> dict:
 
     def loss(x):
         shape = unpack(x)
-        compute, memory = solve_levels(FIT_ON, shape, anchors, iterations=12)
+        compute, memory = solve_levels(FIT_ON, shape, anchors, iterations=6)
         params = with_levels(FIT_ON, shape, compute, memory)
         errors = [math.log(predict(d["arrays"], params) / d["measured"]) for d in dataset]
         return float(np.mean(np.square(errors)))
 
     x0 = [math.log(start["relative"][c]) for c in FITTED] + [math.log(start["group_channels"]),
                                                             start["group_exponent"]]
-    result = minimize(loss, x0, method="Nelder-Mead", options={"maxiter": 600, "xatol": 1e-3, "fatol": 1e-6})
+    result = minimize(loss, x0, method="Nelder-Mead", options={"maxiter": 400, "xatol": 1e-3, "fatol": 1e-6})
     return unpack(result.x)
 
 

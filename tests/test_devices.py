@@ -17,6 +17,16 @@ from hetcalc.errors import OptionError
 from hetcalc.timing.devices import PROFILES, TOP_KEYS, VALUE, Device, Value, entry
 
 BAD = sorted((Path(__file__).parent / "bad_devices").glob("*.yaml"))
+BENCHMARK_DATA = Path(__file__).parent.parent / "benchmarks" / "data"
+# GPU profiles validated on timm's published benchmarks: NVIDIA's spec-sheet figures, typed from the sheets
+# (fp16 = FP16 tensor with FP32 accumulate, dense; bytes/s; L2 bytes), and whether the profile was fitted on
+PUBLISHED = {
+    "rtx4090": {"fp16": 165.2e12, "fp32": 82.6e12, "bandwidth": 1008e9, "l2": 72 * 2**20, "held_out": False},
+    "rtx3090": {"fp16": 71e12, "fp32": 35.6e12, "bandwidth": 936e9, "l2": 6 * 2**20, "held_out": True},
+    "rtx5090": {"fp16": 209.5e12, "fp32": 104.8e12, "bandwidth": 1792e9, "l2": 96 * 2**20, "held_out": True},
+    "rtx-pro-6000-maxq": {"fp16": 3511e12 / 8, "fp32": 110e12, "bandwidth": 1792e9, "l2": 128 * 2**20,
+                          "held_out": True},
+}
 REQUIRED = {"a100", "h100", "t4", "orin-nano", "rpi5", "x86-server"}
 
 
@@ -24,7 +34,11 @@ def test_builtins_cover_the_issue_and_are_not_validated():
     assert REQUIRED <= set(builtin_device_names())
     for name in builtin_device_names():
         device = resolve_device(name)
-        assert device.validated is False
+        if name in PUBLISHED:  # checked against published measurement, with the figures kept in the profile
+            assert device.validated == "published benchmark"
+            assert "published_benchmark" in device.measured
+        else:
+            assert device.validated is False
         assert device.peak("fp32") > 0
         values = [*device.peak_flops.values(), device.memory_bandwidth, device.kernel_overhead,
                   *device.efficiency.values()]
@@ -180,3 +194,59 @@ def test_a_new_device_field_is_one_declaration():
         L2Device.from_profile(data, "l2.yaml", mark)
     with pytest.raises(DeviceError, match="unknown key 'l2_bytes' in the device profile"):
         load_device_text(text, "l2.yaml")  # Device itself has no such field
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_gpu_profiles(name):
+    sheet = PUBLISHED[name]
+    device = resolve_device(name)
+    assert device.kind == "gpu" and device.validated == "published benchmark"
+    assert device.peak("fp16") == pytest.approx(sheet["fp16"], rel=1e-3)
+    assert device.peak("bf16") == device.peak("fp16")
+    assert device.peak("fp32") == pytest.approx(sheet["fp32"], rel=1e-3)
+    assert device.cache_bytes.value == sheet["l2"]
+    # the attained bandwidth: a share of the sheet's, never above it
+    assert 0.3 * sheet["bandwidth"] < device.memory_bandwidth.value <= sheet["bandwidth"]
+    assert "attained" in device.memory_bandwidth.source
+    record = device.measured["published_benchmark"]
+    data = BENCHMARK_DATA / record["file"]
+    assert data.is_file()
+    assert re.search(r"huggingface/pytorch-image-models, results/\S+\.csv, commit [0-9a-f]{40}", record["source"])
+    assert record["held_out"] is sheet["held_out"]
+    assert record["models"] >= 30
+    if sheet["held_out"]:  # the issue's goal, as recorded when the profile was written
+        assert record["median_error"] <= 0.10 and record["spearman"] >= 0.98
+    # the efficiencies are this GPU's own level (from its anchors, named in the source), not another's
+    assert record["file"] in device.efficiency["dense"].source
+    assert "published benchmarks" in device.summary()
+
+
+def test_published_profiles_share_one_shape_at_their_own_levels():
+    """Relative efficiencies (class / dense) are fitted once on the RTX 4090; each GPU's level is its own."""
+    devices = [resolve_device(name) for name in sorted(PUBLISHED)]
+    for kclass in ("pointwise", "grouped", "grouped_pointwise", "depthwise", "linear"):
+        ratios = {d.efficiency[kclass].value / d.efficiency["dense"].value for d in devices
+                  if d.efficiency[kclass].value < 1}
+        assert max(ratios) == pytest.approx(min(ratios), rel=2e-3), kclass
+    levels = {d.name: d.efficiency["dense"].value for d in devices}
+    assert len(set(levels.values())) == len(levels)  # not copied across devices
+
+
+def test_published_rows_name_their_source():
+    files = sorted(BENCHMARK_DATA.glob("timm-*.csv"))
+    assert len(files) >= 4
+    for path in files:
+        first = path.read_text().splitlines()[0]
+        assert re.fullmatch(r"# source: huggingface/pytorch-image-models, results/(\S+\.csv), commit [0-9a-f]{40}",
+                            first), first
+        assert path.name.removeprefix("timm-") in first
+
+
+def test_validated_says_true_false_or_published_benchmark():
+    text = Path(PROFILES / "t4.yaml").read_text()
+    device = load_device_text(text.replace("validated: false", "validated: published benchmark"), "x.yaml")
+    assert device.validated == "published benchmark"
+    assert "validated against published benchmarks" in device.summary()
+    with pytest.raises(DeviceError, match=r"x.yaml:5:\d+: validated must be true or false or 'published "
+                                          r"benchmark', got the string 'measured'"):
+        load_device_text(text.replace("validated: false", "validated: measured"), "x.yaml")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 import hetcalc
 from hetcalc.errors import OptionError
 from hetcalc.graph import Conv
+from hetcalc.timing.traffic import decomposed_activations, norm_kernel
 from hetcalc.traffic import conv_layer_kernels, fixed_layer_kernels, shortcut_inputs
 
 SIZES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
@@ -155,3 +158,47 @@ def test_pointwise_bias_rule_reaches_traffic_as_it_reaches_counting():
     assert with_bias.bytes - without.bytes == 4 * dropped
     dwc = hetcalc.analyze("vgg16", variants="dwc", dtype="fp16", pointwise_bias=False).variant("dwc_pwc")
     assert hetcalc.analyze("vgg16", variants="dwc", dtype="fp16").variant("dwc_pwc").bytes - dwc.bytes == 2 * dropped
+
+
+def _silu_spec(gate_of_other: bool) -> dict:
+    """conv c -> sigmoid -> mul: x * sigmoid(x) as torch's ONNX exporter writes SiLU, or (gate_of_other)
+    a sigmoid of another conv's output gating c, which is not an activation and stays two kernels."""
+    layers = [{"conv": {"out": 16, "kernel": 1, "bn": True, "act": "none", "name": "c"}}]
+    if gate_of_other:
+        layers.append({"conv": {"out": 16, "kernel": 1, "act": "none", "name": "d", "from": "c"}})
+    layers += [{"act": {"fn": "sigmoid", "name": "g"}}, {"mul": {"with": "c", "name": "m"}}]
+    return {"input": [8, 6, 6], "layers": layers}
+
+
+def test_silu_decomposed_by_the_exporter_is_one_activation_kernel():
+    B, s, C, H = 3, 2, 16, 6
+    E = B * C * H * H
+    report = hetcalc.analyze(_silu_spec(False), variants="standard", dtype="fp16", batch=B)
+    by_name = {layer.name: layer for layer in report.baseline.layers}
+    assert by_name["g"].bytes == 0  # the sigmoid is part of SiLU's one kernel
+    assert by_name["m"].bytes == 2 * E * s  # SiLU reads x once and writes once: not 2E (sigmoid) + 3E (mul)
+    assert decomposed_activations(report.network) == {1: "skip", 2: "fused"}
+
+
+def test_a_sigmoid_gate_of_another_tensor_stays_two_kernels():
+    B, s, C, H = 3, 2, 16, 6
+    E = B * C * H * H
+    report = hetcalc.analyze(_silu_spec(True), variants="standard", dtype="fp16", batch=B)
+    by_name = {layer.name: layer for layer in report.baseline.layers}
+    assert by_name["g"].bytes == 2 * E * s  # sigmoid: read E, write E
+    assert by_name["m"].bytes == 3 * E * s  # mul: read both inputs, write the product
+    assert decomposed_activations(report.network) == {}
+
+
+@pytest.mark.parametrize("params", [0, 2 * 96])
+def test_layer_norm_is_one_kernel_reading_input_and_params(params):
+    B, C, H, W, s = 2, 96, 7, 7, 2
+    E = B * C * H * W
+    k = norm_kernel(E, params, s)
+    assert k.bytes_read == (E + params) * s and k.bytes_written == E * s  # statistics stay on chip
+    assert k.weight_bytes == params * s
+    assert k.flops == (5 + (2 if params else 0)) * E  # sum, sum of squares, subtract-and-scale; scale and shift
+    layer = SimpleNamespace(kind="norm", out_shape=(C, H, W), params=params, act="gelu")
+    ks = fixed_layer_kernels(layer, B, s)
+    assert [k.op for k in ks] == ["norm", "act"]
+    assert ks[0] == k and ks[1].bytes == 2 * E * s

@@ -12,7 +12,8 @@ from hetcalc.cli.options import emit_document
 def devices(verbose):
     """List the device profiles for --device: built-ins and those saved by `hetcalc calibrate`.
 
-    Built-ins come from public spec sheets and are not validated by measurement here.
+    Built-ins come from public spec sheets; the RTX GPUs' efficiencies come from timm's published
+    benchmarks and are checked against them (docs/gpu-validation.md).
 
     Example:  hetcalc devices
     """

@@ -26,7 +26,7 @@ KERNEL_CLASSES = (*CONV_CLASSES, "elementwise")
 class Kernel:
     """One executed kernel: its work in device FLOPs (1 MAC = 2 FLOPs) and its bytes read and written."""
 
-    op: str  # conv | bn | act | pool | add | linear | gather | pad
+    op: str  # conv | bn | act | pool | add | linear | gather | pad | norm | mul | concat | ...
     kclass: str  # one of KERNEL_CLASSES
     flops: int
     bytes_read: int
@@ -95,6 +95,19 @@ def elementwise(op: str, elements: int, size: int, inputs: int = 1, ops_per_elem
     """A kernel reading `inputs` tensors of `elements` (or `read_elements` in all) and writing one."""
     read = elements * inputs if read_elements is None else read_elements
     return Kernel(op, "elementwise", ops_per_element * elements, read * size, elements * size)
+
+
+NORM_FLOPS = 5  # per element: sum and sum of squares (3), then subtract-and-scale (2)
+AFFINE_FLOPS = 2  # per element: scale and shift
+
+
+def norm_kernel(elements: int, params: int, size: int) -> Kernel:
+    """LayerNorm, GroupNorm or InstanceNorm as one kernel (PyTorch's fused forward): reads its input and its
+    `params` stored values (scale and shift, 0 without affine), writes its output; the statistics stay
+    on chip."""
+    flops = (NORM_FLOPS + (AFFINE_FLOPS if params else 0)) * elements
+    return Kernel("norm", "elementwise", flops, (elements + params) * size, elements * size,
+                  weight_bytes=params * size)
 
 
 def _after_conv(N: int, area: int, bn: bool, act: str | None, batch: int, size: int) -> list[Kernel]:
@@ -186,6 +199,8 @@ def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None, role: st
     act = [elementwise("act", elements, size)] if getattr(layer, "act", None) else []
     if isinstance(layer, Mul):
         return [elementwise("mul", elements, size, inputs=max(len(layer.inputs), 1)), *act]
+    if getattr(layer, "kind", None) == "norm":  # a LayerNorm / GroupNorm / InstanceNorm record
+        return [norm_kernel(elements, getattr(layer, "params", 0), size), *act]
     if isinstance(layer, BatchNorm):
         return [*_after_conv(c, h * w, True, None, batch, size), *act]
     if isinstance(layer, Activation):

@@ -29,13 +29,16 @@ def devices_document(entries, config_dir, verbose: bool = False) -> Document:
         if verbose:
             details += [f"{device.name} ({device.where}):", *_sources(device)]
     grid.notes = ["validated: no = spec-sheet figures and estimates, not measured here; calibrated = measured "
-                  "on this machine by `hetcalc calibrate` (single-kernel timings and one small network). Use a name or a "
+                  "on this machine by `hetcalc calibrate` (single-kernel timings and one small network); published = "
+                  "checked against published benchmarks (docs/gpu-validation.md). Use a name or a "
                   f"profile path with --device; saved profiles live in {config_dir}. Schema: "
                   "docs/time-model.md; every value's source: hetcalc devices -v."]
     return Document(grids=[grid], details=details)
 
 
 def _validated(device) -> str:
+    if device.validated == "published benchmark":
+        return "published"
     if device.validated:
         return "yes"
     if device.measured.get("unreliable"):
