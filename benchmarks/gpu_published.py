@@ -112,7 +112,7 @@ def network_kernels(model: str, size: int, batch: int) -> tuple[int, list[dict]]
     return macs, kernels
 
 
-RULES_VERSION = 2  # bump when traffic rules change (the kernel caches are then rebuilt)
+RULES_VERSION = 3  # bump when traffic rules change (the kernel caches are then rebuilt)
 
 
 # --- the time model, vectorized over kernels (the same formula as hetcalc.timing.timemodel.kernel_time) ---

@@ -164,7 +164,8 @@ def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None, role: st
     if role == FUSED:  # the last op of a decomposed activation: one activation kernel, then the layer's own act
         c, h, w = layer.out_shape
         elements = batch * c * h * w
-        own = [elementwise("act", elements, size)] if getattr(layer, "act", None) else []
+        extra = not isinstance(layer, Activation) and getattr(layer, "act", None)  # a mul's own act after it
+        own = [elementwise("act", elements, size)] if extra else []
         return [elementwise("act", elements, size), *own]
     if isinstance(layer, Linear):
         fin, fout = layer.in_features, layer.out_features
@@ -222,23 +223,49 @@ def decomposed_activations(network: Network) -> dict[int, str]:
     """Activations an exporter writes as several ops but a framework runs as one kernel: layer index ->
     SKIP (no kernel of its own) or FUSED (one activation kernel over its output, reading E and writing E).
 
-    SiLU (Swish), `x * sigmoid(x)`: torch's ONNX exporter writes `Sigmoid(x)` then `Mul(x, sigmoid)`, two
-    kernels moving 5E elements, where PyTorch's `nn.SiLU` is one kernel moving 2E. The pattern: a
-    standalone sigmoid read only by a `mul` of exactly that sigmoid and the sigmoid's own input.
+    - SiLU (Swish), `x * sigmoid(x)`: torch's ONNX exporter writes `Sigmoid(x)` then `Mul(x, sigmoid)`, two
+      kernels moving 5E elements, where PyTorch's `nn.SiLU` is one kernel moving 2E. Pattern: a standalone
+      sigmoid read only by a `mul` of exactly that sigmoid and the sigmoid's own input.
+    - GELU (exact), `x * (erf(x / sqrt 2) + 1) * 0.5`: written `Div`, `Erf`, `Add`, `Mul(x, .)`, `Mul(0.5)`,
+      five kernels where `nn.GELU` is one. Pattern: affine [erf] affine back to x, the `mul` by x, then an
+      affine; `Erf` is in the graph (read as an activation, or uncounted and passed through).
     """
     layers = network.layers
     consumers = network.consumers()
+    erf_seen = "Erf" in (network.meta.get("uncounted") or {}) if isinstance(network.meta, dict) else False
     roles: dict[int, str] = {}
-    for j, layer in enumerate(layers):
-        if not (isinstance(layer, Activation) and layer.act == "sigmoid" and len(network.edges[j]) == 1):
+    for m, layer in enumerate(layers):
+        if not isinstance(layer, Mul) or len(network.edges[m]) != 2 or m in roles:
             continue
-        readers = consumers[j]
-        if len(readers) != 1 or not isinstance(layers[readers[0]], Mul):
-            continue
-        m = readers[0]
-        if sorted(network.edges[m]) == sorted((network.edges[j][0], j)):
-            roles[j], roles[m] = SKIP, FUSED
+        for x, y in (network.edges[m], network.edges[m][::-1]):
+            chain = _chain_back(network, consumers, y, x)
+            acts = [layers[j].act for j in chain] if chain else []
+            if acts == ["sigmoid"]:
+                roles.update({chain[0]: SKIP, m: FUSED})
+                break
+            tail = consumers[m][0] if len(consumers[m]) == 1 else None
+            if (acts in (["affine", "affine"], ["affine", "erf", "affine"]) and ("erf" in acts or erf_seen)
+                    and not layer.act and tail is not None and isinstance(layers[tail], Activation)
+                    and layers[tail].act == "affine"):
+                roles.update({**{j: SKIP for j in chain}, m: SKIP, tail: FUSED})
+                break
     return roles
+
+
+def _chain_back(network: Network, consumers, end: int, start: int, longest: int = 3) -> list[int] | None:
+    """The standalone activations leading from `start` to `end` (each with one input and one reader), in
+    order, or None if `end` is not reached from `start` that way."""
+    chain = []
+    j = end
+    while j != start:
+        if j == INPUT or len(chain) == longest:
+            return None
+        layer = network.layers[j]
+        if not isinstance(layer, Activation) or len(network.edges[j]) != 1 or len(consumers[j]) != 1:
+            return None
+        chain.append(j)
+        j = network.edges[j][0]
+    return chain[::-1] or None
 
 
 def shortcut_inputs(network: Network) -> dict[int, tuple[int, int, int]]:
