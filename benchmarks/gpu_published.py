@@ -90,9 +90,13 @@ def export_missing(pairs: set[tuple[str, int]], python: str) -> None:
                        check=False)
 
 
+UNFUSED = {"on": False}  # --unfused-activations: charge SiLU and GELU as the exporter writes them (an ablation)
+
+
 def network_kernels(model: str, size: int, batch: int) -> tuple[int, list[dict]] | None:
     """(MACs of one image, the kernels of a batch) of the model's eager forward pass, cached beside its ONNX."""
-    cache = ONNX_DIR / f"{model}-{size}-b{batch}.kernels.json"
+    unfused = "-unfused" if UNFUSED["on"] else ""
+    cache = ONNX_DIR / f"{model}-{size}-b{batch}{unfused}.kernels.json"
     source = onnx_path(model, size)
     if not source.is_file():
         return None
@@ -103,10 +107,19 @@ def network_kernels(model: str, size: int, batch: int) -> tuple[int, list[dict]]
     import hetcalc
     from hetcalc.analysis.timed import variant_kernels
 
+    import hetcalc.analysis.timed as timed
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = hetcalc.analyze(str(source), variants="standard", dtype="fp16", batch=batch)
-    kernels = [asdict(k) for layer in variant_kernels(report, report.baseline, "fp16", batch, "fused") for k in layer]
+    rules = timed.decomposed_activations
+    if UNFUSED["on"]:
+        timed.decomposed_activations = lambda network: {}
+    try:
+        kernels = [asdict(k) for layer in variant_kernels(report, report.baseline, "fp16", batch, "fused")
+                   for k in layer]
+    finally:
+        timed.decomposed_activations = rules
     macs = report.baseline.macs
     cache.write_text(json.dumps({"rules": RULES_VERSION, "macs": macs, "kernels": kernels}))
     return macs, kernels
@@ -270,7 +283,9 @@ def _bisect(f, lo: float, hi: float) -> float:
 # where the fit starts (a guess); profiles are only ever written from the fit
 DEFAULT_SHAPE = {"relative": {"dense": 1.0, "pointwise": 0.85, "grouped": 0.5, "grouped_pointwise": 0.3,
                               "depthwise": 0.08, "linear": 0.85}, "group_channels": 32, "group_exponent": 1.0}
-FITTED = ("pointwise", "grouped", "grouped_pointwise", "depthwise", "linear")
+# linear is not fitted: one FC per network is too little to tell its rate from a per-network constant
+FITTED = ("pointwise", "grouped", "grouped_pointwise", "depthwise")
+RELATIVE_RANGE = (0.05, 1.5)  # of dense: outside it a class's efficiency stops describing that class
 
 
 def fit_shape(dataset: list[dict], anchors: list[tuple], start: dict) -> dict:
@@ -279,10 +294,14 @@ def fit_shape(dataset: list[dict], anchors: list[tuple], start: dict) -> dict:
     import numpy as np
     from scipy.optimize import minimize
 
-    def unpack(x):
-        relative = {"dense": 1.0, **{c: float(min(2.0, math.exp(v))) for c, v in zip(FITTED, x[:5])}}
-        return {"relative": relative, "group_channels": float(math.exp(x[5])),
-                "group_exponent": float(min(4.0, max(0.0, x[6])))}
+    present = {c for d in dataset for c in d["arrays"]["kclass"]}
+
+    def unpack(x):  # a class the fit file never runs keeps its start; the others stay physically plausible
+        relative = {"dense": 1.0, **{c: float(min(RELATIVE_RANGE[1], max(RELATIVE_RANGE[0], math.exp(v))))
+                                     if c in present else start["relative"][c] for c, v in zip(FITTED, x)},
+                    "linear": start["relative"]["linear"]}
+        return {"relative": relative, "group_channels": float(math.exp(x[len(FITTED)])),
+                "group_exponent": float(min(4.0, max(0.0, x[len(FITTED) + 1])))}
 
     def loss(x):
         shape = unpack(x)
@@ -435,6 +454,8 @@ def run(args) -> dict:
     for name in names:
         sets[name] = dataset(name)
     results = {"gpus": {}, "left_out": {}}
+    if args.write_profiles and args.one_anchor:
+        raise SystemExit("gpu_published: --one-anchor is an experiment; profiles are written with both anchors")
     if args.write_profiles:
         args.fit = True  # profiles are written from the shape fitted on the RTX 4090, never from the start guess
     if args.fit:
@@ -446,6 +467,11 @@ def run(args) -> dict:
         if args.fit:
             anchors = anchors_of(name, usable)
             compute, memory = solve_levels(name, results["shape"], anchors)
+            if args.one_anchor:  # ResNet-50 alone; the bandwidth share carried over from the fit GPU
+                memory = results["gpus"][FIT_ON]["levels"]["memory"] if name != FIT_ON else memory
+                (arrays, seconds), _ = anchors
+                compute = _bisect(lambda c: predict(arrays, with_levels(name, results["shape"], c, memory))
+                                  - seconds, 1e-3, 1.0)
             params = with_levels(name, results["shape"], compute, memory)
             figs = evaluate(name, usable, params)
             results["gpus"][name] = {"source": source, "levels": {"compute": compute, "memory": memory}, **figs}
@@ -511,12 +537,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit", action="store_true", help="refit the shared shape on the RTX 4090 file")
     parser.add_argument("--write-profiles", action="store_true",
                         help="refit (as --fit) and write hetcalc/profiles/rtx*.yaml from the fit")
+    parser.add_argument("--one-anchor", action="store_true", help="with --fit: each GPU's level from ResNet-50 "
+                        "alone, the RTX 4090's bandwidth share carried over (an experiment; profiles keep two)")
+    parser.add_argument("--unfused-activations", action="store_true", help="charge SiLU and GELU as the "
+                        "exporter writes them, several kernels (an ablation)")
     parser.add_argument("--export-with", metavar="PYTHON", help="an interpreter with torch and timm: export "
                         "missing ONNX files with benchmarks/timm_onnx.py")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--models", action="store_true", help="also print every model's times")
     parser.add_argument("--json", metavar="FILE", help="write the figures as JSON")
     args = parser.parse_args(argv)
+    UNFUSED["on"] = args.unfused_activations
     results = run(args)
     print(report(results, args.markdown, args.models))
     if args.json:
