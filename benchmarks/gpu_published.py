@@ -286,6 +286,8 @@ DEFAULT_SHAPE = {"relative": {"dense": 1.0, "pointwise": 0.85, "grouped": 0.5, "
                               "depthwise": 0.08, "linear": 0.85}, "group_channels": 32, "group_exponent": 1.0}
 # linear is not fitted: one FC per network is too little to tell its rate from a per-network constant
 FITTED = ("pointwise", "grouped", "grouped_pointwise", "depthwise")
+UNFITTED = {"grouped_pointwise": "no network of the fit file runs a grouped 1 x 1 convolution",
+            "linear": "one FC layer per network is too little to tell its rate from a per-network constant"}
 RELATIVE_RANGE = (0.05, 1.5)  # of dense: outside it a class's efficiency stops describing that class
 
 
@@ -302,7 +304,8 @@ def fit_shape(dataset: list[dict], anchors: list[tuple], start: dict) -> dict:
                                      if c in present else start["relative"][c] for c, v in zip(FITTED, x)},
                     "linear": start["relative"]["linear"]}
         return {"relative": relative, "group_channels": float(math.exp(x[len(FITTED)])),
-                "group_exponent": float(min(4.0, max(0.0, x[len(FITTED) + 1])))}
+                "group_exponent": float(min(4.0, max(0.0, x[len(FITTED) + 1]))),
+                "fitted": [c for c in FITTED if c in present]}
 
     def loss(x):
         shape = unpack(x)
@@ -417,7 +420,12 @@ def profile_yaml(name: str, shape: dict, compute: float, memory: float, fit: dic
     ]
     for c in CLASSES:
         r = shape["relative"][c]
-        what = f"dense level {compute:.3f}: {level}" if c == "dense" else shape_src.format(r=r)
+        if c == "dense":
+            what = f"dense level {compute:.3f}: {level}"
+        elif c in shape.get("fitted", ()):
+            what = shape_src.format(r=r)
+        else:
+            what = f"x {r:.3g} of dense, a guess: {UNFITTED[c]}"
         lines.append(f"  {c}: {{value: {params['efficiency'][c]:.4g}, source: \"{what}\"}}")
     lines += [
         "cache:",
