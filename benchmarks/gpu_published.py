@@ -408,8 +408,9 @@ def profile_yaml(name: str, shape: dict, compute: float, memory: float, fit: dic
         f"  Checked against timm's published eager AMP (fp16) inference step times ({FILES[name]}, batch "
         f"{fit['batch']}): {fit['n']} models {held}, median error {fit['median']:.1%}, {fit['within25']:.0%} within "
         f"25%, Spearman {fit['spearman']:.3f} (FLOPs / peak: median {fit['flops_peak']:.0%}; plain roofline: "
-        f"{fit['roofline']:.0%}). Valid for large batches in PyTorch eager mode with autocast; batch 1 is "
-        "bound by launch overhead, which is an estimate here.",
+        f"{fit['roofline']:.0%}). Valid for large batches in PyTorch eager mode with autocast (fp16, NCHW); "
+        "batch 1 is bound by launch overhead, an estimate here; fp32 applies the same efficiencies to the FP32 "
+        "peak, unchecked.",
         "peak_flops:",
         f"  fp16: {{value: {spec['fp16']:.4g}, source: \"{spec['sheet']}\"}}",
         f"  bf16: {{value: {spec['fp16']:.4g}, source: \"as fp16 (same tensor-core rate)\"}}",
