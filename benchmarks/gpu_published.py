@@ -6,21 +6,22 @@ used here are kept in benchmarks/data/ with their source (repository, path, comm
 script reads the model's ONNX graph (exported without weights, benchmarks/timm_onnx.py), predicts the step
 time with hetcalc's time model and each built-in GPU profile (dtype fp16, the row's batch), and prints per
 GPU the median |error|, the share of models within 25%, and Spearman's rank correlation across models, beside
-two baselines that use the same kernels and spec sheets: FLOPs / peak (total device FLOPs over the fp16 tensor
-peak) and a plain roofline (each kernel max(FLOPs / peak, bytes / bandwidth), summed).
+three baselines that use the same kernels and spec sheets: the A100 built-in's efficiencies copied, FLOPs /
+peak (total device FLOPs over the fp16 tensor peak) and a plain roofline (each kernel max(FLOPs / peak,
+bytes / bandwidth), summed).
 
     python benchmarks/gpu_published.py                    # every GPU with the built-in profiles
     python benchmarks/gpu_published.py --markdown         # the tables of docs/gpu-validation.md
-    python benchmarks/gpu_published.py --fit              # refit the shared shape on the RTX 4090 (prints YAML)
-    python benchmarks/gpu_published.py --export-with /work/venv-tv/bin/python   # make missing ONNX files
+    python benchmarks/gpu_published.py --fit              # refit the shared shape on the RTX 4090 file
+    python benchmarks/gpu_published.py --write-profiles   # refit, then rewrite hetcalc/profiles/rtx*.yaml
+    python benchmarks/gpu_published.py --export-with /path/to/python-with-torch-and-timm   # missing ONNX files
 
 Which numbers come from where (docs/gpu-validation.md): peaks, bandwidths and L2 sizes from NVIDIA's spec
-sheets; the efficiency of each kernel class relative to dense convolutions, and the share of the spec
-bandwidth element-wise kernels attain relative to what the anchors give, are fitted on the RTX 4090 file
-alone (`--fit`); each GPU's own level comes from two published networks of its own file (the anchors:
-ResNet-50, compute-bound, and MobileNetV2-1.0, memory-bound), solved so the profile reproduces them. The
-anchors are listed and left out of that GPU's figures; every other row of the RTX 3090, RTX 5090 and RTX Pro
-6000 files is held out.
+sheets; the efficiency of each kernel class relative to dense convolutions and the group curve (the shape)
+are fitted on the RTX 4090 file alone (`--fit`); each GPU's own levels (its dense efficiency and the share of
+its spec bandwidth it attains) come from two published networks of its own file (the anchors: ResNet-50,
+compute-bound, and MobileNetV2-1.0, memory-bound), solved so the profile reproduces them. The anchors are
+left out of that GPU's figures; every other row of the RTX 3090, RTX 5090 and RTX PRO 6000 files is held out.
 """
 
 from __future__ import annotations
