@@ -27,7 +27,7 @@ def default_by(report: Report) -> str:
 
 
 def rules_line(report: Report) -> str:
-    return f"Rules: {report.convention.brief()}. --rules shows each in full."
+    return f"Rules: {report.convention.brief()} (--rules)"
 
 
 def next_line(report: Report, arch: str, auto_stages: bool) -> str:

@@ -132,7 +132,7 @@ def wrap_prose(text: str, width: int = PROSE_WIDTH, indent: int = 2) -> list[str
     import textwrap
 
     lead = " " * (len(text) - len(text.lstrip(" ")))
-    return textwrap.wrap(text, max(width, 20), initial_indent=lead, subsequent_indent=lead + " " * indent,
+    return textwrap.wrap(text.lstrip(" "), max(width, 20), initial_indent=lead, subsequent_indent=lead + " " * indent,
                          break_long_words=False, break_on_hyphens=False) or [text]
 
 
