@@ -41,7 +41,7 @@ def to_text(grid: Grid) -> str:
     return "\n".join(out)
 
 
-def to_terminal(grid: Grid):
+def to_terminal(grid: Grid, title: bool = True):
     """A Grid as styled rich Text in the layout of `to_text`, looking as rich's own tables do (italic title,
     bold header and total, a ─ rule under the header, a blank line above the total).
 
@@ -49,11 +49,12 @@ def to_terminal(grid: Grid):
     on a terminal, where this takes a few milliseconds (docs/performance.md)."""
     from rich.text import Text
 
-    title, header, body, total = _layout(grid)
+    heading, header, body, total = _layout(grid)
     rule = "─" * _rule_width(header, body, total)
     text = Text(no_wrap=True, overflow="ignore", end="\n")
-    text.append(title, style="italic")
-    text.append("\n")
+    if title:
+        text.append(heading, style="italic")
+        text.append("\n")
     text.append(header, style="bold")
     text.append("\n" + rule + "\n")
     text.append("\n".join(body))
@@ -77,24 +78,26 @@ class FittedTable:
         width = options.max_width
         if not self.wide:
             grid, hidden = fit(grid, width)
+        yield Prose(cell(grid.title), "italic")  # a long title wraps like prose
         if self.wide:  # rendered at its natural width: lines run past the window's edge, never wrap
-            yield from console.render(to_terminal(grid), options.update(width=max(width, natural_width(grid))))
+            yield from console.render(to_terminal(grid, title=False),
+                                      options.update(width=max(width, natural_width(grid))))
         elif natural_width(grid) > width:  # running text wraps at word boundaries, every other cell whole
-            yield _rich_table(grid, wrap=True)
+            yield _rich_table(grid, wrap=True, title=False)
         else:
-            yield to_terminal(grid)
+            yield to_terminal(grid, title=False)
         note = "" if self.wide else hidden_note(hidden, width, grid)
         if note:
             yield Prose(note, "dim", indent=1)
 
 
-def _rich_table(grid: Grid, wrap: bool = False):
+def _rich_table(grid: Grid, wrap: bool = False, title: bool = True):
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     # Text objects, not strings: names like "[resnet50]" are data, never rich markup
-    table = Table(title=Text(cell(grid.title)), box=box.SIMPLE_HEAD, title_justify="left",
+    table = Table(title=Text(cell(grid.title)) if title else None, box=box.SIMPLE_HEAD, title_justify="left",
                   show_footer=grid.total is not None, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
     for i, col in enumerate(grid.columns):
         footer = Text(cell(grid.total[i])) if grid.total else ""
