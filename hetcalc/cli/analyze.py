@@ -11,8 +11,7 @@ from hetcalc.network.sources import builtin_names, builtin_path
 from hetcalc.core.errors import OptionError
 from hetcalc.views.export import json_writer, to_csv
 from hetcalc.analysis.api import analyze as run_analysis
-from hetcalc.views.report_views import report_document
-from hetcalc.views.short_report import default_by, short_document
+from hetcalc.views.short_report import default_by, document, short_document
 from hetcalc.cli.options import (by_option, check_writable, convention_options, emit, emit_document, format_option,
                                  make_convention, output_format, output_option, part_options, time_options,
                                  variants_option, wide_option)
@@ -68,14 +67,17 @@ def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, full_rules, 
     report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention_options),
                           se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
                           device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
-                          traffic=traffic or None, by=(by or "layer").lower())
+                          traffic=traffic or None)
     if output is None and output_format(fmt, output) == "table":  # read by a person: short (docs/cli.md)
         auto = by is None and default_by(report) == "stage"
-        document = partial(short_document, report.by_stage() if auto else report, arch, per_layer, full_rules, auto)
+        stages = auto or (by or "").lower() == "stage"
+        shown = partial(short_document, report, arch, per_layer, full_rules, stages, auto)
     else:
-        document = partial(report_document, report, per_layer)
-    emit_document(output, fmt, document, wide=wide,
-                  json=partial(json_writer, report), csv=partial(to_csv, report, per_layer))
+        stages = (by or "").lower() == "stage"
+        shown = partial(document, report, per_layer, stages)
+    exported = report.by_stage() if stages else report
+    emit_document(output, fmt, shown, wide=wide,
+                  json=partial(json_writer, exported), csv=partial(to_csv, exported, per_layer))
 
 
 def parse_shape(text: str | None):

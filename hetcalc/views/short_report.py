@@ -10,7 +10,7 @@ import shlex
 
 from hetcalc.analysis.results import Report, costed
 from hetcalc.views.document import Document
-from hetcalc.views.report_views import report_document
+from hetcalc.views.report_views import report_document, report_grids
 
 STAGES_OVER = 30  # more rows than this in the per-layer table: one row per stage by default (--by layer: each)
 EXAMPLE_DEVICE = "a100"
@@ -42,11 +42,22 @@ def next_line(report: Report, arch: str, auto_stages: bool) -> str:
     return "Next: " + "; ".join(steps) + "."
 
 
+def document(report: Report, per_layer: bool = True, stages: bool = False) -> Document:
+    """report_views.report_document, per stage if `stages`: the summary still comes from every layer (a
+    stage row keeps a closed form only when its layers share one, and the summary gives their range)."""
+    if not stages:
+        return report_document(report, per_layer)
+    doc = report_document(report.by_stage(), per_layer)
+    summary = report_grids(report, per_layer=False)[0]
+    return Document(doc.lines, [summary if g.title == summary.title else g for g in doc.grids], doc.footer,
+                    doc.details)
+
+
 def short_document(report: Report, arch: str, per_layer: bool = True, full_rules: bool = False,
-                   auto_stages: bool = False) -> Document:
-    """The report's Document with the rules in one line (unless `full_rules`) and a closing `Next:` line;
+                   stages: bool = False, auto_stages: bool = False) -> Document:
+    """`document` with the rules in one line (unless `full_rules`) and a closing `Next:` line;
     `auto_stages`: the per-stage table was chosen for the reader (`default_by`), not asked for."""
-    doc = report_document(report, per_layer)
+    doc = document(report, per_layer, stages)
     lines = doc.lines
     if not full_rules:
         rules = set(report.convention.rules())
