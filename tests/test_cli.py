@@ -47,12 +47,35 @@ def test_piped_table_is_plain_ascii(run, args):
 
 
 def test_table_shows_rules_and_both_tables(run):
-    out = ok(run(*VGG))
-    lines = out.splitlines()
-    assert lines[0] == "VGG-16 (CIFAR-10) [vgg16]  input 3x32x32  P=4, G=4"
-    assert "spec: built-in architectures/vgg16.yaml" in lines
-    assert any(line.startswith("FLOPs: MACs of convolution") for line in lines)
-    assert "Per-layer FLOPs" in lines and "Summary" in lines
+    for flag in ("--rules", "-v"):
+        lines = ok(run(*VGG, flag)).splitlines()
+        assert lines[0] == "VGG-16 (CIFAR-10) [vgg16]  input 3x32x32  P=4, G=4"
+        assert "spec: built-in architectures/vgg16.yaml" in lines
+        assert any(line.startswith("FLOPs: MACs of convolution") for line in lines)
+        assert "Per-layer FLOPs" in lines and "Summary" in lines
+
+
+def test_the_default_table_is_short(run):
+    """What a person reads: the rules in one line, the table, the summary, then one line saying what next."""
+    lines = ok(run(*VGG)).splitlines()
+    assert lines[2] == "Rules: FLOPs = MACs, PyTorch params, first conv kept, HetConv exact (--rules)"
+    assert not any(line.startswith("FLOPs: MACs of convolution") for line in lines)
+    assert lines.index("Per-layer FLOPs") == 4  # the first number within a few lines of the top
+    assert lines[-1].startswith("  ") and lines[-2].startswith("Next: ") or lines[-1].startswith("Next: ")
+    assert "--device a100" in " ".join(lines[-3:])
+
+
+def test_a_long_network_gets_stages_by_default_and_layers_on_request(run, tmp_path):
+    short = ok(run("resnet50")).splitlines()
+    assert "Per-stage FLOPs" in short and "Per-layer FLOPs" not in short
+    assert len(short) < 50  # one screen (it was 93 lines)
+    assert "--by layer for every layer" in " ".join(" ".join(short).split())
+    layers = ok(run("resnet50", "--by", "layer")).splitlines()
+    assert "Per-layer FLOPs" in layers and any(line.startswith("stage4.2.conv3") for line in layers)
+    assert "--by layer" not in " ".join(layers[-3:])
+    ok(run("resnet50", "-o", str(tmp_path / "r.txt")))  # a file: every layer, every rule
+    written = (tmp_path / "r.txt").read_text(encoding="utf-8").splitlines()
+    assert "Per-layer FLOPs" in written and any(line.startswith("FLOPs: MACs of convolution") for line in written)
 
 
 def test_summary_only_drops_the_layer_table(run):
@@ -115,7 +138,10 @@ def test_summary_only_keeps_json_layers(run):
 def test_output_file_format_follows_extension(run, tmp_path, suffix, fmt):
     out = tmp_path / f"report{suffix}"
     assert ok(run(*VGG, "-o", str(out))) == ""
-    assert out.read_text(encoding="utf-8") == ok(run(*VGG, "--format", fmt))
+    shown = ok(run(*VGG, "--format", fmt, "--rules"))
+    if fmt == "table":  # a file has everything a reader's table has but the line suggesting what to run next
+        shown = shown[:shown.rindex("\nNext: ")]
+    assert out.read_text(encoding="utf-8") == shown
 
 
 def test_output_json_file_parses(run, tmp_path):

@@ -74,10 +74,10 @@ def test_replace_first_is_described_the_same_everywhere(run):
     assert "first convolution in layer order, whatever its kernel" in sentence
     assert sentence in _words((DOCS / "cli.md").read_text(encoding="utf-8"))
     assert sentence in _words((DOCS / "json.md").read_text(encoding="utf-8"))
-    rules = _words(run(*VGG).stdout)  # the printed rules wrap at 80 columns
+    rules = _words(run(*VGG, "--rules").stdout)  # the printed rules wrap at 80 columns
     assert "except the network's first convolution (first in layer order, whatever its kernel)" in rules
     assert "the network's first convolution included (--replace-first)" in _words(run(
-        "vgg16", "--variants", "dwc", "--replace-first").stdout)
+        "vgg16", "--variants", "dwc", "--replace-first", "--rules").stdout)
 
 
 def test_latex_speedups_captions_labels_and_width(run):

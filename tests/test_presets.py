@@ -160,8 +160,10 @@ def test_cli_convention_reaches_the_json(run):
 
 
 def test_cli_table_names_the_preset(run):
-    result = run("resnet56", "--convention", "fvcore", "--summary-only")
+    result = run("resnet56", "--convention", "fvcore", "--summary-only", "--rules")
     assert result.exit_code == 0 and "Convention 'fvcore': reproduces fvcore 0.1.5" in result.stdout
+    short = run("resnet56", "--convention", "fvcore", "--summary-only").stdout
+    assert "\nRules: as fvcore, " in short
 
 
 def test_sweep_takes_a_convention(run):

@@ -62,9 +62,12 @@ def test_fitted_grids_fit_and_hide_ratios_first(report, width):
     for grid in (layer_grid(report), summary_grid(report)):
         narrowed, hidden = fit(grid, width)
         assert natural_width(narrowed) <= width, (grid.title, natural_width(narrowed))
-        if hidden:
-            ratio_columns = [c.header for c in grid.columns if c.drop == 1]
-            assert hidden[:len(ratio_columns)] == ratio_columns  # the ratios go first
+        if hidden:  # the ratios go first, one at a time from the right: each is shown while it fits
+            ratio_columns = [c.header for c in grid.columns if c.drop == 1][::-1]
+            gone = hidden[:len(ratio_columns)]
+            assert gone == ratio_columns[:len(gone)]
+            if len(gone) < len(ratio_columns):
+                assert len(hidden) == len(gone)  # nothing else hidden while a ratio is shown
         kept = [c.header for c in narrowed.columns]
         assert len(kept) + len(hidden) == len(grid.columns)
         assert all(len(row) == len(kept) for row in narrowed.rows)

@@ -112,13 +112,13 @@ class Counter:
         p = None if ctype.part is None else layer_part(own if own is not None else part.value, layer)
         if ctype.exact_ratio is not None and self.convention.hetconv == "ratio":
             ratio = ctype.exact_ratio(p, self.plan.ratio_k2 if layer.K == 1 else layer.kernel[0] * layer.kernel[1])
-            sums, closed = scaled(std, ratio), float(ratio)
+            sums, closed = scaled(std, ratio), ratio
         else:
             sums, closed = self._realized(ctype, p, layer)
         tag = key + (f" {ctype.part}={p}" if ctype.part else "")
         return Row(True, tag, p, add_sums(sums, extra) if self.se else sums, std[0] + extra[0], closed)
 
-    def _realized(self, ctype, p: int | None, layer: Conv) -> tuple[Sums, float]:
+    def _realized(self, ctype, p: int | None, layer: Conv) -> tuple[Sums, Fraction]:
         kind = (ctype.key, p, layer.in_shape, layer.out_shape, layer.kernel, layer.groups, layer.bias, layer.bn,
                 layer.act)
         hit = self.memo.get(kind)

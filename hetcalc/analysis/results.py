@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from dataclasses import field, replace
 from typing import Any, NamedTuple
 
@@ -23,7 +24,7 @@ class Row(NamedTuple):
     part: int | None  # the part this layer was built with (its own P or the run's), None if none
     sums: Sums
     std_flops: int  # the same layer's standard FLOPs (the ratio's denominator)
-    closed_form: float | None
+    closed_form: Fraction | None  # exact
 
 
 TIME_FIELDS = ("bytes", "intensity", "time_s", "bound", "peak_activation_bytes", "time_speedup")
@@ -51,7 +52,7 @@ class LayerResult(Record):
     macs: int
     depth: int
     ratio: float | None  # this layer's FLOPs / its standard FLOPs
-    closed_form: float | None  # the paper's closed-form ratio (eq. 5, 7 or 11) where replaced
+    closed_form: Fraction | None  # the paper's closed-form ratio (eq. 5, 7 or 11) where replaced, exact
     kernel: tuple[int, int] | None = None  # (kh, kw) of a convolution
     strides: tuple[int, int] | None = None  # (sh, sw) of a convolution
     groups: int | None = None  # a convolution's groups (M for depthwise)
@@ -66,6 +67,8 @@ class LayerResult(Record):
         data = {name: getattr(self, name) for name in _field_names(type(self))
                 if getattr(self, name) is not None or name not in TIME_FIELDS}
         data["out"] = list(self.out)
+        if data["closed_form"] is not None:
+            data["closed_form"] = float(data["closed_form"])
         for key in ("kernel", "strides"):
             if data[key] is not None:
                 data[key] = list(data[key])

@@ -11,9 +11,10 @@ from hetcalc.network.sources import builtin_names, builtin_path
 from hetcalc.core.errors import OptionError
 from hetcalc.views.export import json_writer, to_csv
 from hetcalc.analysis.api import analyze as run_analysis
-from hetcalc.views.report_views import report_document
+from hetcalc.views.short_report import default_by, document, short_document
 from hetcalc.cli.options import (by_option, check_writable, convention_options, emit, emit_document, format_option,
-                                 make_convention, output_option, part_options, time_options, variants_option)
+                                 make_convention, output_format, output_option, part_options, time_options,
+                                 variants_option, wide_option)
 
 
 PER_LAYER_P = click.option(
@@ -28,10 +29,12 @@ PER_LAYER_P = click.option(
 @variants_option()
 @click.option("--per-layer/--summary-only", default=True, help="Show the per-layer table [default: shown].")
 @by_option("Rows of the per-layer table and exports: one per layer, or one per stage or block (a layer name's "
-           "part before its first dot).")
-@click.option("--wide", is_flag=True,
-              help="On a terminal, show every column even when the table is wider than the terminal "
-                   "(by default columns are hidden, ratios first, so that every row fits on one line).")
+           "part before its first dot) [default: the table shows stages for a network of more than 30 layers; "
+           "files and other formats, layers].", default=None)
+@wide_option
+@click.option("--rules", "-v", "full_rules", is_flag=True,
+              help="Print the counting rules in full, one per line (by default one line sums them up; files "
+                   "and other formats always carry them in full).")
 @format_option()
 @click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
               help="Add Squeeze-and-Excitation blocks with reduction ratio R after every convolution "
@@ -43,15 +46,18 @@ PER_LAYER_P = click.option(
 @output_option
 @time_options
 @convention_options
-def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, fmt, output, se, strict, input_shape, device, dtype,
-            batch, hetconv_impl, traffic, **convention_options):
+def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, full_rules, fmt, output, se, strict, input_shape,
+            device, dtype, batch, hetconv_impl, traffic, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
     ARCH is a built-in name (see `hetcalc list`), a path to a YAML spec, or an .onnx model (needs
     `pip install 'hetcalc[onnx]'`; weights are not needed).
 
-    On a terminal, tables fit its width: the ratio columns are hidden first (the summary gives the
-    closed forms), then headers are abbreviated and other columns hidden; --wide shows them all.
+    Shown to a person (the table format, on a terminal or a pipe), the counting rules take one line
+    (--rules: in full), a network of more than 30 layers gets one row per stage (--by layer: per
+    layer) and a last line suggests what to run next; a file (-o) or another format gets everything.
+    On a terminal, tables fit its width: whole columns are hidden, ratios first, and named under the
+    table; --wide shows them all.
     With --device, adds predicted time per layer and variant, the time-based speedup and what bounds
     each layer (docs/time-model.md).
 
@@ -61,9 +67,17 @@ def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, fmt, output,
     report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention_options),
                           se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
                           device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
-                          traffic=traffic or None, by=by.lower())
-    emit_document(output, fmt, partial(report_document, report, per_layer), wide=wide,
-                  json=partial(json_writer, report), csv=partial(to_csv, report, per_layer))
+                          traffic=traffic or None)
+    if output is None and output_format(fmt, output) == "table":  # read by a person: short (docs/cli.md)
+        auto = by is None and default_by(report) == "stage"
+        stages = auto or (by or "").lower() == "stage"
+        shown = partial(short_document, report, arch, per_layer, full_rules, stages, auto)
+    else:
+        stages = (by or "").lower() == "stage"
+        shown = partial(document, report, per_layer, stages)
+    exported = report.by_stage() if stages else report
+    emit_document(output, fmt, shown, wide=wide,
+                  json=partial(json_writer, exported), csv=partial(to_csv, exported, per_layer))
 
 
 def parse_shape(text: str | None):
@@ -77,7 +91,8 @@ def parse_shape(text: str | None):
 
 
 @click.command("list")
-def list_architectures():
+@wide_option
+def list_architectures(wide):
     """List the built-in architectures, one line each.
 
     Example:  hetcalc list
@@ -86,7 +101,7 @@ def list_architectures():
     from hetcalc.views.list_views import architectures_document
 
     networks = [(name, load_spec_file(builtin_path(name))) for name in builtin_names()]
-    emit_document(None, "table", architectures_document(networks))
+    emit_document(None, "table", architectures_document(networks), wide=wide)
 
 
 @click.command("import")

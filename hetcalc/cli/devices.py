@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from hetcalc.cli.options import emit_document
+from hetcalc.cli.options import emit_document, wide_option
 
 
 @click.command("devices")
 @click.option("--verbose", "-v", is_flag=True, help="Show every value with its source.")
-def devices(verbose):
+@wide_option
+def devices(verbose, wide):
     """List the device profiles for --device: built-ins and those saved by `hetcalc calibrate`.
 
     Built-ins come from public spec sheets; the RTX GPUs' efficiencies come from timm's published
@@ -20,4 +21,4 @@ def devices(verbose):
     from hetcalc.timing.devices import all_devices, config_dir
     from hetcalc.views.device_views import devices_document
 
-    emit_document(None, "table", devices_document(all_devices(), config_dir(), verbose))
+    emit_document(None, "table", devices_document(all_devices(), config_dir(), verbose), wide=wide)

@@ -8,7 +8,7 @@ from functools import partial
 import click
 
 from hetcalc.cli.options import (check_writable, emit_document, format_option, is_terminal, output_option,
-                                 part_options, variants_option)
+                                 part_options, variants_option, wide_option)
 
 
 @click.command("measure")
@@ -29,9 +29,10 @@ from hetcalc.cli.options import (check_writable, emit_document, format_option, i
               show_default=True,
               help="How HetConv is built: split (grouped K x K + grouped 1 x 1), masked (dense, masked "
                    "weights) or fused (timed as masked: PyTorch has no fused kernel).")
+@wide_option
 @format_option()
 @output_option
-def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, fmt, output):
+def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, wide, fmt, output):
     """Time the variants as PyTorch modules, beside the prediction.
 
     Needs the torch extra: pip install 'hetcalc[torch]'. Builds each variant (hetcalc.build_module), runs forward passes under torch.inference_mode on the CPU
@@ -57,8 +58,8 @@ def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetcon
                              warmup=warmup, hetconv_impl=hetconv_impl, device=device, progress=_progress())
     finally:
         _progress_done()
-    emit_document(output, fmt, partial(measurement_document, result), json=partial(measurement_json, result),
-                  csv=partial(measurement_csv, result))
+    emit_document(output, fmt, partial(measurement_document, result), wide=wide,
+                  json=partial(measurement_json, result), csv=partial(measurement_csv, result))
 
 
 def _progress():

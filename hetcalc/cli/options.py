@@ -171,10 +171,17 @@ def variants_option(note: str = ""):
                         help=f"Comma-separated: {', '.join(CONV_TYPES)}, all{note}.")
 
 
-def by_option(help: str):
-    """--by layer|stage: rows (or bars) per layer, or per stage or block."""
-    return click.option("--by", "by", type=click.Choice(["layer", "stage"], case_sensitive=False), default="layer",
-                        show_default=True, help=help)
+def by_option(help: str, default: str | None = "layer"):
+    """--by layer|stage: rows (or bars) per layer, or per stage or block; default None: the command chooses."""
+    return click.option("--by", "by", type=click.Choice(["layer", "stage"], case_sensitive=False), default=default,
+                        show_default=default is not None, help=help)
+
+
+def wide_option(func):
+    """--wide: every column of every table, even past the terminal's edge (tables fit it by default)."""
+    return click.option("--wide", is_flag=True,
+                        help="On a terminal, show every column even when a table is wider than the terminal (by "
+                             "default whole columns are hidden, and named, so that every row fits).")(func)
 
 
 class FormatChoice(click.Choice):

@@ -7,7 +7,8 @@ from functools import partial
 import click
 
 from hetcalc.convtypes import CONV_TYPES
-from hetcalc.cli.options import check_writable, emit_document, format_option, output_option, part_options
+from hetcalc.cli.options import (check_writable, emit_document, format_option, output_option, part_options,
+                                 wide_option)
 
 NOT_OFFERED = ("latex",)  # formats reconcile leaves out (an -o file.tex is written as the table)
 
@@ -22,9 +23,10 @@ NOT_OFFERED = ("latex",)  # formats reconcile leaves out (an -o file.tex is writ
 @click.option("--replace-first", is_flag=True, help="Replace the network's first K x K convolution too.")
 @click.option("--pointwise-bias/--no-pointwise-bias", default=True, show_default=True,
               help="GWC+PWC and DWC+PWC: whether the pointwise conv has a bias when the network's convs do.")
+@wide_option
 @format_option(exclude=NOT_OFFERED)
 @output_option
-def reconcile(arch, variant, P, G, se, replace_first, pointwise_bias, fmt, output):
+def reconcile(arch, variant, P, G, se, replace_first, pointwise_bias, wide, fmt, output):
     """Why fvcore, ptflops, thop, torchinfo and FlopCounterMode disagree on ARCH, and with the paper.
 
     One table: for each tool (its --convention preset), the terms it counts (MACs, bias adds, BatchNorm,
@@ -39,5 +41,5 @@ def reconcile(arch, variant, P, G, se, replace_first, pointwise_bias, fmt, outpu
     check_writable(output, inputs=(arch,))
     rec = run_reconcile(arch, variant=variant, P=P, G=G, se=se, replace_first=replace_first,
                         pointwise_bias=pointwise_bias)
-    emit_document(output, fmt, partial(reconcile_document, rec), exclude=NOT_OFFERED,
+    emit_document(output, fmt, partial(reconcile_document, rec), exclude=NOT_OFFERED, wide=wide,
                   json=partial(reconcile_json, rec), csv=partial(reconcile_csv, rec))

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
-from hetcalc.cli.options import check_writable, emit_document, format_option, output_option
+from hetcalc.cli.options import check_writable, emit_document, format_option, output_option, wide_option
 
 
 @click.command("reproduce")
 @click.argument("tables", nargs=-1, metavar="[TABLE ...]")
+@wide_option
 @format_option()
 @output_option
-def reproduce(tables, fmt, output: Path | None):
+def reproduce(tables, wide, fmt, output: Path | None):
     """Check every FLOPs and parameter figure of the HetConv paper's tables.
 
     TABLE is 1, 3, 4, 4.3 (section 4.3's text), 5, 6 or 7; default: all. Each figure is shown beside
@@ -29,5 +30,5 @@ def reproduce(tables, fmt, output: Path | None):
 
     check_writable(output)
     checks = check_rows(tables)
-    emit_document(output, fmt, partial(checks_document, checks), json=partial(checks_json, checks),
+    emit_document(output, fmt, partial(checks_document, checks), wide=wide, json=partial(checks_json, checks),
                   csv=partial(checks_csv, checks))

@@ -8,7 +8,7 @@ import click
 
 from hetcalc.views.sweep_views import TABLE_ROWS
 from hetcalc.cli.options import (check_writable, convention_options, emit_document, format_option, make_convention,
-                                 output_option, part_options)
+                                 output_option, part_options, wide_option)
 
 
 @click.command("sweep")
@@ -19,10 +19,11 @@ from hetcalc.cli.options import (check_writable, convention_options, emit_docume
                    "reduction against standard reaches PCT, e.g. 80%.")
 @click.option("--all-rows", is_flag=True,
               help=f"Table: list every valid value [default: at most {TABLE_ROWS} rows per architecture].")
+@wide_option
 @format_option()
 @output_option
 @convention_options
-def sweep(archs, P, G, parts, target, all_rows, fmt, output, **convention_options):
+def sweep(archs, P, G, parts, target, all_rows, wide, fmt, output, **convention_options):
     """Sweep P (and G) over ARCH... (default: every built-in architecture).
 
     Prints the totals of every architecture x every part value x the four variants. Values that do not
@@ -38,5 +39,5 @@ def sweep(archs, P, G, parts, target, all_rows, fmt, output, **convention_option
     check_writable(output, inputs=archs)
     goal = parse_target(target) if target is not None else None
     result = run_sweep(archs or None, P=P, G=G, parts=parts, convention=make_convention(**convention_options))
-    emit_document(output, fmt, partial(sweep_document, result, goal, all_rows), json=partial(sweep_json, result, goal),
+    emit_document(output, fmt, partial(sweep_document, result, goal, all_rows), wide=wide, json=partial(sweep_json, result, goal),
                   csv=partial(sweep_csv, result, goal))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from hetcalc.convtypes.pieces import Piece
 from hetcalc.convtypes.registry import ConvType, register
 from hetcalc.convtypes.steps import ConvStep, conv_like, step_pieces
@@ -42,9 +44,9 @@ def _k2(conv: Conv) -> int:
 
 
 GWC_PWC = register(ConvType(
-    "gwc_pwc", "GWC+PWC", "eqs. 10-11", gwc_pwc_cost, lambda c, p: 1 / p + 1 / _k2(c), "G", "1/G + 1/K^2",
+    "gwc_pwc", "GWC+PWC", "eqs. 10-11", gwc_pwc_cost, lambda c, p: Fraction(1, p) + Fraction(1, _k2(c)), "G", "1/G + 1/K^2",
     "eq. 11", steps=gwc_pwc_steps, short="GWC", aliases=("gwc", "gwc+pwc", "gwc-pwc"), part_follows="P",
     groups_part=True, part_doc="GWC+PWC groups (default: P)"))
 DWC_PWC = register(ConvType(
-    "dwc_pwc", "DWC+PWC", "eqs. 6-7", dwc_pwc_cost, lambda c, p: 1 / c.N + 1 / _k2(c), None, "1/N + 1/K^2",
+    "dwc_pwc", "DWC+PWC", "eqs. 6-7", dwc_pwc_cost, lambda c, p: Fraction(1, c.N) + Fraction(1, _k2(c)), None, "1/N + 1/K^2",
     "eq. 7", steps=dwc_pwc_steps, short="DWC", aliases=("dwc", "dwc+pwc", "dwc-pwc"), fixed_groups="M"))

@@ -65,6 +65,6 @@ def _k2(conv: Conv) -> int:
 
 
 HETCONV = register(ConvType(
-    "hetconv", "HetConv", "eqs. 2-5", hetconv_cost, lambda c, p: 1 / p + (1 - 1 / p) / _k2(c), "P",
+    "hetconv", "HetConv", "eqs. 2-5", hetconv_cost, lambda c, p: hetconv_ratio(p, _k2(c)), "P",
     "1/P + (1 - 1/P)/K^2", "eq. 5", steps=hetconv_steps, short="Het", aliases=("het",), impls=IMPLS,
     exact_ratio=hetconv_ratio, part_doc="HetConv part: each filter has M/P kernels K x K"))

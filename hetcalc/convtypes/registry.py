@@ -25,7 +25,7 @@ class ConvType(Record):
     label: str
     equation: str
     cost: Callable[[Conv, int | None], tuple[Piece, ...]]  # raw counts as counted (eqs. 1-12): steps' pieces
-    closed_form: Callable[[Conv, int | None], float]
+    closed_form: Callable[[Conv, int | None], Fraction]  # exact (a float from a plug-in is accepted)
     part: str | None  # the option that sets its part ("P", "G", ...), or None
     closed_form_text: str
     ratio_equation: str  # the paper's equation of the closed-form ratio

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from hetcalc.convtypes.pieces import Piece
 from hetcalc.convtypes.registry import ConvType, register
 from hetcalc.convtypes.steps import ConvStep, step_pieces
@@ -18,5 +20,5 @@ def standard_cost(conv: Conv, part: int | None = None) -> tuple[Piece, ...]:
     return step_pieces(standard_steps(conv))
 
 
-STANDARD = register(ConvType("standard", "standard", "eq. 1", standard_cost, lambda c, p: 1.0, None, "1", "eq. 1",
+STANDARD = register(ConvType("standard", "standard", "eq. 1", standard_cost, lambda c, p: Fraction(1), None, "1", "eq. 1",
                              steps=standard_steps, short="std", aliases=("std",)))

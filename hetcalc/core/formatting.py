@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 _UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
@@ -63,8 +65,14 @@ def percent(value: float) -> str:
     return f"{value:.2f}%"
 
 
-def ratio(value: float | None, digits: int = 4) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+def ratio(value, digits: int = 4) -> str:
+    """A ratio at `digits` decimals, rounded half to even from its exact value: a Fraction (or an int pair's
+    quotient) rounds exactly, so two equal ratios print equal however they were computed."""
+    if value is None:
+        return ""
+    exact = value if isinstance(value, Fraction) else Fraction(value)
+    sign = "-" if exact < 0 else ""
+    return sign + _fixed(abs(exact.numerator), exact.denominator, digits)
 
 
 def speedup(value: float) -> str:
@@ -79,6 +87,8 @@ def csv_value(value):
     """A CSV cell: None empty; a float at 15 significant digits (0.9, not 0.8999999999999999); else as is."""
     if value is None:
         return ""
+    if isinstance(value, Fraction):
+        value = float(value)
     if isinstance(value, float):
         return repr(float(format(value, ".15g")))
     return value

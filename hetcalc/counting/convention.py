@@ -154,6 +154,20 @@ class Convention(Record):
                      "(a residual shortcut is a parallel branch).")
         return rules
 
+    def brief(self) -> str:
+        """The rules of `rules()` in a few words: 'FLOPs = MACs, PyTorch params, first conv kept, HetConv exact'."""
+        flops = "FLOPs = MACs" if self.flops_per_mac == 1 else "FLOPs = 2 x MACs"
+        flops += "".join(f" + {op}" for op in self.ops)
+        parts = [flops, f"{'PyTorch' if self.params == 'pytorch' else 'Keras'} params",
+                 "first conv replaced" if self.replace_first else "first conv kept",
+                 ("HetConv by eq. 5" + (" incl. 1x1" if self.ratio_1x1 else "")) if self.hetconv == "ratio"
+                 else "HetConv exact"]
+        if not self.pointwise_bias:
+            parts.append("no PWC bias")
+        if self.preset is not None:
+            parts.insert(0, f"as {self.preset}")
+        return ", ".join(parts)
+
     def summary(self) -> str:
         """A short tag: 'MACs', '2xMACs + bias + bn'."""
         base = "MACs" if self.flops_per_mac == 1 else "2xMACs"

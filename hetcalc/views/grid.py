@@ -15,7 +15,10 @@ class Column(Record):
     justify: str = "right"  # "left" | "right"
     short: str | None = None  # the header abbreviated, for a narrow terminal
     drop: int = 0  # 0: always shown; 1, 2, ...: hidden in this order when the terminal is too narrow
-    shrink: bool = False  # cells may be shortened with "…" when nothing else is left to hide
+    shrink: bool = False  # a name: cells may be shortened with "…" when no optional column is left to hide
+    wrap: bool = False  # running text that may wrap onto more lines (see `wraps`)
+    legend: str | None = None  # how the legend explains the abbreviation ("red. = FLOPs reduction")
+    full: str | None = None  # set by `fit` on an abbreviated column: the header it stands for
 
 
 @dataclass
@@ -29,6 +32,7 @@ class Grid:
     notes: list[str] = field(default_factory=list)
     caption: str | None = None  # LaTeX: the caption (default: the title)
     label: str | None = None  # LaTeX: the \label key
+    wrap_text: bool = True  # left-aligned text columns (not the first) may wrap on a narrow terminal
 
 
 def cell(text: str) -> str:
@@ -46,18 +50,40 @@ def cell_width(text: str) -> int:
 
 
 GAP = 2  # spaces between columns, in plain text and on a terminal
-MIN_SHRUNK = 8  # a shortened cell keeps at least this many characters, "…" included
+MIN_SHRUNK = 8  # a shortened name keeps at least this many characters, "…" included
+MIN_WRAPPED = 12  # a wrapping text column (a reason, a description) keeps at least this many columns
+
+
+def wraps(grid: Grid, i: int) -> bool:
+    """Whether column i is running text that may wrap onto more lines (a description, a reason): left-aligned,
+    not the row's name (the first column) and not a shortened name."""
+    col = grid.columns[i]
+    return col.wrap or (i > 0 and col.justify == "left" and not col.shrink and col.drop == 0 and grid.wrap_text)
+
+
+def _widths(grid: Grid) -> list[int]:
+    lines = [[c.header for c in grid.columns], *grid.rows, *([grid.total] if grid.total else [])]
+    return [max(cell_width(cell(line[i])) for line in lines) for i in range(len(grid.columns))]
 
 
 def natural_width(grid: Grid) -> int:
-    """The width of a grid's widest line, every cell whole (title and notes aside)."""
-    lines = [[c.header for c in grid.columns], *grid.rows, *([grid.total] if grid.total else [])]
-    return (sum(max(cell_width(cell(line[i])) for line in lines) for i in range(len(grid.columns)))
-            + GAP * (len(grid.columns) - 1))
+    """The width of a grid's widest line, every cell whole and on one line (title and notes aside)."""
+    return sum(_widths(grid)) + GAP * (len(grid.columns) - 1)
+
+
+def needed_width(grid: Grid) -> int:
+    """The narrowest a grid can be without cutting a cell: running-text columns wrapped at word boundaries
+    (no narrower than MIN_WRAPPED or their longest word), every other cell whole."""
+    widths = _widths(grid)
+    for i, col in enumerate(grid.columns):
+        if wraps(grid, i):
+            words = [len(w) for r in grid.rows for w in cell(r[i]).split()] or [0]
+            widths[i] = min(widths[i], max(MIN_WRAPPED, len(col.header), *words))
+    return sum(widths) + GAP * (len(grid.columns) - 1)
 
 
 def _shorten(text: str, width: int) -> str:
-    """Shorten a cell to `width` with "…", keeping a trailing replaced mark " *"."""
+    """Shorten a name to `width` with "…", keeping a trailing replaced mark " *"."""
     if len(text) <= width:
         return text
     mark = " *" if text.endswith(" *") else ""
@@ -65,34 +91,49 @@ def _shorten(text: str, width: int) -> str:
 
 
 def _view(grid: Grid, keep: list[bool], short: bool) -> Grid:
-    """The grid's kept columns (a copy), with abbreviated headers if `short`."""
+    """The grid's kept columns (a copy), with abbreviated headers if `short` (each remembering its full one)."""
     pick = lambda cells: [c for c, k in zip(cells, keep) if k]  # noqa: E731
-    columns = [replace(c, header=c.short or c.header) if short else c for c in pick(grid.columns)]
+    columns = [replace(c, header=c.short, full=c.header) if short and c.short and c.short != c.header else c
+               for c in pick(grid.columns)]
     return Grid(grid.title, columns, [pick(r) for r in grid.rows], pick(grid.total) if grid.total else None,
-                grid.notes, grid.caption, grid.label)
+                grid.notes, grid.caption, grid.label, grid.wrap_text)
+
+
+def _hiding_order(grid: Grid) -> list[int]:
+    """The columns a narrow terminal hides, one at a time: the optional ones by their `drop` level (within a
+    level the rightmost first), then, as a last resort, any but the first from the right. No cell is ever cut."""
+    optional = sorted((c.drop, -i) for i, c in enumerate(grid.columns) if c.drop)
+    rest = [i for i in range(len(grid.columns) - 1, 0, -1) if not grid.columns[i].drop]
+    return [-i for _, i in optional] + rest
 
 
 def fit(grid: Grid, width: int) -> tuple[Grid, list[str]]:
-    """The grid narrowed to `width` columns (a copy), and the headers of the columns it hid.
+    """The grid narrowed to `width` columns (a copy), and the headers of the columns it hid, in the order hidden.
 
-    In order: hide the ratio columns (drop 1); abbreviate headers; hide the other optional columns (drop 2,
-    3, ...); shorten the shrinkable cells (layer names) with "…". Cells never wrap; if even that is too
-    wide, the grid is returned as narrow as it could be made.
+    Whole columns are hidden, never part of a number: the optional columns one at a time (`_hiding_order`),
+    each time trying full headers, then abbreviated ones (`Column.short`); once every optional column is
+    hidden, the shrinkable names are shortened with "…"; only then are other columns hidden from the right.
+    Running text (`wraps`) wraps at word boundaries rather than being hidden.
     """
     keep = [True] * len(grid.columns)
-    levels = sorted({c.drop for c in grid.columns if c.drop})
-    hidden: list[str] = []  # in the order they were hidden
-    short = False
-    view = _view(grid, keep, short)
-    while natural_width(view) > width and (levels or not short):
-        if levels and (levels[0] == 1 or short):
-            level = levels.pop(0)
-            hidden += [c.header for c in grid.columns if c.drop == level]
-            keep = [k and c.drop != level for k, c in zip(keep, grid.columns)]
-        else:
-            short = True
-        view = _view(grid, keep, short)
-    excess = natural_width(view) - width
+    order, hidden = _hiding_order(grid), []
+    optional = sum(1 for c in grid.columns if c.drop)
+    for step in range(len(order) + 1):
+        for short in (False, True):
+            view = _view(grid, keep, short)
+            if needed_width(view) <= width:
+                return view, hidden
+        if step == optional and _shrink_names(view, width):
+            return view, hidden
+        if step < len(order):
+            keep[order[step]] = False
+            hidden.append(grid.columns[order[step]].header)
+    return view, hidden
+
+
+def _shrink_names(view: Grid, width: int) -> bool:
+    """Shorten the shrinkable cells (names) of `view` in place, no shorter than MIN_SHRUNK; whether it now fits."""
+    excess = needed_width(view) - width
     for i, col in enumerate(view.columns):
         if excess <= 0 or not col.shrink:
             continue
@@ -103,10 +144,27 @@ def fit(grid: Grid, width: int) -> tuple[Grid, list[str]]:
             for row in view.rows:
                 row[i] = _shorten(row[i], target)
             excess -= current - target
-    return view, hidden
+    return excess <= 0
 
 
-def hidden_note(hidden: list[str], width: int) -> str:
-    """'(ratios, out hidden to fit 80 columns; --wide shows every column)'."""
-    names = list(dict.fromkeys("ratios" if h.startswith("ratio (") else h for h in hidden))
-    return f"({', '.join(names)} hidden to fit {width} columns; --wide shows every column)"
+def abbreviations(view: Grid) -> list[str]:
+    """'par = params' for each abbreviated header of a fitted grid (or its `legend`), in column order, once each."""
+    return list(dict.fromkeys(c.legend or f"{c.header} = {c.full}" for c in view.columns if c.full))
+
+
+def hidden_note(hidden: list[str], width: int, view: Grid | None = None) -> str:
+    """What fitting changed, in one line: '(ratios (eqs. 7, 11), output hidden to fit 80 columns; --wide shows
+    every column. Abbreviated: par = params, % = share)'. Empty when nothing was hidden or abbreviated."""
+    ratios = [h[len("ratio (eq. "):-1] for h in hidden if h.startswith("ratio (eq. ") and h.endswith(")")]
+    names = list(dict.fromkeys(h for h in hidden if h[len("ratio (eq. "):-1] not in ratios))
+    if len(ratios) > 1:  # 'ratio (eq. 7), ratio (eq. 11)' -> 'ratios (eqs. 7, 11)'
+        names.insert(0, f"ratios (eqs. {', '.join(ratios)})")
+    elif ratios:
+        names.insert(0, f"ratio (eq. {ratios[0]})")
+    short = abbreviations(view) if view is not None else []
+    parts = []
+    if names:
+        parts.append(f"{', '.join(names)} hidden to fit {width} columns; --wide shows every column")
+    if short:
+        parts.append(("Abbreviated: " if names else "Abbreviated to fit: ") + ", ".join(short))
+    return f"({'. '.join(parts)})" if parts else ""

@@ -26,7 +26,8 @@ def _figure(tool, paper: int) -> str:
 def reconcile_grid(rec: Reconciliation) -> Grid:
     """Per tool: each term (count x times = ops), then its figure; the terms add up to the figure."""
     grid = Grid(title=f"What each counter counts: {rec.title}, {rec.label}", columns=[
-        Column("counter", "left"), Column("term", "left"), Column("count"), Column("x"), Column("ops")])
+        Column("counter", "left"), Column("term", "left"), Column("count", drop=1), Column("x"),
+        Column("ops")])  # a narrow terminal hides the count (ops = count x times) before anything else
     paper = rec.paper.figure
     for tool in rec.tools:
         shown = [t for t in tool.terms if t.count or t.term == "macs"]  # a kind the network lacks: 0

@@ -3,6 +3,8 @@ with a dtype, the traffic and time tables of time_views. Nothing here prints."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from hetcalc.core import formatting as fmt
 from hetcalc.convtypes import CONV_TYPES
 from hetcalc.analysis.results import Report, costed
@@ -49,13 +51,15 @@ def layer_grid(report: Report) -> Grid:
     else:
         columns = [Column("layer", "left", shrink=True), Column("M", drop=DEPTHS), Column("N", drop=DEPTHS),
                    Column("K", drop=KERNEL), Column("s", drop=KERNEL), Column("g", drop=GROUPS)]
-    columns += [Column("out", drop=OUT), Column("params", short="par", drop=PARAMS),
-                Column("share", short="%", drop=SHARE)]
+    columns += [Column("output", short="out", drop=OUT, legend="out = output C x H x W"),
+                Column("params", short="par", drop=PARAMS), Column("share", short="%", drop=SHARE)]
     fixed = len(columns)
     for v in report.variants:
-        columns.append(Column(CONV_TYPES[v.variant].label, short=CONV_TYPES[v.variant].short or None))
-        if v.variant != "standard":
-            columns.append(Column(f"ratio ({CONV_TYPES[v.variant].ratio_equation})", short="ratio", drop=RATIO))
+        ctype = CONV_TYPES[v.variant]
+        columns.append(Column(ctype.label, short=ctype.short or None,
+                              legend=f"{ctype.short} = {ctype.label} FLOPs" if ctype.short else None))
+        if v.variant != "standard":  # headed by its equation: unique without abbreviating
+            columns.append(Column(f"ratio ({ctype.ratio_equation})", drop=RATIO))
     grid = Grid(title="Per-stage FLOPs" if stages else "Per-layer FLOPs", columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
@@ -68,21 +72,22 @@ def layer_grid(report: Report) -> Grid:
         else:
             cells += [str(first.M), str(first.N), _pair(first.kernel), _pair(first.strides),
                       "" if first.groups is None else str(first.groups)]
-        cells += [fmt.shape(first.out), fmt.si(std.params),
+        cells += [fmt.shape((first.N, *first.out)), fmt.si(std.params),
                   fmt.percent(100 * std.flops / base.flops) if base.flops else ""]
         for v, r in zip(report.variants, rows):
             cells.append(fmt.si(r.flops))
             if v.variant != "standard":
                 closed = "" if r.closed_form is None else f" ({fmt.ratio(r.closed_form)})"
-                cells.append("" if r.ratio is None else fmt.ratio(r.ratio) + closed)
+                cells.append("" if r.ratio is None else fmt.ratio(Fraction(r.flops, std.flops)) + closed)
         grid.rows.append(cells)
     grid.total = ["total", *[""] * (fixed - 3), fmt.si(base.params), fmt.percent(100.0) if base.flops else ""]
     for v in report.variants:
         grid.total.append(fmt.si(v.flops))
         if v.variant != "standard":
-            grid.total.append(fmt.ratio(v.flops / base.flops) if base.flops else "")
+            grid.total.append(fmt.ratio(Fraction(v.flops, base.flops)) if base.flops else "")
     what = ("Stages with a replaced layer are marked with *." if stages else
-            "Replaced layers are marked with *. K, s: kernel and stride (h x w when they differ); g: groups.")
+            "Replaced layers are marked with *. K, s: kernel and stride (h x w when they differ); g: groups; "
+            "output: C x H x W.")
     grid.notes = [f"{what} params, share: the standard network's parameters and share of its FLOPs. ratio: FLOPs "
                   "over standard FLOPs as counted; in parentheses the paper's closed form (eq. 5, 11 or 7)."]
     if stages:
@@ -103,10 +108,11 @@ def _closed_forms(v) -> str:
 def summary_grid(report: Report) -> Grid:
     """One row per variant: totals, reductions, speedup (eq. 9), latency and the closed-form ratio."""
     grid = Grid(title="Summary", columns=[
-        Column("variant", "left", shrink=True), Column("FLOPs"), Column("FLOPs red.", short="red."),
-        Column("speedup"), Column("params"), Column("params red.", short="red.", drop=3),
+        Column("variant", "left", shrink=True), Column("FLOPs"),
+        Column("FLOPs red.", short="red.", legend="red. = FLOPs reduction"), Column("speedup"), Column("params"),
+        Column("params red.", short="par red.", drop=3, legend="par red. = params reduction"),
         Column("latency depth", short="depth"), Column("added latency", short="added", drop=2),
-        Column("closed form", short="closed form", drop=4)])  # kept longest: it stands in for the ratios
+        Column("closed form", drop=4)])  # kept longest: it stands in for the ratios
     for v in report.variants:
         equation = CONV_TYPES[v.variant].ratio_equation
         closed = _closed_forms(v)

@@ -9,10 +9,12 @@ from hetcalc.views.grid import Column, Grid
 
 
 def checks_grids(checks) -> list[Grid]:
-    """`hetcalc reproduce`: one grid per paper table, its convention in the title."""
+    """`hetcalc reproduce`: one grid per paper table, its convention in the title. A figure that does not
+    reproduce points to a numbered reason under its table ("[1]"): several figures often share one."""
     from hetcalc.analysis.reproduce import SETUPS
 
     grids: dict[str, Grid] = {}
+    reasons: dict[str, dict[str, int]] = {}  # per table: reason -> its number
     for c in checks:
         if c.table not in grids:
             setup = SETUPS[c.table]
@@ -20,11 +22,19 @@ def checks_grids(checks) -> list[Grid]:
             grids[c.table] = Grid(
                 title=f"{label}: {setup.title} [{setup.architecture}]",
                 columns=[Column("row", "left"), Column("quantity", "left"), Column("paper"), Column("hetcalc"),
-                         Column("computed"), Column("match", "left"), Column("reason", "left")],
+                         Column("computed", drop=1), Column("match", "left"),
+                         Column("reason", "left", drop=2)],
                 notes=[f"convention: {setup.note}"])
+            reasons[c.table] = {}
         exact = f"{c.computed:,}" if isinstance(c.computed, int) else f"{c.computed:.4f}"
-        grids[c.table].rows.append([c.row, c.quantity, c.reported, c.shown, exact,
-                                    "yes" if c.match else "NO", c.reason])
+        mark = ""
+        if c.reason:
+            numbers = reasons[c.table]
+            if c.reason not in numbers:
+                numbers[c.reason] = len(numbers) + 1
+                grids[c.table].notes.append(f"[{numbers[c.reason]}] {c.reason}")
+            mark = f"[{numbers[c.reason]}]"
+        grids[c.table].rows.append([c.row, c.quantity, c.reported, c.shown, exact, "yes" if c.match else "NO", mark])
     return list(grids.values())
 
 

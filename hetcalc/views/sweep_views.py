@@ -57,9 +57,12 @@ def arch_grid(arch, goal=None, all_rows: bool = False) -> Grid:
     options = [sweep.option for sweep in swept.values()]
     same = len({sweep.values for sweep in swept.values()}) <= 1
     columns = [Column((" = " if same else ", ").join(options))]
-    for variant in swept:
-        columns += [Column(f"{CONV_TYPES[variant].label} FLOPs"), Column("FLOPs red."), Column("speedup"),
-                    Column("params")]
+    for variant in swept:  # a narrow terminal hides params, then speedup (it follows from the reduction)
+        label, short = CONV_TYPES[variant].label, CONV_TYPES[variant].short or CONV_TYPES[variant].label
+        columns += [Column(f"{label} FLOPs", short=short, legend=f"{short} = {label} FLOPs"),
+                    Column(f"{short} FLOPs red.", short=f"{short} red.", legend="red. = FLOPs reduction"),
+                    Column(f"{short} speedup", short=f"{short} x", drop=2, legend="x = speedup"),
+                    Column(f"{short} params", short=f"{short} par", drop=1, legend="par = params")]
     grid = Grid(title=f"{arch.architecture}: {arch.title}", columns=columns)
     index = {variant: {v: i for i, v in enumerate(sweep.values)} for variant, sweep in swept.items()}
     shown = _shown_rows(arch, all_rows, targets)
@@ -102,8 +105,12 @@ def target_grid(result, goal) -> Grid:
     swept, fixed = swept_types(), [key for key in fixed_types() if key != "standard"]
     columns = [Column("architecture", "left")]
     for variant, option in swept.items():
-        columns += [Column(f"{CONV_TYPES[variant].label} {option}"), Column("FLOPs red.")]
-    columns += [Column(f"{CONV_TYPES[variant].label} red.") for variant in fixed]
+        short = CONV_TYPES[variant].short or CONV_TYPES[variant].label
+        columns += [Column(f"{CONV_TYPES[variant].label} {option}", short=f"{short} {option}",
+                           legend=f"{short} = {CONV_TYPES[variant].label}"),
+                    Column(f"{short} FLOPs red.", short=f"{short} red.", legend="red. = FLOPs reduction")]
+    columns += [Column(f"{CONV_TYPES[variant].label} FLOPs red.", short=f"{CONV_TYPES[variant].short} red.",
+                       legend=f"{CONV_TYPES[variant].short} = {CONV_TYPES[variant].label}") for variant in fixed]
     grid = Grid(title=f"Smallest part reaching {float(goal):g}% FLOPs reduction", columns=columns)
     for arch in result.architectures:
         targets = arch.smallest_part_for(goal)

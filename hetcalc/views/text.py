@@ -5,7 +5,7 @@ rich is imported inside the functions: piped, a table needs only rich.text (no c
 
 from __future__ import annotations
 
-from hetcalc.views.grid import Grid, cell, cell_width, fit, hidden_note, natural_width
+from hetcalc.views.grid import Grid, cell, cell_width, fit, hidden_note, natural_width, wraps
 
 
 def _layout(grid: Grid) -> tuple[str, str, list[str], str | None]:
@@ -41,7 +41,7 @@ def to_text(grid: Grid) -> str:
     return "\n".join(out)
 
 
-def to_terminal(grid: Grid):
+def to_terminal(grid: Grid, title: bool = True):
     """A Grid as styled rich Text in the layout of `to_text`, looking as rich's own tables do (italic title,
     bold header and total, a ─ rule under the header, a blank line above the total).
 
@@ -49,11 +49,12 @@ def to_terminal(grid: Grid):
     on a terminal, where this takes a few milliseconds (docs/performance.md)."""
     from rich.text import Text
 
-    title, header, body, total = _layout(grid)
+    heading, header, body, total = _layout(grid)
     rule = "─" * _rule_width(header, body, total)
     text = Text(no_wrap=True, overflow="ignore", end="\n")
-    text.append(title, style="italic")
-    text.append("\n")
+    if title:
+        text.append(heading, style="italic")
+        text.append("\n")
     text.append(header, style="bold")
     text.append("\n" + rule + "\n")
     text.append("\n".join(body))
@@ -64,46 +65,53 @@ def to_terminal(grid: Grid):
 
 
 class FittedTable:
-    """A Grid as a rich Table that fits the console it is printed on: one line per row, no cell wrapped."""
+    """A Grid as a rich renderable that fits the console it is printed on (`fit`): whole columns hidden, never
+    a number cut; one line per row unless a running-text column (a reason, a description) has to wrap."""
 
     def __init__(self, grid: Grid, wide: bool = False):
         self.grid = grid
         self.wide = wide
 
     def __rich_console__(self, console, options):
-        from rich.text import Text
-
         grid = self.grid
         hidden: list[str] = []
+        width = options.max_width
         if not self.wide:
-            grid, hidden = fit(grid, options.max_width)
+            grid, hidden = fit(grid, width)
+        yield Prose(cell(grid.title), "italic")  # a long title wraps like prose
         if self.wide:  # rendered at its natural width: lines run past the window's edge, never wrap
-            yield from console.render(to_terminal(grid), options.update(width=max(options.max_width,
-                                                                                  natural_width(grid))))
-        elif natural_width(grid) > options.max_width:  # nothing left to hide (a reason, a description):
-            yield _rich_table(grid, wrap=True)  # rich's table wraps the text cells
+            yield from console.render(to_terminal(grid, title=False),
+                                      options.update(width=max(width, natural_width(grid))))
+        elif natural_width(grid) > width:  # running text wraps at word boundaries, every other cell whole
+            yield _rich_table(grid, wrap=True, title=False)
         else:
-            yield to_terminal(grid)
-        if hidden:
-            yield Text(hidden_note(hidden, options.max_width), style="dim")
+            yield to_terminal(grid, title=False)
+        note = "" if self.wide else hidden_note(hidden, width, grid)
+        if note:
+            yield Prose(note, "dim", indent=1)
 
 
-def _rich_table(grid: Grid, wrap: bool = False):
+def _rich_table(grid: Grid, wrap: bool = False, title: bool = True):
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     # Text objects, not strings: names like "[resnet50]" are data, never rich markup
-    table = Table(title=Text(cell(grid.title)), box=box.SIMPLE_HEAD, title_justify="left",
+    table = Table(title=Text(cell(grid.title)) if title else None, box=box.SIMPLE_HEAD, title_justify="left",
                   show_footer=grid.total is not None, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
     for i, col in enumerate(grid.columns):
         footer = Text(cell(grid.total[i])) if grid.total else ""
-        words = wrap and col.justify == "left" and not col.shrink
+        words = wrap and wraps(grid, i)
         table.add_column(Text(cell(col.header)), justify=col.justify, footer=footer, no_wrap=not words,
-                         overflow="fold" if words else "ellipsis")
+                         overflow="fold" if words else "ignore", min_width=None if words else _width(grid, i))
     for row in grid.rows:
         table.add_row(*(Text(cell(text)) for text in row))
     return table
+
+
+def _width(grid: Grid, i: int) -> int:
+    cells = [grid.columns[i].header, *(r[i] for r in grid.rows), *([grid.total[i]] if grid.total else [])]
+    return max(cell_width(cell(c)) for c in cells)
 
 
 def to_rich(grid: Grid, ascii_only: bool = False, wide: bool = False):
@@ -116,18 +124,32 @@ def to_rich(grid: Grid, ascii_only: bool = False, wide: bool = False):
     return FittedTable(grid, wide)
 
 
-PROSE_WIDTH = 80  # header lines and notes, piped or on a terminal: the same lines at 80 columns and up
+PROSE_WIDTH = 80  # header lines and notes where there is no terminal (a pipe, a file): wrapped at 80 columns
 
 
-def _wrap(text: str) -> list[str]:
-    """A line of prose as lines of at most PROSE_WIDTH columns, continuations indented two spaces (a
-    narrower terminal wraps them again)."""
-    if len(text) <= PROSE_WIDTH:
+def wrap_prose(text: str, width: int = PROSE_WIDTH, indent: int = 2) -> list[str]:
+    """A line of prose as lines of at most `width` columns; continuations indented `indent` spaces more than
+    the line's own indentation. A word longer than the width stays whole on its own line."""
+    if cell_width(text) <= width:
         return [text]
     import textwrap
 
-    return textwrap.wrap(text, PROSE_WIDTH, subsequent_indent="  ", break_long_words=False,
-                         break_on_hyphens=False) or [text]
+    lead = " " * (len(text) - len(text.lstrip(" ")))
+    return textwrap.wrap(text.lstrip(" "), max(width, 20), initial_indent=lead, subsequent_indent=lead + " " * indent,
+                         break_long_words=False, break_on_hyphens=False) or [text]
+
+
+class Prose:
+    """A line of prose wrapped at the width of the console it is printed on, continuations indented."""
+
+    def __init__(self, text: str, style: str = "", indent: int = 2):
+        self.text, self.style, self.indent = text, style, indent
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        for piece in wrap_prose(self.text, options.max_width, self.indent):
+            yield Text(piece, style=self.style, no_wrap=True, overflow="ignore")
 
 
 def renderables(doc, ascii_only: bool = False, wide: bool = False) -> list:
@@ -136,7 +158,9 @@ def renderables(doc, ascii_only: bool = False, wide: bool = False) -> list:
     from rich.text import Text
 
     def prose(text: str, style: str) -> list:
-        return [Text(piece, style=style) for piece in _wrap(cell(text))]
+        if ascii_only:  # a pipe or a file: wrapped here, at PROSE_WIDTH
+            return [Text(piece, style=style) for piece in wrap_prose(cell(text))]
+        return [Prose(cell(text), style)]  # a terminal: wrapped at its width when printed
 
     lines = doc.lines
     items: list = [*prose(lines[0], "bold"), *[t for line in lines[1:] for t in prose(line, "dim")]] if lines else []
@@ -146,7 +170,7 @@ def renderables(doc, ascii_only: bool = False, wide: bool = False) -> list:
         items.append(to_rich(grid, ascii_only, wide))
         if grid.notes:
             items += [Text(""), *[t for note in grid.notes for t in prose(note, "dim")]]
-    items += [Text(line) for line in doc.details]
+    items += [Text(line) if ascii_only else Prose(cell(line)) for line in doc.details]  # piped: as they are
     if doc.footer:
         items += [Text(""), *[t for line in doc.footer for t in prose(line, "bold")]]
     return items

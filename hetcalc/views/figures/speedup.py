@@ -52,7 +52,7 @@ def speedup_data(K: int = 3, P_max: int = 256, N: int = 256) -> PlotData:
     parts = powers_of_two(P_max, "P_max")
     conv = Conv(name="filter", in_shape=(N, 1, 1), out_shape=(N, 1, 1), kernel=(K, K))
     types = curves()
-    rows = tuple((P, *[1 / t.closed_form(conv, P if t.part else None) for t in types], K * K) for P in parts)
+    rows = tuple((P, *[1 / float(t.closed_form(conv, P if t.part else None)) for t in types], K * K) for P in parts)
     return PlotData(("P", *[f"{t.key}_speedup" for t in types], "asymptote_K2"), rows)
 
 
