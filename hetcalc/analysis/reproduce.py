@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import OptionError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.analysis.paper import ROWS, PaperRow
 from hetcalc.analysis.results import Report
 from hetcalc.analysis.api import analyze
@@ -141,7 +142,7 @@ def parse_tables(names) -> list[str]:
                 key = key[len(prefix):].lstrip(" _-")
                 break
         if key not in SETUPS:
-            raise OptionError(f"unknown table '{raw}' (known: {', '.join(TABLES)})")
+            raise OptionError(f"unknown table '{raw}'{did_you_mean(key, TABLES)} (known: {', '.join(TABLES)})")
         if key not in chosen:
             chosen.append(key)
     return [t for t in TABLES if t in chosen] if chosen else list(TABLES)

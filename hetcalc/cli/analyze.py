@@ -12,7 +12,7 @@ from hetcalc.core.errors import OptionError
 from hetcalc.views.export import json_writer, to_csv
 from hetcalc.analysis.api import analyze as run_analysis
 from hetcalc.views.report_views import report_document
-from hetcalc.cli.options import (by_option, check_writable, convention_options, emit, emit_document, format_option,
+from hetcalc.cli.options import (by_option, check_writable, check_yaml_output, convention_options, emit, emit_document, format_option,
                                  make_convention, output_option, part_options, time_options, variants_option)
 
 
@@ -106,5 +106,6 @@ def import_model(model, output, strict):
     from hetcalc.network.spec_writer import network_to_yaml
 
     check_writable(output, inputs=(model,))
+    check_yaml_output(output, "the spec")
     network = load_model(model, strict=strict, default=".onnx")  # an unregistered extension: read as ONNX
     emit(output, network_to_yaml(network))

@@ -284,11 +284,40 @@ def terminal_width(default: int = 80) -> int:
     return columns if 20 <= columns <= 1000 else default
 
 
+# -o extensions that other commands write: a text command refuses them rather than write a table into a .pdf
+ELSEWHERE = {**dict.fromkeys((".png", ".svg", ".pdf", ".eps", ".ps", ".jpg", ".jpeg"), "a figure comes from "
+                             "`hetcalc plot KIND ARCH -o FILE` (.png, .svg, .pdf)"),
+             **dict.fromkeys((".html", ".htm"), "an HTML report comes from `hetcalc report ARCH -o FILE.html`")}
+
+
 def output_format(fmt: str | None, output: Path | None, exclude: tuple[str, ...] = ()) -> str:
-    """The format asked for, else the one the -o file's extension names, else 'table'."""
-    if fmt:
+    """The format asked for, else the one the -o file's extension names, else 'table'. An extension that
+    names another format than --format, or a file this command cannot write (.pdf, .html, .xyz), is refused."""
+    if output is None:
+        return fmt.lower() if fmt else "table"
+    extensions = format_extensions(exclude)
+    suffix = output.suffix.lower()
+    named = extensions.get(suffix)
+    if fmt and (named is None or named == fmt.lower()) and suffix not in ELSEWHERE:
         return fmt.lower()
-    return format_extensions(exclude).get(output.suffix.lower(), "table") if output is not None else "table"
+    if named is not None and not fmt:
+        return named
+    if not suffix and not fmt:
+        return "table"
+    known = ", ".join(f"{ext} ({name})" for ext, name in extensions.items())
+    if named is not None:
+        raise OptionError(f"-o {output.name} names the {named} format but --format {fmt.lower()} was given: "
+                          "change the extension or drop --format")
+    where = f": {ELSEWHERE[suffix]}" if suffix in ELSEWHERE else ""
+    raise OptionError(f"-o {output.name}: this command cannot write a {suffix} file{where}; it writes {known}"
+                      + ("" if where or fmt else " (or give --format)"))
+
+
+def check_yaml_output(output: Path | None, what: str) -> None:
+    """Refuse -o FILE for a command that writes YAML when FILE's extension names something else."""
+    if output is not None and output.suffix.lower() not in (".yaml", ".yml", ""):
+        where = ELSEWHERE.get(output.suffix.lower(), "tables and data come from `hetcalc ARCH -o FILE`")
+        raise OptionError(f"-o {output.name}: {what} is YAML: give a .yaml file name ({where})")
 
 
 def emit(output: Path | None, text: str | None = None, renderables_for=None) -> None:

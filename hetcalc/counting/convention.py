@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from hetcalc.convtypes import Piece
 from hetcalc.core.errors import OptionError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.core.records import Record, record
 from hetcalc.counting.terms import COUNTING_TERMS
 from hetcalc.counting.terms import ALL_OPS, KIND_OPS, OP_RULES, OPS, TERMS  # noqa: F401  (re-exported)
@@ -37,7 +38,8 @@ def _op_names(ops) -> tuple[str, ...]:
         if name == "all":
             every = True
         elif name not in COUNTING_TERMS:
-            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {_known()}, "
+            raise OptionError(f"unknown operation {op.strip()!r} to count{did_you_mean(name, COUNTING_TERMS)} "
+                              f"(known: {_known()}, "
                               f"act:KIND with KIND one of {', '.join(ACTIVATIONS)}; all)")
         else:
             names.append(name)
@@ -86,7 +88,8 @@ class Convention(Record):
                               "(hetconv='ratio', --hetconv ratio)")
         if self.preset is not None:
             if self.preset not in PRESETS:
-                raise OptionError(f"unknown convention {self.preset!r} (known: {', '.join(PRESETS)})")
+                raise OptionError(f"unknown convention {self.preset!r}{did_you_mean(self.preset, PRESETS)} "
+                                  f"(known: {', '.join(PRESETS)})")
             named = PRESETS[self.preset]
             if (self.flops_per_mac, sorted(self.ops), self.params) != (named.flops_per_mac, sorted(named.ops),
                                                                       "pytorch"):

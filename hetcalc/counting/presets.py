@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hetcalc.core.errors import OptionError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.core.records import Record, record
 from hetcalc.counting.convention import PRESETS, Convention
 
@@ -120,7 +121,7 @@ def get_preset(name: Any) -> Preset:
     key = name.strip().lower() if isinstance(name, str) else name
     if not isinstance(key, str) or key not in PRESETS:
         shown = repr(name) if isinstance(name, str) else f"{name!r} (a {type(name).__name__})"
-        raise OptionError(f"unknown convention {shown} (known: {preset_names()})")
+        raise OptionError(f"unknown convention {shown}{did_you_mean(key, PRESETS)} (known: {preset_names()})")
     return PRESETS[key]
 
 
