@@ -11,5 +11,7 @@ def architectures_document(networks) -> Document:
     grid = Grid(title="Built-in architectures", columns=[Column(h, "left") for h in
                                                          ("name", "network", "input", "description")])
     for name, net in networks:
-        grid.rows.append([name, net.title, "x".join(map(str, net.input)), net.description])
+        note = net.meta.get("note")
+        text = f"{net.description} Note: {note}" if note else net.description
+        grid.rows.append([name, net.title, "x".join(map(str, net.input)), text])
     return Document(grids=[grid])
