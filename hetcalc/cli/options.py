@@ -24,7 +24,9 @@ def convention_options(func):
     options = [
         click.option("--convention", "convention", default=None, metavar="NAME",
                      help="Count as a named tool does (sets --flops-per-mac and --ops): paper, fvcore, "
-                          "ptflops-pytorch, ptflops-aten, thop, torchinfo, flopcounter (docs/conventions.md)."),
+                          "ptflops-pytorch, ptflops-aten, thop, torchinfo, flopcounter (docs/conventions.md); "
+                          "or as one of the paper's tables is printed: paper-table1, paper-table3, "
+                          "paper-section4.3, paper-table4 ... paper-table7 (docs/reproducing-the-paper.md)."),
         click.option("--flops-per-mac", type=click.IntRange(1, 2), default=1, show_default=True,
                      help="FLOPs per multiply-accumulate: 1 (paper, fvcore, ptflops) or 2 "
                           "(PyTorch FlopCounterMode, TensorFlow)."),
@@ -65,10 +67,11 @@ def time_options(func):
                      help="Element type of weights and activations for memory traffic [default: fp32]."),
         click.option("--batch", default=None, type=click.IntRange(1, 10**9), metavar="B",
                      help="Batch size of the forward pass [default: 1]."),
-        click.option("--hetconv-impl", "hetconv_impl", default="fused", show_default=True,
+        click.option("--hetconv-impl", "hetconv_impl", default="split", show_default=True,
                      type=click.Choice(("fused", "split", "masked"), case_sensitive=False),
-                     help="How HetConv runs: one fused kernel, split (grouped KxK + gather + grouped "
-                          "1x1 + add) or masked (a dense KxK)."),
+                     help="How HetConv runs: split (grouped KxK + gather + grouped 1x1 + add: what PyTorch "
+                          "runs and `hetcalc measure` times), masked (a dense KxK) or fused (a hypothetical single "
+                          "kernel with HetConv's FLOPs, which no framework ships)."),
         click.option("--traffic", is_flag=True,
                      help="Show memory traffic (bytes, FLOPs per byte) without a device."),
     ]
@@ -211,10 +214,22 @@ def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool =
             if value != default:
                 raise OptionError(f"--convention {preset.name} sets the counting rules: drop {flag} "
                                   f"{value} (or drop --convention)")
-        return preset.convention(replace_first=replace_first, hetconv=hetconv, ratio_1x1=ratio_1x1,
-                                 pointwise_bias=pointwise_bias)
+        given = {"replace_first": replace_first, "hetconv": hetconv, "ratio_1x1": ratio_1x1,
+                 "pointwise_bias": pointwise_bias}
+        return preset.convention(**{k: v for k, v in given.items() if _given(k, v)})
     return Convention(flops_per_mac=flops_per_mac, ops=ops, replace_first=replace_first,
                       params=params, hetconv=hetconv, ratio_1x1=ratio_1x1, pointwise_bias=pointwise_bias)
+
+
+def _given(name: str, value) -> bool:
+    """Whether the option behind `name` was given (a flag left at its default leaves a preset's rule alone)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source(name) if ctx is not None else None
+    if source is None:
+        return value != getattr(Convention(), name)
+    return source not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
 
 
 def output_option(func):

@@ -264,8 +264,10 @@ def depth(arch, P, G, parts, variants, output, data_path, dpi, size, title, **co
               type=click.Choice(("fp32", "fp16", "bf16", "int8"), case_sensitive=False), help="Element type.")
 @click.option("--batch", default=1, show_default=True, type=click.IntRange(1, 10**9), metavar="B",
               help="Batch size.")
-@click.option("--hetconv-impl", "hetconv_impl", default="fused", show_default=True,
-              type=click.Choice(("fused", "split", "masked"), case_sensitive=False), help="How HetConv runs.")
+@click.option("--hetconv-impl", "hetconv_impl", default="split", show_default=True,
+              type=click.Choice(("fused", "split", "masked"), case_sensitive=False),
+              help="How HetConv runs: split (what PyTorch runs), masked, or fused (hypothetical: no framework "
+                   "ships it).")
 @figure_options
 def roofline(arch, device, P, G, parts, variants, dtype, batch, hetconv_impl, output, data_path, dpi, size, title):
     """Each variant's layers on DEVICE's roofline: FLOPs per byte against predicted FLOP/s.

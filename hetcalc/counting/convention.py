@@ -90,10 +90,11 @@ class Convention(Record):
             if self.preset not in PRESETS:
                 raise OptionError(f"unknown convention {self.preset!r}{did_you_mean(self.preset, PRESETS)} "
                                   f"(known: {', '.join(PRESETS)})")
-            named = PRESETS[self.preset]
-            if (self.flops_per_mac, sorted(self.ops), self.params) != (named.flops_per_mac, sorted(named.ops),
-                                                                      "pytorch"):
-                raise OptionError(f"preset={self.preset!r} names rules these are not (flops_per_mac, ops, params): "
+            fields = PRESETS[self.preset].fields()
+            wrong = [key for key, value in fields.items()
+                     if (sorted(self.ops) != sorted(value) if key == "ops" else getattr(self, key) != value)]
+            if wrong:
+                raise OptionError(f"preset={self.preset!r} names rules these are not ({', '.join(wrong)}): "
                                   f"use hetcalc.presets.preset_convention({self.preset!r})")
         # canonical order; a term listed n times counts n times (ptflops counts some modules twice)
         object.__setattr__(self, "ops", tuple(op for op in COUNTING_TERMS for _ in range(self.ops.count(op))))

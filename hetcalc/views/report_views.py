@@ -57,7 +57,8 @@ def layer_grid(report: Report) -> Grid:
         columns.append(Column(CONV_TYPES[v.variant].label, short=CONV_TYPES[v.variant].short or None))
         if v.variant != "standard":
             columns.append(Column(f"ratio ({CONV_TYPES[v.variant].ratio_equation})", short="ratio", drop=RATIO))
-    grid = Grid(title="Per-stage FLOPs" if stages else "Per-layer FLOPs", columns=columns)
+    grid = Grid(title=("Per-stage FLOPs" if stages else "Per-layer FLOPs") + time_views.per_image(report),
+                columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
         if not costed(rows):
@@ -103,7 +104,7 @@ def _closed_forms(v) -> str:
 
 def summary_grid(report: Report) -> Grid:
     """One row per variant: totals, reductions, speedup (eq. 9), latency and the closed-form ratio."""
-    grid = Grid(title="Summary", columns=[
+    grid = Grid(title=f"Summary{time_views.per_image(report)}", columns=[
         Column("variant", "left", shrink=True), Column("FLOPs"), Column("FLOPs red.", short="red."),
         Column("speedup"), Column("params"), Column("params red.", short="red.", drop=3),
         Column("latency depth", short="depth"), Column("added latency", short="added", drop=2),

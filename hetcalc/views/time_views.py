@@ -7,6 +7,10 @@ from hetcalc.convtypes import CONV_TYPES
 from hetcalc.analysis.results import Report, costed
 from hetcalc.views.grid import Column, Grid
 
+IMPL_WORDS = {"split": "split (grouped KxK + gather + grouped 1x1 + add, as PyTorch runs it)",
+              "masked": "masked (a dense KxK)",
+              "fused": "fused: a hypothetical single kernel that no framework ships (--hetconv-impl split: what "
+                       "PyTorch runs)"}
 BOUND_LETTER = {"compute": "C", "memory": "M", "overhead": "O"}
 
 
@@ -28,14 +32,26 @@ def size(value: int) -> str:
     return f"{value} B"
 
 
+def per_image(report: Report) -> str:
+    """' (per image)' beside FLOPs when traffic and time are for a batch of more than one image."""
+    return " (per image)" if (report.batch or 1) > 1 else ""
+
+
+def per_batch(report: Report) -> str:
+    """' (per batch of 8; FLOPs per image)' beside traffic and time of a batch."""
+    return f" (per batch of {report.batch}; FLOPs per image)" if (report.batch or 1) > 1 else ""
+
+
 def header_lines(report: Report) -> list[str]:
     """What the traffic and time figures assume, one line each."""
     if report.dtype is None:
         return []
     lines = [f"Memory traffic: {report.dtype}, batch {report.batch}; every kernel reads its inputs and weights "
              "and writes its output once (docs/time-model.md)."]
+    if report.batch > 1:
+        lines.append(f"FLOPs and parameters are per image; traffic and time are per batch of {report.batch}.")
     if report.device is not None:
-        lines.append(report.device.summary() + f"; HetConv as {report.hetconv_impl}.")
+        lines.append(report.device.summary() + f"; HetConv as {IMPL_WORDS.get(report.hetconv_impl, report.hetconv_impl)}.")
         lines.append("Time: kernels run one after another (overhead + max(compute, memory) each); "
                      "parallel branches do not overlap.")
     return lines
@@ -47,8 +63,8 @@ def time_layer_grid(report: Report) -> Grid:
     columns = [Column("layer", "left", shrink=True)]
     for v in report.variants:
         columns.append(Column(CONV_TYPES[v.variant].label))
-    grid = Grid(title=f"Per-layer time on {report.device.name}" if timed else "Per-layer memory traffic",
-                columns=columns)
+    grid = Grid(title=(f"Per-layer time on {report.device.name}" if timed else "Per-layer memory traffic")
+                + per_batch(report), columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
         if not costed(rows) and not any(r.bytes for r in rows):
@@ -76,7 +92,8 @@ def time_summary_grid(report: Report) -> Grid:
     if timed:
         columns += [Column("time"), Column("time speedup", short="t-speedup"),
                     Column("FLOPs speedup", short="FLOPs x", drop=2)]
-    grid = Grid(title=f"Time on {report.device.title}" if timed else "Memory traffic", columns=columns)
+    grid = Grid(title=(f"Time on {report.device.title}" if timed else "Memory traffic") + per_batch(report),
+                columns=columns)
     for v in report.variants:
         device_flops = sum(layer.intensity * layer.bytes for layer in v.layers)  # the batch's device FLOPs
         row = [v.label, size(v.bytes), f"{device_flops / v.bytes:.1f}" if v.bytes else "",
