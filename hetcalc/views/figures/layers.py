@@ -14,6 +14,7 @@ from hetcalc.views.figures.style import BASELINE, COLOURS, LINESTYLES, styled, u
 
 LOG_SPREAD = 20  # "auto" scale: log when the largest bar exceeds the smallest non-zero one this many times
 SCALES = ("linear", "log", "auto", "ratio")  # ratio: each variant's cost over standard's, per layer
+MAX_LAYER_BARS = 30  # past this many layers the default figure has one group of bars per stage: it fits a page
 
 
 def _replaced(report: Report, i: int) -> bool:
@@ -43,6 +44,14 @@ def use_log(values: Iterable[float], scale: str = "linear") -> bool:
         return scale == "log"
     positive = [v for v in values if v > 0]
     return bool(positive) and max(positive) > LOG_SPREAD * min(positive)
+
+
+def default_layers_report(report: Report) -> Report:
+    """The report the default figure draws: per layer up to MAX_LAYER_BARS costed layers, else per stage
+    (a 54-layer ResNet-50 per layer is a 27-inch strip; per stage it is one page wide)."""
+    if report.by == "layer" and len(costed_layers(report)) > MAX_LAYER_BARS:
+        return report.by_stage()
+    return report
 
 
 def default_layers_size(report: Report) -> tuple[float, float]:
