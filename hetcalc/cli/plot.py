@@ -12,7 +12,7 @@ import click
 
 from hetcalc.core.errors import OptionError
 from hetcalc.analysis.api import analyze as run_analysis
-from hetcalc.cli.options import (by_option, check_writable, convention_options, make_convention, part_options,
+from hetcalc.cli.options import (check_writable, convention_options, make_convention, part_options,
                                  variants_option, write_atomic)
 
 class PlotGroup(click.Group):
