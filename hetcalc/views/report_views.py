@@ -19,7 +19,7 @@ def header_lines(report: Report) -> list[str]:
     if settings:
         head += f"  {settings}"
     note = report.network.meta.get("note") if report.network is not None else None
-    lines = [head, *([f"Note: {note}"] if note else []), f"spec: {report.source}", *report.convention.rules()]
+    lines = [head, f"spec: {report.source}", *([f"Note: {note}"] if note else []), *report.convention.rules()]
     lines += time_views.header_lines(report)  # none without a dtype
     if report.se:
         lines.append(f"Squeeze-and-Excitation (reduction {report.se}) after every convolution outside "
