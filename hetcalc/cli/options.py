@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 
 import click
+from click.core import ParameterSource
 
 from hetcalc.convtypes import CONV_TYPES
 from hetcalc.convtypes.registry import part_options as part_options_of_types
@@ -209,9 +210,11 @@ def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool =
     """A Convention from the values of `convention_options`; --convention NAME starts from a preset."""
     if convention is not None:
         preset = get_preset(convention)
-        for flag, value, default in (("--flops-per-mac", flops_per_mac, 1), ("--ops", ops, ""),
-                                     ("--params", params, "pytorch")):
-            if value != default:
+        fields = preset.fields()
+        for flag, value, default, same in (("--flops-per-mac", flops_per_mac, 1, fields["flops_per_mac"]),
+                                           ("--ops", ops, "", Convention(ops=fields["ops"]).ops),
+                                           ("--params", params, "pytorch", fields["params"])):
+            if value != default and (Convention(ops=value).ops if flag == "--ops" else value) != same:
                 raise OptionError(f"--convention {preset.name} sets the counting rules: drop {flag} "
                                   f"{value} (or drop --convention)")
         given = {"replace_first": replace_first, "hetconv": hetconv, "ratio_1x1": ratio_1x1,
@@ -223,8 +226,6 @@ def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool =
 
 def _given(name: str, value) -> bool:
     """Whether the option behind `name` was given (a flag left at its default leaves a preset's rule alone)."""
-    from click.core import ParameterSource
-
     ctx = click.get_current_context(silent=True)
     source = ctx.get_parameter_source(name) if ctx is not None else None
     if source is None:
@@ -307,25 +308,16 @@ ELSEWHERE = {**dict.fromkeys((".png", ".svg", ".pdf", ".eps", ".ps", ".jpg", ".j
 
 def output_format(fmt: str | None, output: Path | None, exclude: tuple[str, ...] = ()) -> str:
     """The format asked for, else the one the -o file's extension names, else 'table'. An extension that
-    names another format than --format, or a file this command cannot write (.pdf, .html, .xyz), is refused."""
+    another command writes (.pdf, .png, .html) is refused, pointing to that command."""
     if output is None:
         return fmt.lower() if fmt else "table"
     extensions = format_extensions(exclude)
     suffix = output.suffix.lower()
-    named = extensions.get(suffix)
-    if fmt and (named is None or named == fmt.lower()) and suffix not in ELSEWHERE:
-        return fmt.lower()
-    if named is not None and not fmt:
-        return named
-    if not suffix and not fmt:
-        return "table"
+    if suffix not in ELSEWHERE:  # --format beats the extension; an unknown extension gets a table
+        return fmt.lower() if fmt else extensions.get(suffix, "table")
     known = ", ".join(f"{ext} ({name})" for ext, name in extensions.items())
-    if named is not None:
-        raise OptionError(f"-o {output.name} names the {named} format but --format {fmt.lower()} was given: "
-                          "change the extension or drop --format")
-    where = f": {ELSEWHERE[suffix]}" if suffix in ELSEWHERE else ""
-    raise OptionError(f"-o {output.name}: this command cannot write a {suffix} file{where}; it writes {known}"
-                      + ("" if where or fmt else " (or give --format)"))
+    raise OptionError(f"-o {output.name}: this command cannot write a {suffix} file: {ELSEWHERE[suffix]}; it "
+                      f"writes {known}")
 
 
 def check_yaml_output(output: Path | None, what: str) -> None:

@@ -12,6 +12,8 @@ def architectures_document(networks) -> Document:
                                                          ("name", "network", "input", "description")])
     for name, net in networks:
         note = net.meta.get("note")
-        text = f"{net.description} Note: {note}" if note else net.description
-        grid.rows.append([name, net.title, "x".join(map(str, net.input)), text])
+        grid.rows.append([name, net.title, "x".join(map(str, net.input)),
+                          net.description + (" (note below)" if note else "")])
+        if note:  # what a reader must not miss: under the table, whole, not in a cell that widens it
+            grid.notes.append(f"{name}: {note}")
     return Document(grids=[grid])

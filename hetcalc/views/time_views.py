@@ -37,9 +37,11 @@ def per_image(report: Report) -> str:
     return " (per image)" if (report.batch or 1) > 1 else ""
 
 
-def per_batch(report: Report) -> str:
-    """' (per batch of 8; FLOPs per image)' beside traffic and time of a batch."""
-    return f" (per batch of {report.batch}; FLOPs per image)" if (report.batch or 1) > 1 else ""
+def per_batch(report: Report) -> list[str]:
+    """The note under a traffic or time table of a batch: what is per batch and what per image."""
+    if (report.batch or 1) <= 1:
+        return []
+    return [f"Traffic and time per batch of {report.batch} images; FLOPs (other tables) per image."]
 
 
 def header_lines(report: Report) -> list[str]:
@@ -63,8 +65,8 @@ def time_layer_grid(report: Report) -> Grid:
     columns = [Column("layer", "left", shrink=True)]
     for v in report.variants:
         columns.append(Column(CONV_TYPES[v.variant].label))
-    grid = Grid(title=(f"Per-layer time on {report.device.name}" if timed else "Per-layer memory traffic")
-                + per_batch(report), columns=columns)
+    grid = Grid(title=f"Per-layer time on {report.device.name}" if timed else "Per-layer memory traffic",
+                columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
         if not costed(rows) and not any(r.bytes for r in rows):
@@ -76,10 +78,10 @@ def time_layer_grid(report: Report) -> Grid:
     grid.total = ["total", *[seconds(v.time_s) if timed else size(v.bytes) for v in report.variants]]
     if timed:
         grid.notes = ["Bound: C compute, M memory, O per-kernel overhead (the term that takes most of the "
-                      "layer's time). Replaced layers are marked with *."]
+                      "layer's time). Replaced layers are marked with *.", *per_batch(report)]
     else:
         grid.notes = ["Bytes read and written by each layer's kernels (weights, input and output "
-                      "activations, intermediate tensors)."]
+                      "activations, intermediate tensors).", *per_batch(report)]
     return grid
 
 
@@ -92,8 +94,7 @@ def time_summary_grid(report: Report) -> Grid:
     if timed:
         columns += [Column("time"), Column("time speedup", short="t-speedup"),
                     Column("FLOPs speedup", short="FLOPs x", drop=2)]
-    grid = Grid(title=(f"Time on {report.device.title}" if timed else "Memory traffic") + per_batch(report),
-                columns=columns)
+    grid = Grid(title=f"Time on {report.device.title}" if timed else "Memory traffic", columns=columns)
     for v in report.variants:
         device_flops = sum(layer.intensity * layer.bytes for layer in v.layers)  # the batch's device FLOPs
         row = [v.label, size(v.bytes), f"{device_flops / v.bytes:.1f}" if v.bytes else "",
@@ -106,7 +107,7 @@ def time_summary_grid(report: Report) -> Grid:
              "peak act.: the largest kernel's activations plus tensors held for residual shortcuts."]
     if timed:
         notes.append("time speedup = standard's predicted time / the variant's; FLOPs speedup = eq. 9.")
-    grid.notes = notes
+    grid.notes = notes + per_batch(report)
     return grid
 
 
