@@ -80,6 +80,13 @@ def test_a_short_network_keeps_one_group_of_bars_per_layer():
     assert plots.default_layers_report(report) is report  # 15 layers: under MAX_LAYER_BARS
 
 
+@pytest.mark.parametrize("arch", builtin_names())
+def test_every_default_layers_figure_fits_a_page(arch):
+    fig = plots.layers_figure(plots.default_layers_report(analyze(arch, P=4)))
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH  # VGG-16's 15 layers x 4 variants were 8.8 inches
+    assert plots.layout_problems(fig) == []
+
+
 def test_plot_layers_cli_picks_stages_for_a_deep_network_and_says_so(run, tmp_path):
     out = tmp_path / "r50.png"
     result = run("plot", "layers", "resnet50", "-o", str(out), "--dpi", "30", "--data", str(tmp_path / "d.csv"))

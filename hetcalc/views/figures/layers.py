@@ -54,10 +54,15 @@ def default_layers_report(report: Report) -> Report:
     return report
 
 
+PAGE_WIDTH = 7.5  # inches: a page's text width; the default figure of up to MAX_LAYER_BARS groups fits it
+
+
 def default_layers_size(report: Report) -> tuple[float, float]:
-    """Wide enough for every bar: about 0.12 inch per bar, at least 6.4 inches."""
-    bars = len(costed_layers(report)) * len(report.variants)
-    return (round(min(40.0, max(6.4, 1.6 + 0.12 * bars)), 1), 6.4)
+    """Wide enough for every bar: about 0.12 inch per bar, at least 6.4 inches; at most a page's width up to
+    MAX_LAYER_BARS groups (thinner bars), beyond that (--by layer on a deep network) as wide as it needs."""
+    groups = len(costed_layers(report))
+    width = max(6.4, 1.6 + 0.12 * groups * len(report.variants))
+    return (round(min(PAGE_WIDTH if groups <= MAX_LAYER_BARS else 40.0, width), 1), 6.4)
 
 
 @styled
