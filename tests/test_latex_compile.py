@@ -101,3 +101,4 @@ def test_an_option_in_a_note_keeps_its_two_hyphens_and_wide_tables_drop_their_ra
     per_layer = tex[:tex.index("Summary")]
     assert "ratio (eq. 5)" not in per_layer  # 16 columns scaled to a third of their size otherwise
     assert tex.count("(continued)") == 1  # 58 rows: a float cannot break across pages
+    assert "\\addtocounter{table}{-1}\n\\begin{table}[p]" in tex  # ... and the continuation keeps its number

@@ -103,6 +103,8 @@ def to_latex(grid: Grid) -> str:
     out = []
     for n, chunk in enumerate(chunks):
         last = n == len(chunks) - 1
+        if n:  # the continuation keeps the table's number
+            out.append(r"\addtocounter{table}{-1}")
         out += [r"\begin{table}[t]" if n == 0 else r"\begin{table}[p]", r"\centering",
                 f"\\caption{{{caption}}}" if n == 0 else f"\\caption[]{{{caption} (continued)}}"]
         if n == 0:
