@@ -64,7 +64,8 @@ def test_the_page_holds_rules_summary_and_the_per_layer_table(page):
 
     for rule in report.convention.rules():
         assert f"<li>{html.escape(rule)}</li>" in text
-    assert text.count('<tr class="replaced">') == 54  # 27 blocks x 2 replaced 3x3 convs
+    layers = text.split("id=\"layer-table\"", 1)[1].split("</table>", 1)[0]
+    assert layers.count("<tr class=\"replaced\">") == 54  # 27 blocks x 2 replaced 3x3 convs
     body = text.split("id=\"layer-table\"", 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert body.count("<tr") == len(layer_grid(report).rows)
     assert "<td>42.12M</td>" in text  # HetConv total in the summary (42,118,... FLOPs)
@@ -136,3 +137,45 @@ def test_the_error_probe_catches_errors(tmp_path):
     html_tag = re.search(r"<html[^>]*>", dom.stdout).group(0)
     assert "data-errors" in html_tag and "no_such_function" in html_tag
     assert "data-console" in html_tag and "boom" in html_tag
+
+
+# Written by the test at the end of a copy of the page: opens every <details>, then records in the DOM each
+# table whose box is wider than its container (it would scroll sideways) and each figure's width.
+MEASURE = ("<script>document.querySelectorAll('details').forEach(function(d){d.open=true});"
+           "var r=document.documentElement,w=document.body.clientWidth;"
+           "r.setAttribute('data-body',w);"
+           "document.querySelectorAll('.scroll').forEach(function(s){var t=s.querySelector('table');"
+           "if(s.scrollWidth>s.clientWidth+1||t.getBoundingClientRect().right>w+1)"
+           "r.setAttribute('data-overflow',(r.getAttribute('data-overflow')||'')+'|'+t.id+':'+s.scrollWidth)});"
+           "r.setAttribute('data-figures',Array.from(document.querySelectorAll('figure svg')).map(function(f){"
+           "return Math.round(f.getBoundingClientRect().width)}).join(','));</script>")
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("HETCALC_REQUIRE_BROWSER"),
+                    reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.parametrize("arch", ["resnet50", "vgg16"])
+def test_at_1280_px_every_table_fits_and_the_figures_use_the_page(run, tmp_path, arch):
+    assert CHROMIUM, "HETCALC_REQUIRE_BROWSER is set but chromium is missing"
+    page = tmp_path / "r.html"
+    assert run("report", arch, "--P", "4", "-o", str(page)).exit_code == 0
+    text = page.read_text(encoding="utf-8")
+    measured = tmp_path / "measured.html"
+    measured.write_text(text.replace("</body>", MEASURE + "</body>", 1), encoding="utf-8")
+    dom = _chromium(["--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom", measured.as_uri()])
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    html_tag = re.search(r"<html[^>]*>", dom.stdout).group(0)
+    assert "data-overflow" not in html_tag, html_tag  # the per-layer table scrolled sideways at 1280 px
+    body = int(re.search(r'data-body="(\d+)"', html_tag).group(1))
+    figures = [int(w) for w in re.search(r'data-figures="([\d,]*)"', html_tag).group(1).split(",")]
+    assert sum(figures) > 0.8 * body, (figures, body)  # side by side, they fill the page's width
+
+
+def test_a_deep_network_opens_on_its_stages_with_every_layer_behind_a_toggle():
+    report = hetcalc.analyze("resnet50", P=4)
+    text = report_html(report)
+    stage = text.index('id="stage-table"')
+    toggle = text.index("<details", stage)
+    assert text.index('id="layer-table"') > toggle and "<summary>Every layer (54 layers)</summary>" in text
+    assert "<script" not in text  # the toggle is HTML's own
+    short = report_html(hetcalc.analyze("vgg16", P=4))
+    assert "<details" not in short and 'id="layer-table"' in short

@@ -19,7 +19,7 @@ def test_terms_add_up_for_every_architecture_and_variant(arch):
     for variant in VARIANTS:
         P = "M" if arch == "resnet56" else 4
         rec = reconcile(arch, variant=variant, P=P)
-        assert [t.preset.name for t in rec.tools] == list(PRESETS)
+        assert [t.preset.name for t in rec.tools] == [p.name for p in PRESETS.values() if not p.table]
         for tool in rec.tools:
             assert sum(t.count * t.times for t in tool.terms) == tool.figure
             report = hetcalc.analyze(arch, P=P, variants=variant, convention=tool.preset.name)

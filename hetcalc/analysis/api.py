@@ -19,7 +19,7 @@ from hetcalc.network.sources import resolve
 def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
             convention: Convention | str | None = None, se: int | None = None, by: str = "layer", *,
             P_at: Any = None, input_shape: Any = None, strict: bool = False, device: Any = None,
-            dtype: str | None = None, batch: int | None = None, hetconv_impl: str = "fused",
+            dtype: str | None = None, batch: int | None = None, hetconv_impl: str = "split",
             traffic: bool | None = None, **convention_options: Any) -> Report:
     """Cost every variant of `arch`: a built-in name, a YAML or .onnx path, a spec dict, a Network, or a
     torch module (with `input_shape`, e.g. (3, 224, 224)).

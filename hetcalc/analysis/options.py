@@ -8,6 +8,7 @@ from hetcalc.convtypes import CONV_TYPES, ConvType
 from hetcalc.convtypes.parts import OWN_PART_OPTION, Part, parse_part
 from hetcalc.convtypes.registry import aliases, part_options
 from hetcalc.core.errors import OptionError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.core.records import Record, record
 from hetcalc.counting.convention import Convention
 from hetcalc.counting.presets import preset_convention
@@ -43,7 +44,8 @@ def parse_variants(variants: Iterable[str] | str | None) -> tuple[str, ...]:
             continue
         key = names.get(key, key)
         if key not in CONV_TYPES:
-            raise OptionError(f"unknown variant '{raw.strip()}' (known: {', '.join(known)}, all)")
+            raise OptionError(f"unknown variant '{raw.strip()}'{did_you_mean(key, [*known, *names])} "
+                              f"(known: {', '.join(known)}, all)")
         chosen.add(key)
     if not chosen:
         raise OptionError("no variant chosen (known: " + ", ".join(known) + ")")
@@ -71,7 +73,8 @@ def make_convention(convention: Any, options: dict) -> Convention:
 def _refuse_unknown(options: dict, known) -> None:
     unknown = [k for k in options if k not in known]
     if unknown:
-        raise OptionError(f"unknown option {unknown[0]!r} (known: {', '.join(known)})")
+        raise OptionError(f"unknown option {unknown[0]!r}{did_you_mean(unknown[0], known)} "
+                          f"(known: {', '.join(known)})")
 
 
 @record

@@ -12,7 +12,7 @@ from typing import Any
 
 from hetcalc.counting.convention import Convention
 from hetcalc.core.errors import HetcalcError, OptionError
-from hetcalc.counting.presets import PRESETS, Preset
+from hetcalc.counting.presets import Preset, tool_presets
 from hetcalc.counting.terms import COUNTING_TERMS
 from hetcalc.analysis.api import analyze
 from hetcalc.analysis.options import parse_variants, variant_keys
@@ -105,7 +105,7 @@ def reconcile(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, s
     report, base = run(Convention(**replacement))
     counts: dict[str, int] = {}
     tools = []
-    for preset in PRESETS.values():
+    for preset in tool_presets():
         convention = preset.convention(**replacement)
         _, result = run(convention)
         terms = [Term("macs", base.macs, preset.flops_per_mac)]

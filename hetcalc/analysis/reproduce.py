@@ -11,7 +11,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from hetcalc.counting.convention import Convention
+from hetcalc.counting.presets import get_preset
 from hetcalc.core.errors import OptionError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.analysis.paper import ROWS, PaperRow
 from hetcalc.analysis.results import Report
 from hetcalc.analysis.api import analyze
@@ -35,24 +37,29 @@ class TableSetup:
     se_params: int = SE_REDUCTION  # SE reduction ratio for the parameter columns
 
 
+def _rules(preset: str) -> Convention:
+    """The counting rules of a paper-tableN preset (counting/presets.py), without its name."""
+    return Convention(**get_preset(preset).fields())
+
+
 SETUPS = {s.table: s for s in (
     TableSetup("1", "VGG-16 on CIFAR-10", "vgg16",
-               Convention(ops=("bias",), params="keras", hetconv="ratio", pointwise_bias=False), pc="N",
+               _rules("paper-table1"), pc="N",
                note="MACs + conv/FC bias adds; HetConv by ratio accounting; Keras parameters; PWC without "
                     "bias; PC rows with P = N; SE FLOPs at reduction 8, SE parameters at 16",
                baseline="VGG-16_P1", se_params=16),
-    TableSetup("3", "ResNet-56 on CIFAR-10", "resnet56", Convention(ops=("output",), hetconv="ratio"),
+    TableSetup("3", "ResNet-56 on CIFAR-10", "resnet56", _rules("paper-table3"),
                note="MACs + one add per conv output; HetConv by ratio accounting"),
-    TableSetup("4.3", "ResNet-56 on CIFAR-10 (section 4.3 text)", "resnet56", Convention(ops=("output",)),
+    TableSetup("4.3", "ResNet-56 on CIFAR-10 (section 4.3 text)", "resnet56", _rules("paper-section4.3"),
                note="MACs + one add per conv output"),
-    TableSetup("4", "MobileNet on CIFAR-10", "mobilenet", Convention(ops=("pool",)),
+    TableSetup("4", "MobileNet on CIFAR-10", "mobilenet", _rules("paper-table4"),
                note="MACs + global average pool adds; HetConv exact (eqs. 2-4)"),
-    TableSetup("5", "VGG-16 on ImageNet", "vgg16-imagenet", Convention(),
+    TableSetup("5", "VGG-16 on ImageNet", "vgg16-imagenet", _rules("paper-table5"),
                note="MACs; HetConv exact (eqs. 2-4)"),
-    TableSetup("6", "ResNet-34 on ImageNet", "resnet34", Convention(hetconv="ratio", ratio_1x1=True),
+    TableSetup("6", "ResNet-34 on ImageNet", "resnet34", _rules("paper-table6"),
                note="MACs; HetConv by ratio accounting, 1x1 projection shortcuts included",
                baseline="ResNet-34_P1"),
-    TableSetup("7", "ResNet-50 on ImageNet", "resnet50", Convention(),
+    TableSetup("7", "ResNet-50 on ImageNet", "resnet50", _rules("paper-table7"),
                note="MACs; HetConv exact (eqs. 2-4), 1x1 convolutions unchanged", baseline="ResNet-50_P1"),
 )}
 TABLES = tuple(SETUPS)
@@ -141,7 +148,7 @@ def parse_tables(names) -> list[str]:
                 key = key[len(prefix):].lstrip(" _-")
                 break
         if key not in SETUPS:
-            raise OptionError(f"unknown table '{raw}' (known: {', '.join(TABLES)})")
+            raise OptionError(f"unknown table '{raw}'{did_you_mean(key, TABLES)} (known: {', '.join(TABLES)})")
         if key not in chosen:
             chosen.append(key)
     return [t for t in TABLES if t in chosen] if chosen else list(TABLES)

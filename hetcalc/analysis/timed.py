@@ -79,7 +79,7 @@ def _annotate(report: Report, variant: VariantResult, device, dtype: str, batch:
     return replace(variant, layers=tuple(layers), **extra)
 
 
-def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, impl: str = "fused") -> Report:
+def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, impl: str = "split") -> Report:
     """Every variant (and the baseline) with bytes and intensity; with a device, time and bound too."""
     baseline = _annotate(report, report.baseline, device, dtype, batch, impl, None)
     std_time = baseline.time_s

@@ -12,9 +12,9 @@ from hetcalc.core.errors import OptionError
 from hetcalc.views.export import json_writer, to_csv
 from hetcalc.analysis.api import analyze as run_analysis
 from hetcalc.views.short_report import default_by, document, short_document
-from hetcalc.cli.options import (by_option, check_writable, convention_options, emit, emit_document, format_option,
-                                 make_convention, output_format, output_option, part_options, time_options,
-                                 variants_option, wide_option)
+from hetcalc.cli.options import (by_option, check_writable, check_yaml_output, convention_options, emit,
+                                 emit_document, format_option, make_convention, output_format, output_option,
+                                 part_options, time_options, variants_option, wide_option)
 
 
 PER_LAYER_P = click.option(
@@ -121,5 +121,6 @@ def import_model(model, output, strict):
     from hetcalc.network.spec_writer import network_to_yaml
 
     check_writable(output, inputs=(model,))
+    check_yaml_output(output, "the spec")
     network = load_model(model, strict=strict, default=".onnx")  # an unregistered extension: read as ONNX
     emit(output, network_to_yaml(network))

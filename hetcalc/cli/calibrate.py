@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hetcalc.cli.options import check_writable, write_atomic
+from hetcalc.cli.options import check_writable, check_yaml_output, write_atomic
 
 
 @click.command("calibrate")
@@ -48,6 +48,7 @@ def calibrate(output, name, threads, statistic, no_torch, wait_s, force):
         except OSError as exc:
             raise click.ClickException(f"cannot create {output.parent}: {exc.strerror or exc}") from None
     check_writable(output)
+    check_yaml_output(output, "a device profile")
     device = run(progress=lambda text: click.echo(f"calibrate: {text}", err=True),
                  use_torch=False if no_torch else None, name=name, threads=threads,
                  statistic=statistic, wait_s=wait_s)

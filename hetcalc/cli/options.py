@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 
 import click
+from click.core import ParameterSource
 
 from hetcalc.convtypes import CONV_TYPES
 from hetcalc.convtypes.registry import part_options as part_options_of_types
@@ -24,7 +25,9 @@ def convention_options(func):
     options = [
         click.option("--convention", "convention", default=None, metavar="NAME",
                      help="Count as a named tool does (sets --flops-per-mac and --ops): paper, fvcore, "
-                          "ptflops-pytorch, ptflops-aten, thop, torchinfo, flopcounter (docs/conventions.md)."),
+                          "ptflops-pytorch, ptflops-aten, thop, torchinfo, flopcounter (docs/conventions.md); "
+                          "or as one of the paper's tables is printed: paper-table1, paper-table3, "
+                          "paper-section4.3, paper-table4 ... paper-table7 (docs/reproducing-the-paper.md)."),
         click.option("--flops-per-mac", type=click.IntRange(1, 2), default=1, show_default=True,
                      help="FLOPs per multiply-accumulate: 1 (paper, fvcore, ptflops) or 2 "
                           "(PyTorch FlopCounterMode, TensorFlow)."),
@@ -65,10 +68,11 @@ def time_options(func):
                      help="Element type of weights and activations for memory traffic [default: fp32]."),
         click.option("--batch", default=None, type=click.IntRange(1, 10**9), metavar="B",
                      help="Batch size of the forward pass [default: 1]."),
-        click.option("--hetconv-impl", "hetconv_impl", default="fused", show_default=True,
+        click.option("--hetconv-impl", "hetconv_impl", default="split", show_default=True,
                      type=click.Choice(("fused", "split", "masked"), case_sensitive=False),
-                     help="How HetConv runs: one fused kernel, split (grouped KxK + gather + grouped "
-                          "1x1 + add) or masked (a dense KxK)."),
+                     help="How HetConv runs: split (grouped KxK + gather + grouped 1x1 + add: what PyTorch "
+                          "runs and `hetcalc measure` times), masked (a dense KxK) or fused (a hypothetical single "
+                          "kernel with HetConv's FLOPs, which no framework ships)."),
         click.option("--traffic", is_flag=True,
                      help="Show memory traffic (bytes, FLOPs per byte) without a device."),
     ]
@@ -213,15 +217,27 @@ def make_convention(flops_per_mac: int = 1, ops: str = "", replace_first: bool =
     """A Convention from the values of `convention_options`; --convention NAME starts from a preset."""
     if convention is not None:
         preset = get_preset(convention)
-        for flag, value, default in (("--flops-per-mac", flops_per_mac, 1), ("--ops", ops, ""),
-                                     ("--params", params, "pytorch")):
-            if value != default:
+        fields = preset.fields()
+        for flag, value, default, same in (("--flops-per-mac", flops_per_mac, 1, fields["flops_per_mac"]),
+                                           ("--ops", ops, "", Convention(ops=fields["ops"]).ops),
+                                           ("--params", params, "pytorch", fields["params"])):
+            if value != default and (Convention(ops=value).ops if flag == "--ops" else value) != same:
                 raise OptionError(f"--convention {preset.name} sets the counting rules: drop {flag} "
                                   f"{value} (or drop --convention)")
-        return preset.convention(replace_first=replace_first, hetconv=hetconv, ratio_1x1=ratio_1x1,
-                                 pointwise_bias=pointwise_bias)
+        given = {"replace_first": replace_first, "hetconv": hetconv, "ratio_1x1": ratio_1x1,
+                 "pointwise_bias": pointwise_bias}
+        return preset.convention(**{k: v for k, v in given.items() if _given(k, v)})
     return Convention(flops_per_mac=flops_per_mac, ops=ops, replace_first=replace_first,
                       params=params, hetconv=hetconv, ratio_1x1=ratio_1x1, pointwise_bias=pointwise_bias)
+
+
+def _given(name: str, value) -> bool:
+    """Whether the option behind `name` was given (a flag left at its default leaves a preset's rule alone)."""
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source(name) if ctx is not None else None
+    if source is None:
+        return value != getattr(Convention(), name)
+    return source not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
 
 
 def output_option(func):
@@ -291,11 +307,31 @@ def terminal_width(default: int = 80) -> int:
     return columns if 20 <= columns <= 1000 else default
 
 
+# -o extensions that other commands write: a text command refuses them rather than write a table into a .pdf
+ELSEWHERE = {**dict.fromkeys((".png", ".svg", ".pdf", ".eps", ".ps", ".jpg", ".jpeg"), "a figure comes from "
+                             "`hetcalc plot KIND ARCH -o FILE` (.png, .svg, .pdf)"),
+             **dict.fromkeys((".html", ".htm"), "an HTML report comes from `hetcalc report ARCH -o FILE.html`")}
+
+
 def output_format(fmt: str | None, output: Path | None, exclude: tuple[str, ...] = ()) -> str:
-    """The format asked for, else the one the -o file's extension names, else 'table'."""
-    if fmt:
-        return fmt.lower()
-    return format_extensions(exclude).get(output.suffix.lower(), "table") if output is not None else "table"
+    """The format asked for, else the one the -o file's extension names, else 'table'. An extension that
+    another command writes (.pdf, .png, .html) is refused, pointing to that command."""
+    if output is None:
+        return fmt.lower() if fmt else "table"
+    extensions = format_extensions(exclude)
+    suffix = output.suffix.lower()
+    if suffix not in ELSEWHERE:  # --format beats the extension; an unknown extension gets a table
+        return fmt.lower() if fmt else extensions.get(suffix, "table")
+    known = ", ".join(f"{ext} ({name})" for ext, name in extensions.items())
+    raise OptionError(f"-o {output.name}: this command cannot write a {suffix} file: {ELSEWHERE[suffix]}; it "
+                      f"writes {known}")
+
+
+def check_yaml_output(output: Path | None, what: str) -> None:
+    """Refuse -o FILE for a command that writes YAML when FILE's extension names something else."""
+    if output is not None and output.suffix.lower() not in (".yaml", ".yml", ""):
+        where = ELSEWHERE.get(output.suffix.lower(), "tables and data come from `hetcalc ARCH -o FILE`")
+        raise OptionError(f"-o {output.name}: {what} is YAML: give a .yaml file name ({where})")
 
 
 def emit(output: Path | None, text: str | None = None, renderables_for=None) -> None:

@@ -12,7 +12,7 @@ import click
 
 from hetcalc.core.errors import OptionError
 from hetcalc.analysis.api import analyze as run_analysis
-from hetcalc.cli.options import (by_option, check_writable, convention_options, make_convention, part_options,
+from hetcalc.cli.options import (check_writable, convention_options, make_convention, part_options,
                                  variants_option, write_atomic)
 
 class PlotGroup(click.Group):
@@ -133,6 +133,11 @@ def plot():
     hetcalc plot ARCH -o FILE           per-layer FLOPs and parameters of each variant
     hetcalc plot sweep ARCH -o FILE     total FLOPs and parameters against P
     hetcalc plot depth ARCH -o FILE     latency depth of each variant beside its speedup
+    hetcalc plot roofline ARCH --device NAME -o FILE
+                                        each layer on a device's roofline (predicted time)
+
+    Past 30 layers, `plot ARCH` draws one group of bars per stage so that the default figure fits
+    a page (--by layer for every layer).
 
     Every figure takes --dpi, --size W,H, --title and --data FILE.csv (the plotted numbers).
     Without -o, a PNG named for the network and figure (vgg16-layers.png) is written in the current
@@ -176,7 +181,10 @@ def speedup(K, P_max, N, output, data_path, dpi, size, title):
               show_default=True,
               help="Value axes: linear, log, auto (log when the largest bar exceeds 20x the smallest), or "
                    "ratio (each variant's cost over the standard layer's).")
-@by_option("One group of bars per layer, or per stage or block (paper-sized).")
+@click.option("--by", "by", type=click.Choice(["auto", "layer", "stage"], case_sensitive=False), default="auto",
+              show_default=True,
+              help="One group of bars per layer, or per stage or block (paper-sized); auto: per layer up to 30 "
+                   "layers, per stage past that, so that the default figure fits a page.")
 @figure_options
 @convention_options
 def layers(arch, P, G, parts, variants, scale, by, output, data_path, dpi, size, title, **convention):
@@ -193,7 +201,13 @@ def layers(arch, P, G, parts, variants, scale, by, output, data_path, dpi, size,
     from hetcalc.views import figures as plots
 
     report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention),
-                          by=by.lower())
+                          by="stage" if by.lower() == "stage" else "layer")
+    if by.lower() == "auto":
+        shown = plots.default_layers_report(report)
+        if shown is not report:
+            click.echo(f"hetcalc: note: {len(plots.layers_data(report).rows) - 1} layers: one group of bars per "
+                       "stage, so that the figure fits a page (--by layer for every layer)", err=True)
+        report = shown
     with one_line_warnings():
         fig = plots.layers_figure(report, title=title, size=size, scale=scale)
         _write(fig, plots.layers_data(report), output, data_path, dpi)
@@ -264,8 +278,10 @@ def depth(arch, P, G, parts, variants, output, data_path, dpi, size, title, **co
               type=click.Choice(("fp32", "fp16", "bf16", "int8"), case_sensitive=False), help="Element type.")
 @click.option("--batch", default=1, show_default=True, type=click.IntRange(1, 10**9), metavar="B",
               help="Batch size.")
-@click.option("--hetconv-impl", "hetconv_impl", default="fused", show_default=True,
-              type=click.Choice(("fused", "split", "masked"), case_sensitive=False), help="How HetConv runs.")
+@click.option("--hetconv-impl", "hetconv_impl", default="split", show_default=True,
+              type=click.Choice(("fused", "split", "masked"), case_sensitive=False),
+              help="How HetConv runs: split (what PyTorch runs), masked, or fused (hypothetical: no framework "
+                   "ships it).")
 @figure_options
 def roofline(arch, device, P, G, parts, variants, dtype, batch, hetconv_impl, output, data_path, dpi, size, title):
     """Each variant's layers on DEVICE's roofline: FLOPs per byte against predicted FLOP/s.

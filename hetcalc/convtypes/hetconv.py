@@ -38,8 +38,8 @@ def hetconv_steps(conv: Conv, part: int, impl: str = "fused") -> tuple:
     if impl == "masked":
         return (ConvStep(conv),)
     if conv.N % part:
-        raise OptionError(f"--hetconv-impl split needs P to divide the output depth N: P={part} does not "
-                          f"divide N={conv.N} of layer {conv.name}")
+        raise OptionError(f"--hetconv-impl split (the default) needs P to divide the output depth N: P={part} "
+                          f"does not divide N={conv.N} of layer {conv.name}; time it with --hetconv-impl masked")
     rest = conv.M - conv.M // part
     if not rest:  # P = 1: every kernel is K x K
         return (ConvStep(conv_like(conv, groups=part)),)

@@ -9,17 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from hetcalc.core.errors import SpecError
+from hetcalc.core.hints import close_matches, suggest  # noqa: F401  (re-exported: the spec and profile checks)
 from hetcalc.core.yamlio import YMap
 
 MAX_VALUE = 10**30  # any integer in a spec; keeps every count exact and every ratio a finite float
-
-
-def close_matches(*args, **kwargs):
-    """difflib's, imported only when a hint is needed."""
-    import difflib
-
-    return difflib.get_close_matches(*args, **kwargs)
-
 
 
 @dataclass(frozen=True)
@@ -89,18 +82,6 @@ def got(value: Any) -> str:
         if isinstance(value, kind):
             return f"{words} {show(value)}"
     return f"a value of type {type(value).__name__}, {show(value)}"
-
-
-def suggest(word: Any, choices: tuple[str, ...]) -> str | None:
-    """The choice `word` was probably meant to be: a close spelling, or a prefix either way."""
-    if not isinstance(word, str) or not word:
-        return None
-    close = close_matches(word, choices, n=1) or close_matches(word.lower(), choices, n=1)
-    if close:
-        return close[0]
-    low = word.lower()
-    prefixed = [c for c in choices if low.startswith(c) or c.startswith(low)]
-    return prefixed[0] if len(prefixed) == 1 else None
 
 
 def positive_int(value: Any, what: str, at: At, minimum: int = 1) -> int:

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from hetcalc.convtypes import Piece
 from hetcalc.core.errors import OptionError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.core.records import Record, record
 from hetcalc.counting.terms import COUNTING_TERMS
 from hetcalc.counting.terms import ALL_OPS, KIND_OPS, OP_RULES, OPS, TERMS  # noqa: F401  (re-exported)
@@ -37,7 +38,8 @@ def _op_names(ops) -> tuple[str, ...]:
         if name == "all":
             every = True
         elif name not in COUNTING_TERMS:
-            raise OptionError(f"unknown operation {op.strip()!r} to count (known: {_known()}, "
+            raise OptionError(f"unknown operation {op.strip()!r} to count{did_you_mean(name, COUNTING_TERMS)} "
+                              f"(known: {_known()}, "
                               f"act:KIND with KIND one of {', '.join(ACTIVATIONS)}; all)")
         else:
             names.append(name)
@@ -86,11 +88,13 @@ class Convention(Record):
                               "(hetconv='ratio', --hetconv ratio)")
         if self.preset is not None:
             if self.preset not in PRESETS:
-                raise OptionError(f"unknown convention {self.preset!r} (known: {', '.join(PRESETS)})")
-            named = PRESETS[self.preset]
-            if (self.flops_per_mac, sorted(self.ops), self.params) != (named.flops_per_mac, sorted(named.ops),
-                                                                      "pytorch"):
-                raise OptionError(f"preset={self.preset!r} names rules these are not (flops_per_mac, ops, params): "
+                raise OptionError(f"unknown convention {self.preset!r}{did_you_mean(self.preset, PRESETS)} "
+                                  f"(known: {', '.join(PRESETS)})")
+            fields = PRESETS[self.preset].fields()
+            wrong = [key for key, value in fields.items()
+                     if (sorted(self.ops) != sorted(value) if key == "ops" else getattr(self, key) != value)]
+            if wrong:
+                raise OptionError(f"preset={self.preset!r} names rules these are not ({', '.join(wrong)}): "
                                   f"use hetcalc.presets.preset_convention({self.preset!r})")
         # canonical order; a term listed n times counts n times (ptflops counts some modules twice)
         object.__setattr__(self, "ops", tuple(op for op in COUNTING_TERMS for _ in range(self.ops.count(op))))

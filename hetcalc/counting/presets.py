@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hetcalc.core.errors import OptionError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.core.records import Record, record
 from hetcalc.counting.convention import PRESETS, Convention
 
@@ -28,18 +29,30 @@ class Preset(Record):
     ops: tuple[str, ...]
     params: bool  # whether the tool reports a parameter count (PyTorch's sum of numel() for every tool)
     writing: tuple[str, ...] = ()  # model-writing details that move the tool's figure
+    table: str = ""  # a paper-table preset: the table it reproduces as printed ("1", "4.3"); "" for a tool's
+    fixed: tuple[tuple[str, Any], ...] = ()  # Convention fields the preset sets beyond flops_per_mac and ops
+
+    def fields(self) -> dict:
+        """Every Convention field this preset sets: options may not change them."""
+        return {"flops_per_mac": self.flops_per_mac, "ops": self.ops, "params": "pytorch", **dict(self.fixed)}
 
     def convention(self, **options: Any) -> Convention:
-        """The Convention of this preset; `options` may set the replacement rules (replace_first, ...)."""
-        for key in ("flops_per_mac", "ops", "params"):
-            if key in options:
+        """The Convention of this preset; `options` may set the replacement rules (replace_first, ...) that
+        the preset leaves open, or repeat a value it sets."""
+        fields = self.fields()
+        for key, value in options.items():
+            if key in ("flops_per_mac", "ops", "params") or (key in fields and value != fields[key]):
                 raise _conflict(self.name, key)
-        return Convention(flops_per_mac=self.flops_per_mac, ops=self.ops, preset=self.name, **options)
+        return Convention(**{**options, **fields}, preset=self.name)
 
     def rule(self) -> str:
         """The line printed first among the rules in force."""
         if self.name == "paper":
-            return "Convention 'paper': the HetConv paper's count (eq. 1), conv and FC MACs."
+            return ("Convention 'paper': the HetConv paper's eq. 1 (conv and FC MACs, HetConv exact by eqs. "
+                    "2-4); the paper's printed tables each count differently: --convention paper-tableN "
+                    "reproduces one as printed.")
+        if self.table:
+            return f"Convention '{self.name}': {self.call}: {self.counts} (docs/reproducing-the-paper.md)."
         return (f"Convention '{self.name}': reproduces {self.tool}, {self.call} ({self.unit}), for the model "
                 "written as torchvision writes it (docs/conventions.md).")
 
@@ -50,7 +63,8 @@ class Preset(Record):
 
 
 def _conflict(name: str, key: str) -> OptionError:
-    flag = {"flops_per_mac": "--flops-per-mac", "ops": "--ops", "params": "--params"}[key]
+    flag = {"flops_per_mac": "--flops-per-mac", "ops": "--ops", "params": "--params", "hetconv": "--hetconv",
+            "ratio_1x1": "--ratio-1x1", "pointwise_bias": "--pointwise-bias", "replace_first": "--replace-first"}[key]
     return OptionError(f"convention '{name}' sets the counting rules: drop {flag} ({key}=) or drop the "
                        "convention")
 
@@ -58,7 +72,10 @@ def _conflict(name: str, key: str) -> OptionError:
 # registered into the slot convention.py validates `Convention(preset=...)` against
 PRESETS.update({p.name: p for p in (
     Preset("paper", "the HetConv paper (Singh et al., CVPR 2019)", "eq. 1", "FLOPs = MACs",
-           "multiply-accumulates of convolution and fully connected layers, nothing else", 1, (), True),
+           "multiply-accumulates of convolution and fully connected layers, nothing else, HetConv exact (eqs. "
+           "2-4): the paper's equations, not how each of its tables counts (Table 1 adds bias adds, ratio "
+           "accounting and Keras parameters: 105.98M for VGG-16 at P = 4, not 105.85M); the paper-tableN "
+           "presets reproduce the tables as printed", 1, (), True),
     Preset("fvcore", "fvcore 0.1.5 (0.1.5.post20221221)", "FlopCountAnalysis(model, x).total()", "flops",
            "one flop per MAC of convolutions and linear layers (biases not counted); BatchNorm in eval mode "
            "2 per element; adaptive average pooling 1 per input element; ReLU, max and fixed-kernel "
@@ -111,6 +128,45 @@ PRESETS.update({p.name: p for p in (
 )})
 
 
+
+
+def _table(table: str, network: str, command: str, counts: str, ops: tuple[str, ...] = (), **fixed: Any) -> Preset:
+    """A preset that reproduces one of the paper's tables as printed (analysis/reproduce.py checks each)."""
+    what = "section 4.3's text" if table == "4.3" else f"Table {table}"
+    name = "paper-section4.3" if table == "4.3" else f"paper-table{table}"
+    return Preset(name, "the HetConv paper (Singh et al., CVPR 2019)", f"the paper's {what} ({network}) as "
+                  "printed", "FLOPs", counts, 1, ops, True, (f"for example `{command}`",), table=table,
+                  fixed=tuple(fixed.items()))
+
+
+# The paper's tables: one convention each, as docs/reproducing-the-paper.md derives them
+PRESETS.update({p.name: p for p in (
+    _table("1", "VGG-16, CIFAR-10", "hetcalc vgg16 --convention paper-table1 --P 4",
+           "MACs plus one add per biased conv and FC output; HetConv by ratio accounting (standard count x eq. "
+           "5); Keras parameters; GWC/DWC+PWC's pointwise conv without bias; the PC rows use --P N; the SE "
+           "parameter columns follow --se 16, the SE FLOPs --se 8",
+           ("bias",), params="keras", hetconv="ratio", pointwise_bias=False),
+    _table("3", "ResNet-56, CIFAR-10", "hetcalc resnet56 --convention paper-table3 --P 2",
+           "MACs plus one add per conv output element; HetConv by ratio accounting", ("output",), hetconv="ratio"),
+    _table("4.3", "ResNet-56, CIFAR-10", "hetcalc resnet56 --convention paper-section4.3 --by layer",
+           "MACs plus one add per conv output element; HetConv exact", ("output",)),
+    _table("4", "MobileNet, CIFAR-10", "hetcalc mobilenet --convention paper-table4 --P 32",
+           "MACs plus the global average pool's adds; HetConv exact; the baseline is the DWC+PWC row", ("pool",)),
+    _table("5", "VGG-16, ImageNet", "hetcalc vgg16-imagenet --convention paper-table5 --P 4",
+           "MACs; HetConv exact"),
+    _table("6", "ResNet-34, ImageNet", "hetcalc resnet34 --convention paper-table6 --P 4",
+           "MACs; HetConv by ratio accounting, the 1x1 projection shortcuts included", hetconv="ratio",
+           ratio_1x1=True),
+    _table("7", "ResNet-50, ImageNet", "hetcalc resnet50 --convention paper-table7 --P 4",
+           "MACs; HetConv exact, every 1x1 convolution unchanged"),
+)})
+
+
+def tool_presets() -> list[Preset]:
+    """The presets that reproduce a FLOP counter (not one of the paper's tables): what reconcile compares."""
+    return [p for p in PRESETS.values() if not p.table]
+
+
 def preset_names() -> str:
     return ", ".join(PRESETS)
 
@@ -120,7 +176,7 @@ def get_preset(name: Any) -> Preset:
     key = name.strip().lower() if isinstance(name, str) else name
     if not isinstance(key, str) or key not in PRESETS:
         shown = repr(name) if isinstance(name, str) else f"{name!r} (a {type(name).__name__})"
-        raise OptionError(f"unknown convention {shown} (known: {preset_names()})")
+        raise OptionError(f"unknown convention {shown}{did_you_mean(key, PRESETS)} (known: {preset_names()})")
     return PRESETS[key]
 
 

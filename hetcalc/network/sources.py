@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hetcalc.core.errors import OptionError, SpecError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.core.paths import ARCHITECTURE_DIRS
 from hetcalc.network.graph import Network
 from hetcalc.network.importers import IMPORTERS, importer_for
@@ -74,5 +75,5 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
     if looks_like_path(arch):
         return load_file(Path(arch), strict, input_shape)
     shown = arch if len(arch) <= 80 else f"{arch[:60]}... ({len(arch):,} characters)"
-    raise OptionError(f"unknown architecture '{shown}'; built-in: {', '.join(names)} "
+    raise OptionError(f"unknown architecture '{shown}'{did_you_mean(arch, names)}; built-in: {', '.join(names)} "
                     "(or give a path to a .yaml spec)")

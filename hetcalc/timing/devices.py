@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from hetcalc.core.errors import OptionError, SpecError
-from hetcalc.core.located import At, at_key, at_self, check_keys, got, suggest
+from hetcalc.core.hints import did_you_mean
+from hetcalc.core.located import At, at_key, at_self, check_keys, got
 from hetcalc.core.paths import PROFILES_DIR
 from hetcalc.core.yamlio import load_yaml_document, read_spec_file
 from hetcalc.timing.traffic import CONV_CLASSES, DTYPE_BYTES
@@ -405,8 +406,7 @@ def resolve_device(device: Any) -> Device:
     if user.is_file():
         return load_device_file(user)
     known = builtin_device_names() + [n for n in user_device_names() if n not in builtin_device_names()]
-    close = suggest(key, tuple(known))
-    hint = f" (did you mean '{close}'?)" if close else ""
+    hint = did_you_mean(key, known)
     extra = " or run `hetcalc calibrate` to make 'local'" if key == "local" else ""
     raise OptionError(f"unknown device '{text}'{hint}; known: {', '.join(known)}{extra} (or give a "
                       "profile's path)")

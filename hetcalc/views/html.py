@@ -24,10 +24,11 @@ h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; border-bottom: 1px solid var(--ru
 ul.rules { margin: .25rem 0 0; padding-left: 1.2rem; color: var(--muted); }
 ul.rules li { margin: .15rem 0; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .86rem; margin: .3rem 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .8rem; margin: .3rem 0; }
 caption { text-align: left; font-weight: 600; padding: .2rem 0 .4rem; }
-th, td { padding: .18rem .6rem; white-space: nowrap; }
-th { border-bottom: 1.5px solid var(--ink); text-align: right; font-weight: 600; }
+th, td { padding: .15rem .42rem; white-space: nowrap; }
+th { border-bottom: 1.5px solid var(--ink); text-align: right; font-weight: 600; white-space: normal;
+     vertical-align: bottom; }
 td { text-align: right; border-bottom: 1px solid #eee; }
 th.left, td.left { text-align: left; }
 tbody tr:nth-child(even) { background: var(--band); }
@@ -35,9 +36,13 @@ tr.replaced td:first-child { color: var(--mark); font-weight: 600; }
 tfoot td { border-top: 1.5px solid var(--ink); border-bottom: 0; font-weight: 600; }
 p.note { color: var(--muted); font-size: .85rem; margin: .3rem 0 0; max-width: 60rem; }
 figure { margin: 1rem 0 1.5rem; }
-figure svg { max-width: 100%; height: auto; display: block; }
+figure svg { width: 100%; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
-.figures { display: block; }  /* each figure at its own size, at most the page width */
+/* the figures share the page width: side by side on a laptop screen, one a row on a narrow one */
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr)); gap: 0 2rem;
+           align-items: start; }
+details.layers { margin-top: 1rem; }
+details.layers > summary { cursor: pointer; font-weight: 600; color: var(--mark); }
 footer { margin-top: 2.5rem; color: var(--muted); font-size: .8rem; }
 @media print {
   @page { size: A4 landscape; margin: 12mm; }
@@ -50,6 +55,7 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .8rem; }
   h2 { break-after: avoid; }
   figure, .summary { break-inside: avoid; }
   .figures { display: block; }
+  figure svg { width: auto; max-width: 100%; }
 }
 """
 
@@ -100,7 +106,6 @@ def report_html(report: Report, figures: list[tuple[str, bytes | str]] = (), ver
     for `report.by_stage()`, per-stage) table. `figures`: (caption, SVG) pairs, drawn inline."""
     lines = header_lines(report)
     rules = lines[2:]
-    unit = "stage" if report.by == "stage" else "layer"
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -117,12 +122,27 @@ def report_html(report: Report, figures: list[tuple[str, bytes | str]] = (), ver
             parts += [f'<figure id="figure-{i}">', inline_svg(svg, f"f{i}-"),
                       f"<figcaption>Figure {i}. {_esc(caption)}</figcaption>", "</figure>"]
         parts.append("</div></section>")
-    parts += [f'<section id="per-{unit}"><h2>Per {unit}</h2>', grid_html(layer_grid(report), f"{unit}-table"),
-              "</section>",
+    parts += [*_per_layer_section(report),
               f"<footer>Made by hetcalc{' ' + _esc(version) if version else ''}: exact counts from the "
               "HetConv paper's equations 1-12; every figure here follows the rules stated above.</footer>",
               "</body>", "</html>"]
     return "\n".join(parts) + "\n"
+
+
+MAX_TABLE_LAYERS = 30  # past this many costed layers the page shows stages, the per-layer table behind a toggle
+
+
+def _per_layer_section(report: Report) -> list[str]:
+    """The per-layer (or per-stage) table; for a deep network, the per-stage table with the per-layer one in
+    a <details> toggle (no script), so that the page opens on a table that fits."""
+    unit = "stage" if report.by == "stage" else "layer"
+    count = len(costed_layers(report))
+    if unit == "stage" or count <= MAX_TABLE_LAYERS:
+        return [f'<section id="per-{unit}"><h2>Per {unit}</h2>', grid_html(layer_grid(report), f"{unit}-table"),
+                "</section>"]
+    return ['<section id="per-stage"><h2>Per stage</h2>', grid_html(layer_grid(report.by_stage()), "stage-table"),
+            f'<details class="layers"><summary>Every layer ({count} layers)</summary>',
+            grid_html(layer_grid(report), "layer-table"), "</details></section>"]
 
 
 def report_figures(report: Report) -> list[tuple[str, bytes]]:

@@ -11,5 +11,9 @@ def architectures_document(networks) -> Document:
     grid = Grid(title="Built-in architectures", columns=[Column(h, "left") for h in
                                                          ("name", "network", "input", "description")])
     for name, net in networks:
-        grid.rows.append([name, net.title, "x".join(map(str, net.input)), net.description])
+        note = net.meta.get("note")
+        grid.rows.append([name, net.title, "x".join(map(str, net.input)),
+                          net.description + (" (note below)" if note else "")])
+        if note:  # what a reader must not miss: under the table, whole, not in a cell that widens it
+            grid.notes.append(f"{name}: {note}")
     return Document(grids=[grid])

@@ -20,7 +20,8 @@ def header_lines(report: Report) -> list[str]:
     head = f"{report.title} [{report.architecture}]  input {fmt.shape(report.input)}"
     if settings:
         head += f"  {settings}"
-    lines = [head, f"spec: {report.source}", *report.convention.rules()]
+    note = report.network.meta.get("note") if report.network is not None else None
+    lines = [head, f"spec: {report.source}", *([f"Note: {note}"] if note else []), *report.convention.rules()]
     lines += time_views.header_lines(report)  # none without a dtype
     if report.se:
         lines.append(f"Squeeze-and-Excitation (reduction {report.se}) after every convolution outside "
@@ -60,7 +61,8 @@ def layer_grid(report: Report) -> Grid:
                               legend=f"{ctype.short} = {ctype.label} FLOPs" if ctype.short else None))
         if v.variant != "standard":  # headed by its equation: unique without abbreviating
             columns.append(Column(f"ratio ({ctype.ratio_equation})", drop=RATIO))
-    grid = Grid(title="Per-stage FLOPs" if stages else "Per-layer FLOPs", columns=columns)
+    grid = Grid(title=("Per-stage FLOPs" if stages else "Per-layer FLOPs") + time_views.per_image(report),
+                columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
         if not costed(rows):
@@ -107,7 +109,7 @@ def _closed_forms(v) -> str:
 
 def summary_grid(report: Report) -> Grid:
     """One row per variant: totals, reductions, speedup (eq. 9), latency and the closed-form ratio."""
-    grid = Grid(title="Summary", columns=[
+    grid = Grid(title=f"Summary{time_views.per_image(report)}", columns=[
         Column("variant", "left", shrink=True), Column("FLOPs"),
         Column("FLOPs red.", short="red.", legend="red. = FLOPs reduction"), Column("speedup"), Column("params"),
         Column("params red.", short="par red.", drop=3, legend="par red. = params reduction"),

@@ -21,6 +21,7 @@ def checks_grids(checks) -> list[Grid]:
             label = f"Section {c.table}" if "." in c.table else f"Table {c.table}"
             grids[c.table] = Grid(
                 title=f"{label}: {setup.title} [{setup.architecture}]",
+                caption=f"The paper's {label}: {setup.title} [{setup.architecture}]",
                 columns=[Column("row", "left"), Column("quantity", "left"), Column("paper"), Column("hetcalc"),
                          Column("computed", drop=1), Column("match", "left"),
                          Column("reason", "left", drop=2)],

@@ -7,6 +7,10 @@ from hetcalc.convtypes import CONV_TYPES
 from hetcalc.analysis.results import Report, costed
 from hetcalc.views.grid import Column, Grid
 
+IMPL_WORDS = {"split": "split (grouped KxK + gather + grouped 1x1 + add, as PyTorch runs it)",
+              "masked": "masked (a dense KxK)",
+              "fused": "fused: a hypothetical single kernel that no framework ships (--hetconv-impl split: what "
+                       "PyTorch runs)"}
 BOUND_LETTER = {"compute": "C", "memory": "M", "overhead": "O"}
 
 
@@ -28,14 +32,28 @@ def size(value: int) -> str:
     return f"{value} B"
 
 
+def per_image(report: Report) -> str:
+    """' (per image)' beside FLOPs when traffic and time are for a batch of more than one image."""
+    return " (per image)" if (report.batch or 1) > 1 else ""
+
+
+def per_batch(report: Report) -> list[str]:
+    """The note under a traffic or time table of a batch: what is per batch and what per image."""
+    if (report.batch or 1) <= 1:
+        return []
+    return [f"Traffic and time per batch of {report.batch} images; FLOPs (other tables) per image."]
+
+
 def header_lines(report: Report) -> list[str]:
     """What the traffic and time figures assume, one line each."""
     if report.dtype is None:
         return []
     lines = [f"Memory traffic: {report.dtype}, batch {report.batch}; every kernel reads its inputs and weights "
              "and writes its output once (docs/time-model.md)."]
+    if report.batch > 1:
+        lines.append(f"FLOPs and parameters are per image; traffic and time are per batch of {report.batch}.")
     if report.device is not None:
-        lines.append(report.device.summary() + f"; HetConv as {report.hetconv_impl}.")
+        lines.append(report.device.summary() + f"; HetConv as {IMPL_WORDS.get(report.hetconv_impl, report.hetconv_impl)}.")
         lines.append("Time: kernels run one after another (overhead + max(compute, memory) each); "
                      "parallel branches do not overlap.")
     return lines
@@ -60,10 +78,10 @@ def time_layer_grid(report: Report) -> Grid:
     grid.total = ["total", *[seconds(v.time_s) if timed else size(v.bytes) for v in report.variants]]
     if timed:
         grid.notes = ["Bound: C compute, M memory, O per-kernel overhead (the term that takes most of the "
-                      "layer's time). Replaced layers are marked with *."]
+                      "layer's time). Replaced layers are marked with *.", *per_batch(report)]
     else:
         grid.notes = ["Bytes read and written by each layer's kernels (weights, input and output "
-                      "activations, intermediate tensors)."]
+                      "activations, intermediate tensors).", *per_batch(report)]
     return grid
 
 
@@ -89,7 +107,7 @@ def time_summary_grid(report: Report) -> Grid:
              "peak act.: the largest kernel's activations plus tensors held for residual shortcuts."]
     if timed:
         notes.append("time speedup = standard's predicted time / the variant's; FLOPs speedup = eq. 9.")
-    grid.notes = notes
+    grid.notes = notes + per_batch(report)
     return grid
 
 

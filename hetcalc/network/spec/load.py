@@ -30,7 +30,7 @@ def build_network(data: Any, source: str = "<spec>", default_name: str = "networ
     name = name_value(data.get("name", default_name), "name", at_key(data, "name", at))
     title = name_value(data.get("title", name), "title", at_key(data, "title", at))
     text = {}
-    for key in ("description", "dataset"):
+    for key in ("description", "note", "dataset"):
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             raise at_key(data, key, at).error(f"{key} must be a string, got {got(value)}")
@@ -58,7 +58,7 @@ def build_network(data: Any, source: str = "<spec>", default_name: str = "networ
     return Network(name=name, title=title, input=shape, layers=tuple(builder.layers),
                    source=source, description=text["description"],
                    conv_bias=any(c.bias for c in convs), conv_bn=any(c.bn for c in convs),
-                   meta={"dataset": text["dataset"]} if text["dataset"] else {})
+                   meta={key: text[key] for key in ("dataset", "note") if text[key]})
 
 
 def read_defaults(value: Any, at: At) -> dict:

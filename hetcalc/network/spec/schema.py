@@ -6,7 +6,7 @@ from __future__ import annotations
 MAX_LAYERS = 100_000  # ResNet-1001 has about 1,000; a bound keeps a stray `repeat` from hanging the run
 MAX_NESTING = 32  # residual blocks inside residual blocks
 
-TOP_KEYS = ("name", "title", "description", "dataset", "input", "defaults", "layers")
+TOP_KEYS = ("name", "title", "description", "note", "dataset", "input", "defaults", "layers")
 DEFAULT_KEYS = {"conv": ("bias", "bn", "act"), "fc": ("bias", "act")}
 
 CONV_KEYS = ("out", "in", "kernel", "stride", "padding", "dilation", "groups", "bias", "bn", "act", "repeat",

@@ -12,7 +12,8 @@ from hetcalc.views.figures.render import (DEFAULT_DPI, FORMATS, MAX_DPI, MAX_INC
                                           figure_format, layout_problems, render_figure)
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.speedup import MAX_K, speedup_data, speedup_figure
-from hetcalc.views.figures.layers import LOG_SPREAD, SCALES, default_layers_size, layers_data, layers_figure, use_log
+from hetcalc.views.figures.layers import (LOG_SPREAD, MAX_LAYER_BARS, SCALES, default_layers_report, default_layers_size,
+                                         layers_data, layers_figure, use_log)
 from hetcalc.views.figures.sweep import sweep_data, sweep_figure
 from hetcalc.views.figures.depth import depth_data, depth_figure
 from hetcalc.views.figures.roofline import roofline_data, roofline_figure
@@ -21,8 +22,8 @@ from hetcalc.analysis.sweep_totals import MAX_P, SweepTotals, largest_common_par
 
 __all__ = [
     "ASYMPTOTE_COLOUR", "COLOURS", "DEFAULT_DPI", "FORMATS", "LINESTYLES", "LOG_SPREAD", "MARKERS", "MAX_DPI",
-    "MAX_INCHES", "MAX_K", "MAX_P", "MAX_RASTER", "PNG_MAX_PIXELS", "PlotData", "SCALES", "SweepTotals",
-    "default_layers_size", "depth_data", "depth_figure", "figure_format", "largest_common_part", "layers_data",
+    "MAX_INCHES", "MAX_K", "MAX_LAYER_BARS", "MAX_P", "MAX_RASTER", "PNG_MAX_PIXELS", "PlotData", "SCALES", "SweepTotals",
+    "default_layers_report", "default_layers_size", "depth_data", "depth_figure", "figure_format", "largest_common_part", "layers_data",
     "layers_figure", "layout_problems", "powers_of_two", "render_figure", "roofline_data", "roofline_figure",
     "speedup_data", "speedup_figure", "sweep_data", "sweep_figure", "sweep_totals", "tick_text", "use_log",
     "user_text",

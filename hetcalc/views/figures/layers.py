@@ -14,6 +14,7 @@ from hetcalc.views.figures.style import BASELINE, COLOURS, LINESTYLES, styled, u
 
 LOG_SPREAD = 20  # "auto" scale: log when the largest bar exceeds the smallest non-zero one this many times
 SCALES = ("linear", "log", "auto", "ratio")  # ratio: each variant's cost over standard's, per layer
+MAX_LAYER_BARS = 30  # past this many layers the default figure has one group of bars per stage: it fits a page
 
 
 def _replaced(report: Report, i: int) -> bool:
@@ -45,10 +46,23 @@ def use_log(values: Iterable[float], scale: str = "linear") -> bool:
     return bool(positive) and max(positive) > LOG_SPREAD * min(positive)
 
 
+def default_layers_report(report: Report) -> Report:
+    """The report the default figure draws: per layer up to MAX_LAYER_BARS costed layers, else per stage
+    (a 54-layer ResNet-50 per layer is a 27-inch strip; per stage it is one page wide)."""
+    if report.by == "layer" and len(costed_layers(report)) > MAX_LAYER_BARS:
+        return report.by_stage()
+    return report
+
+
+PAGE_WIDTH = 7.5  # inches: a page's text width; the default figure of up to MAX_LAYER_BARS groups fits it
+
+
 def default_layers_size(report: Report) -> tuple[float, float]:
-    """Wide enough for every bar: about 0.12 inch per bar, at least 6.4 inches."""
-    bars = len(costed_layers(report)) * len(report.variants)
-    return (round(min(40.0, max(6.4, 1.6 + 0.12 * bars)), 1), 6.4)
+    """Wide enough for every bar: about 0.12 inch per bar, at least 6.4 inches; at most a page's width up to
+    MAX_LAYER_BARS groups (thinner bars), beyond that (--by layer on a deep network) as wide as it needs."""
+    groups = len(costed_layers(report))
+    width = max(6.4, 1.6 + 0.12 * groups * len(report.variants))
+    return (round(min(PAGE_WIDTH if groups <= MAX_LAYER_BARS else 40.0, width), 1), 6.4)
 
 
 @styled

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from hetcalc.core.errors import OptionError
+from hetcalc.core.hints import did_you_mean
 from hetcalc.views.figures.style import STYLE, layout_guard
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -16,6 +17,12 @@ MAX_INCHES = 200.0  # each side of a figure
 MAX_DPI = 10_000
 
 
+# -o extensions that other commands write
+ELSEWHERE = {**dict.fromkeys((".txt", ".csv", ".json", ".md", ".markdown", ".tex"),
+                             "; tables and data come from `hetcalc ARCH -o FILE` (or sweep, reproduce)"),
+             **dict.fromkeys((".html", ".htm"), "; an HTML report comes from `hetcalc report ARCH -o FILE.html`")}
+
+
 def figure_format(path) -> str:
     """'png', 'svg' or 'pdf' from a file name's extension."""
     suffix = Path(str(path)).suffix.lower()
@@ -24,7 +31,7 @@ def figure_format(path) -> str:
         known = ", ".join(f.upper() for f in FORMATS.values())
         raise OptionError(f"cannot tell the figure format of {str(path)!r} from its extension "
                           f"{suffix or '(none)'}; use one of {known} "
-                          f"({', '.join(FORMATS)})")
+                          f"({', '.join(FORMATS)}){ELSEWHERE.get(suffix, '')}")
     return fmt
 
 
@@ -63,7 +70,8 @@ def render_figure(fig, fmt: str, dpi: float = DEFAULT_DPI) -> bytes:
     import matplotlib.style
 
     if fmt not in FORMATS.values():
-        raise OptionError(f"unknown figure format {fmt!r}; use one of {', '.join(FORMATS.values())}")
+        raise OptionError(f"unknown figure format {fmt!r}{did_you_mean(fmt, FORMATS.values())}; use one of "
+                          f"{', '.join(FORMATS.values())}")
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 1 <= dpi < float("inf"):
         raise OptionError(f"dpi must be a number from 1 to {MAX_DPI:,}, got {dpi!r}")
     width, height = fig.get_size_inches()

@@ -6,6 +6,7 @@ matplotlib is imported inside the figure function only.
 from __future__ import annotations
 
 from hetcalc.analysis.results import Report
+from hetcalc.views.figures.axes import fit_texts
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.render import new_figure
 from hetcalc.views.figures.style import COLOURS, SCATTER_MARKERS, styled, tick_text
@@ -83,4 +84,5 @@ def roofline_figure(report: Report, *, title: str | None = None, size=None):
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles[roofs:], labels[roofs:], loc="outside lower center", ncols=2,
                title="variant: predicted time, time speedup over standard")
+    fit_texts(fig, [ax])  # a long network or device name wraps the title instead of clipping it
     return fig
