@@ -158,8 +158,9 @@ def test_every_entry_is_declared_once_with_a_doc():
 def test_to_dict_writes_every_entry_and_reads_back():
     """Every entry set, in the written order: the numbers first, then the optional mappings."""
     text = (PROFILES / "t4.yaml").read_text() + "".join(
-        f"{key}: {{value: 2, source: s}}\n" for key in ("group_exponent", "weight_passes", "gather_bandwidth",
-                                                        "fresh_bytes", "pool_bandwidth", "network_factor")) + (
+        f"{key}: {{value: {value}, source: s}}\n" for key, value in (
+            ("group_exponent", 2), ("weight_passes", 2), ("gather_bandwidth", 2e9), ("fresh_bytes", 2**25),
+            ("pool_bandwidth", 2e9), ("network_factor", 2))) + (
         "page_fault: {value: 1e-6, source: s}\nop_overhead: {bn: {value: 1e-5, source: s}}\nmeasured: {seconds: 1}\n")
     device = load_device_text(text, "p.yaml")
     data = device.to_dict()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
+
+from hetcalc.core.errors import OptionError
 
 from hetcalc.network.graph import Conv
 from hetcalc.analysis.results import Report, VariantResult
-from hetcalc.timing.timemodel import layer_time
+from hetcalc.timing.timemodel import LayerTime, layer_time
 from hetcalc.timing.traffic import (DTYPE_BYTES, Kernel, conv_layer_kernels, decomposed_activations, fixed_layer_kernels,
                                     peak_activation_bytes, shortcut_inputs)
 
@@ -67,7 +70,7 @@ def _annotate(report: Report, variant: VariantResult, device, dtype: str, batch:
         total_bytes += nbytes
         extra = {"bytes": nbytes, "intensity": flops / nbytes if nbytes else 0.0}
         if device is not None:
-            t = layer_time(device, ks, dtype)
+            t = _finite_time(device, ks, dtype, f"layer {result.name!r} of {variant.label}")
             extra.update(time_s=t.seconds, bound=t.bound)
             total_time += t.seconds
         layers.append(replace(result, **extra))
@@ -75,8 +78,28 @@ def _annotate(report: Report, variant: VariantResult, device, dtype: str, batch:
                                                                                    DTYPE_BYTES[dtype], batch)}
     if device is not None:
         base = total_time if std_time is None else std_time
-        extra.update(time_s=total_time, time_speedup=base / total_time if total_time else float("inf"))
+        speedup = base / total_time if total_time else 1.0  # no kernel at all: nothing to speed up
+        _check_finite(device, total_time, f"{variant.label} in total")
+        _check_finite(device, speedup, f"{variant.label}'s speedup", "a speedup")
+        extra.update(time_s=total_time, time_speedup=speedup)
     return replace(variant, layers=tuple(layers), **extra)
+
+
+def _finite_time(device, kernels: list[Kernel], dtype: str, what: str) -> LayerTime:
+    """layer_time, or an OptionError when its seconds do not fit a float (a count too large for the profile's
+    rates): a time is printed finite, never inf or nan."""
+    try:
+        t = layer_time(device, kernels, dtype)
+    except (OverflowError, ZeroDivisionError):
+        t = LayerTime(math.inf, "compute")
+    _check_finite(device, t.seconds, what)
+    return t
+
+
+def _check_finite(device, value: float, what: str, noun: str = "a predicted time") -> None:
+    if not math.isfinite(value):
+        raise OptionError(f"{what}: {noun} on device {device.name} ({device.where}) is out of a float's range "
+                          "(the network's counts are too large for the time model)")
 
 
 def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, impl: str = "split") -> Report:

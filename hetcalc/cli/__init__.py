@@ -129,7 +129,10 @@ def _boundary(run) -> int:
         return _fail(exc.format_message() + hint, exc.exit_code)
     except click.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C inside a command into Abort
+            silence_stdout()
+            return _fail("interrupted (SIGINT); no file was changed", 130)
         return _fail("aborted", 1)
     except KeyboardInterrupt:
         silence_stdout()

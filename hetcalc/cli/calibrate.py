@@ -12,7 +12,8 @@ from hetcalc.cli.options import check_writable, check_yaml_output, write_atomic
 @click.command("calibrate")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the profile to FILE [default: the config folder's local.yaml, used by --device local].")
-@click.option("--name", default="local", show_default=True, help="The profile's name.")
+@click.option("--name", default="local", show_default=True,
+              help="The profile's name: a plain file name (no '/', no leading '.'); also the saved file's name.")
 @click.option("--threads", type=click.IntRange(1, 1024), default=None, metavar="T",
               help="PyTorch threads to measure with [default: PyTorch's default]; use the same for `hetcalc measure`.")
 @click.option("--statistic", type=click.Choice(("median", "fastest")), default="median", show_default=True,
@@ -38,11 +39,14 @@ def calibrate(output, name, threads, statistic, no_torch, wait_s, force):
 
     Example:  hetcalc calibrate && hetcalc vgg16 --P 4 --device local
     """
+    from hetcalc.cli.outputs import commit_now
     from hetcalc.measure.calibrate import calibrate as run, profile_yaml
-    from hetcalc.timing.devices import config_dir, load_device_text
+    from hetcalc.timing.devices import check_device_name, load_device_text, user_profile
 
-    if output is None:
-        output = config_dir() / f"{name}.yaml"
+    check_device_name(name, "--name")
+    saved_by_name = output is None
+    if saved_by_name:
+        output = user_profile(name)
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -59,8 +63,9 @@ def calibrate(output, name, threads, statistic, no_torch, wait_s, force):
     text = profile_yaml(device)
     load_device_text(text, str(output))  # what is written must read back as a valid profile
     write_atomic(output, text)
+    commit_now()  # written (or failed) before it is said to be saved
     fit = device.measured.get("conv_fit_median_error")
     fit_text = f"; convolution fit: median error {fit:.0%}" if fit is not None else ""
     marked = f" MARKED UNRELIABLE ({len(reasons)} reason(s), see `hetcalc devices -v`)" if reasons else ""
     click.echo(f"saved {output}{marked} (took {device.measured.get('seconds')} s{fit_text}); "
-               f"use it with --device {name if output == config_dir() / f'{name}.yaml' else output}", err=True)
+               f"use it with --device {name if saved_by_name else output}", err=True)

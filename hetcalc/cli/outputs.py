@@ -319,6 +319,13 @@ def current() -> Outputs | None:
     return _CURRENT[-1] if _CURRENT else None
 
 
+def commit_now() -> None:
+    """Write the current command's queued outputs now (all or none), so that it may say they were written."""
+    outs = current()
+    if outs is not None:
+        outs.commit()
+
+
 class command_outputs:
     """`with command_outputs() as outs:` run a command; commit its outputs if it returns, drop them if not."""
 

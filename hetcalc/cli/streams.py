@@ -9,10 +9,17 @@ import sys
 _CONTROL = {code: f"\\x{code:02x}" for code in (*range(32), 127)}
 
 
+MAX_LINE = 1000  # characters of an error or warning line: a 1 MB name in a message is cut, not printed
+
+
 def one_line(message: str) -> str:
-    """A message as one printable line: whitespace runs folded, control characters and lone surrogates escaped."""
+    """A message as one printable line: whitespace runs folded, control characters and lone surrogates escaped,
+    and cut to MAX_LINE characters (saying how long it was)."""
     text = " ".join(str(message).split()).translate(_CONTROL)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > MAX_LINE:
+        text = f"{text[:MAX_LINE - 100]}... ({len(text):,} characters in all)"
+    return text
 
 
 def shown_path(path) -> str:

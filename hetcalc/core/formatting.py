@@ -84,9 +84,12 @@ def shape(values) -> str:
 
 
 def csv_value(value):
-    """A CSV cell: None empty; a float at 15 significant digits (0.9, not 0.8999999999999999); else as is."""
+    """A CSV cell: None empty; a float at 15 significant digits (0.9, not 0.8999999999999999); bytes (a name
+    that was not UTF-8) as text with the bad bytes escaped (c\\xffnv, never b'c\\xffnv'); else as is."""
     if value is None:
         return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
     if isinstance(value, Fraction):
         value = float(value)
     if isinstance(value, float):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from hetcalc.core.errors import OptionError, SpecError
+from hetcalc.core.formatting import printable
 from hetcalc.core.hints import did_you_mean
 from hetcalc.core.located import At, at_key, at_self, check_keys, got
 from hetcalc.core.paths import PROFILES_DIR
@@ -55,19 +56,30 @@ class Value:
         return {"value": float(f"{value:.4g}"), "source": self.source}
 
 
-def entry(read: str, doc: str, *, optional: bool = False, upper: float | None = None, keys: tuple[str, ...] = (),
+# Every number of a profile lies within its field's bounds (lower, upper), so that every rate the time model
+# derives from them (peak x efficiency x group factor, bandwidths, their quotients) is finite and positive:
+# nothing overflows to inf, nothing vanishes to 0 or a subnormal. A field that declares none gets these.
+LOWER, UPPER = 1e-12, 1e30
+RATE = {"lower": 1e3, "upper": 1e19}  # FLOP/s: a kFLOP/s to ten EFLOP/s
+BANDWIDTH = {"lower": 1e3, "upper": 1e16}  # bytes/s: a kB/s to ten PB/s
+OVERHEAD = {"lower": 1e-9, "upper": 1.0}  # seconds per kernel: a nanosecond to a second
+
+
+def entry(read: str, doc: str, *, optional: bool = False, lower: float = LOWER, upper: float = UPPER,
+          keys: tuple[str, ...] = (),
           every: str | None = None, key: str | None = None, blank: bool = False, fallback: str | None = None,
           **options: Any) -> Any:
     """A Device field that profiles write, read as `read` (TEXT, CHOICE, ...); `doc` says what it means.
 
-    optional: a profile may leave it out (an optional VALUE is then None); upper: the largest number allowed;
+    optional: a profile may leave it out (an optional VALUE is then None); lower, upper: the smallest and the
+    largest number allowed (a number is always positive and finite);
     keys: a CHOICE's choices or the keys a TABLE may hold; every: a TABLE needs all its keys (their noun, for
     the message); key: its place if not the field's name ("cache.bytes": `bytes` inside `cache`); blank: a
     TEXT may be empty; fallback: a TEXT left out takes that entry's text. `options` go to dataclasses.field.
     """
     if optional and read == VALUE:
         options.setdefault("default", None)
-    return field(metadata={"read": read, "doc": doc, "optional": optional, "upper": upper, "keys": keys,
+    return field(metadata={"read": read, "doc": doc, "optional": optional, "lower": lower, "upper": upper, "keys": keys,
                            "every": every, "key": key, "blank": blank, "fallback": fallback}, **options)
 
 
@@ -83,34 +95,37 @@ class Device:
                                   keys=VALIDATIONS)
     # keyword-only: a field with a default may then sit among the required ones, where profiles write it
     notes: str = entry(TEXT, "free text", optional=True, blank=True, default="", kw_only=True)
-    peak_flops: dict[str, Value] = entry(TABLE, "dtype -> FLOP/s (1 MAC = 2 FLOPs)", keys=tuple(DTYPE_BYTES))
-    memory_bandwidth: Value = entry(VALUE, "bytes/s from main memory")
-    kernel_overhead: Value = entry(VALUE, "seconds per executed kernel (launch or dispatch)", upper=1.0)
+    peak_flops: dict[str, Value] = entry(TABLE, "dtype -> FLOP/s (1 MAC = 2 FLOPs)", keys=tuple(DTYPE_BYTES),
+                                         **RATE)
+    memory_bandwidth: Value = entry(VALUE, "bytes/s from main memory", **BANDWIDTH)
+    kernel_overhead: Value = entry(VALUE, "seconds per executed kernel (launch or dispatch)", **OVERHEAD)
     efficiency: dict[str, Value] = entry(TABLE, "kernel class -> fraction of peak FLOP/s attained on large work",
-                                         keys=EFFICIENCY_CLASSES, every="kernel class", upper=1.0)
+                                         keys=EFFICIENCY_CLASSES, every="kernel class", lower=1e-4, upper=1.0)
     half_work: Value | None = entry(VALUE, "FLOPs at which a convolution attains half its class's efficiency",
-                                    optional=True)
+                                    optional=True, upper=1e18)
     group_channels: Value | None = entry(VALUE, "channels per group below which grouped convs slow down in "
-                                                "proportion", optional=True)
+                                                "proportion", optional=True, lower=1.0, upper=1e6)
     group_exponent: Value | None = entry(VALUE, "how steeply they slow down: (channels / group_channels) ** this "
-                                                "(1 if absent)", optional=True, upper=8.0)
+                                                "(1 if absent)", optional=True, lower=1e-3, upper=8.0)
     weight_passes: Value | None = entry(VALUE, "a convolution's weights are read this many times from main memory",
-                                        optional=True, upper=64.0)
+                                        optional=True, lower=1e-3, upper=64.0)
     gather_bandwidth: Value | None = entry(VALUE, "bytes/s of a channel gather (index_select); memory_bandwidth "
-                                                  "if absent", optional=True)
+                                                  "if absent", optional=True, **BANDWIDTH)
     page_fault: Value | None = entry(VALUE, "seconds per 4 KiB page of a freshly mapped tensor (first touch)",
                                      optional=True, upper=1e-3)
     fresh_bytes: Value | None = entry(VALUE, "tensors larger than this are freshly mapped on every call (32 MiB)",
-                                      optional=True)
+                                      optional=True, lower=4096, upper=1e18)
     op_overhead: dict[str, Value] = entry(TABLE, "op -> seconds per call, for kernel_overhead", keys=OPS,
-                                          upper=1.0, optional=True, default_factory=dict)
+                                          optional=True, default_factory=dict, **OVERHEAD)
     pool_bandwidth: Value | None = entry(VALUE, "bytes/s of a pooling kernel (CPU pooling is slow per byte)",
-                                         optional=True)
+                                         optional=True, **BANDWIDTH)
     network_factor: Value | None = entry(VALUE, "a whole network's time over the sum of its kernels' (1 if "
-                                                "absent)", optional=True, upper=100.0)
+                                                "absent)", optional=True, lower=0.01, upper=100.0)
     cache_bytes: Value | None = entry(VALUE, "an activation working set up to this size is served at "
-                                             "cache_bandwidth", optional=True, key="cache.bytes")
-    cache_bandwidth: Value | None = entry(VALUE, "bytes/s of that cache", optional=True, key="cache.bandwidth")
+                                             "cache_bandwidth", optional=True, key="cache.bytes", lower=1.0,
+                                      upper=1e18)
+    cache_bandwidth: Value | None = entry(VALUE, "bytes/s of that cache", optional=True, key="cache.bandwidth",
+                                          **BANDWIDTH)
     measured: dict = entry(RECORD, "calibration data kept for reference", optional=True, default_factory=dict,
                            compare=False)
     source: str = ""  # the file it came from (not an entry)
@@ -120,7 +135,7 @@ class Device:
         """A validated device from parsed profile data (a YAML mapping with its marks, or a plain dict)."""
         at = at_self(data, At(source, *(root_mark or (None, None))))
         if not isinstance(data, dict):
-            raise _fail(at, f"a device profile must be a mapping, got {got(data)}")
+            raise _fail(at, f"a device profile must be a mapping (name: ..., kind: ...), got {_kind(data)}")
         entries = profile_entries(cls)
         check_keys(data, tuple(entries), "the device profile", at, fail=_fail)
         for key, group in entries.items():
@@ -218,6 +233,13 @@ def _write(f: Field, value: Any) -> Any:
 TOP_KEYS = tuple(profile_entries(Device))
 
 
+def _kind(data: Any) -> str:
+    """What a file that is no profile holds, without quoting it: it may be any file a path led to."""
+    if isinstance(data, str):
+        return "text"
+    return "a list" if isinstance(data, list) else got(data)
+
+
 def _fail(at: At, message: str) -> DeviceError:
     return DeviceError(message, source=at.source, line=at.line, column=at.column)
 
@@ -225,7 +247,7 @@ def _fail(at: At, message: str) -> DeviceError:
 _EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
-def _number(raw: Any, what: str, at: At, upper: float | None = None) -> float:
+def _number(raw: Any, what: str, at: At, lower: float = LOWER, upper: float = UPPER) -> float:
     if isinstance(raw, str) and _EXPONENT.fullmatch(raw.strip()):
         raw = float(raw)  # YAML 1.1 reads 19.5e12 (no sign in the exponent) as text; everyone means a number
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
@@ -234,7 +256,9 @@ def _number(raw: Any, what: str, at: At, upper: float | None = None) -> float:
     value = float(raw) if not isinstance(raw, int) or raw.bit_length() < 1000 else math.inf
     if not math.isfinite(value) or value <= 0:
         raise _fail(at, f"{what} must be a positive finite number, got {got(raw)}")
-    if upper is not None and value > upper:
+    if value < lower:
+        raise _fail(at, f"{what} must be at least {lower:g}, got {got(raw)}")
+    if value > upper:
         raise _fail(at, f"{what} must be at most {upper:g}, got {got(raw)}")
     return value
 
@@ -247,7 +271,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _value(data: dict, key: str, what: str, at: At, upper: float | None = None) -> Value:
+def _value(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> Value:
     """A `{value: X, source: "..."}` entry."""
     raw = data[key]
     vat = at_key(data, key, at)
@@ -257,7 +281,7 @@ def _value(data: dict, key: str, what: str, at: At, upper: float | None = None) 
     for need in VALUE_KEYS:
         if need not in raw:
             raise _fail(vat, f"{what} needs '{need}' (every number in a profile says where it came from)")
-    number = _number(raw["value"], f"{what}.value", at_key(raw, "value", vat), upper)
+    number = _number(raw["value"], f"{what}.value", at_key(raw, "value", vat), meta["lower"], meta["upper"])
     source = raw["source"]
     if not isinstance(source, str) or not source.strip():
         raise _fail(at_key(raw, "source", vat), f"{what}.source must be a non-empty text, got {got(source)}")
@@ -308,7 +332,7 @@ def _read_flag(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any])
 
 
 def _read_value(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> Value:
-    return _value(data, key, what, at, meta["upper"])
+    return _value(data, key, what, at, meta)
 
 
 def _read_table(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> dict[str, Value]:
@@ -318,7 +342,7 @@ def _read_table(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]
     if meta["every"] and missing:
         raise _fail(tat, f"{what} needs every {meta['every']} ({', '.join(meta['keys'])}); "
                          f"missing: {', '.join(missing)}")
-    return {k: _value(raw, k, f"{what}.{k}", tat, meta["upper"]) for k in meta["keys"] if k in raw}
+    return {k: _value(raw, k, f"{what}.{k}", tat, meta) for k in meta["keys"] if k in raw}
 
 
 def _read_record(data: dict, key: str, what: str, at: At, meta: Mapping[str, Any]) -> dict:
@@ -378,38 +402,94 @@ def config_dir() -> Path:
     return root / "hetcalc" / "devices"
 
 
+def check_bounds(device: Device) -> Device:
+    """`device` if every number lies within its field's bounds (one built in Python skips the profile reader),
+    else an OptionError naming the field."""
+    for f in fields(device):
+        meta = f.metadata
+        if meta.get("read") not in (VALUE, TABLE) or getattr(device, f.name) is None:
+            continue
+        values = getattr(device, f.name)
+        for key, value in (values.items() if meta["read"] == TABLE else [(None, values)]):
+            number = getattr(value, "value", None)
+            what = _path(f) + (f".{key}" if key else "")
+            try:
+                _number(number, f"{what}.value", At(device.source or "<device>", None, None), meta["lower"],
+                        meta["upper"])
+            except DeviceError as exc:
+                raise OptionError(f"device {device.name}: {exc.message}") from None
+    return device
+
+
+NAME_MAX = 64  # characters of a profile's name (its file is NAME.yaml in the config folder)
+PROFILE_SUFFIXES = (".yaml", ".yml")
+
+
+def check_device_name(name: Any, what: str = "device name") -> str:
+    """`name` if it is a plain file name for the config folder, else an OptionError saying why: no path
+    separator, no leading '.' (hidden files, '..'), no control or invisible character, no surrounding space,
+    no .yaml ending (that is a path) and at most NAME_MAX characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise OptionError(f"{what} must not be empty")
+    shown = "'" + printable(name[:NAME_MAX]) + ("...'" if len(name) > NAME_MAX else "'")
+    problem = None
+    if len(name) > NAME_MAX:
+        problem = f"is longer than {NAME_MAX} characters ({len(name):,})"
+    elif any(sep in name for sep in ("/", "\\", os.sep, os.altsep) if sep):
+        problem = "holds a path separator"
+    elif name.startswith("."):
+        problem = "starts with '.'"
+    elif printable(name) != name or "\0" in name:
+        problem = "holds a control or invisible character"
+    elif name != name.strip():
+        problem = "has spaces around it"
+    elif name.lower().endswith(PROFILE_SUFFIXES):
+        problem = "ends in .yaml (give the name without it)"
+    if problem:
+        raise OptionError(f"{what} {shown} {problem}: a name is a plain file name such as 'local' or 'lab-gpu'")
+    return name
+
+
 def builtin_device_names() -> list[str]:
     return sorted(p.stem for p in PROFILES.glob("*.yaml"))
 
 
 def user_device_names() -> list[str]:
+    """The profiles saved in the config folder (regular files only: a folder named x.yaml is no profile)."""
     folder = config_dir()
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    return sorted(p.stem for p in folder.glob("*.yaml") if p.is_file()) if folder.is_dir() else []
+
+
+def user_profile(name: str) -> Path:
+    """The config folder's file for a profile name (checked: a plain file name)."""
+    return config_dir() / f"{check_device_name(name)}.yaml"
 
 
 def resolve_device(device: Any) -> Device:
     """A Device from a Device, a built-in name, a name saved in the config folder, or a YAML path."""
     if isinstance(device, Device):
-        return device
+        return check_bounds(device)
     if isinstance(device, os.PathLike):
         return load_device_file(device)
     if not isinstance(device, str) or not device.strip():
         raise OptionError(f"device must be a name (see `hetcalc devices`) or a profile path, got {device!r}")
     text = device.strip()
-    looks_like_path = text.endswith((".yaml", ".yml")) or os.sep in text or "/" in text
-    if looks_like_path:
+    if text.lower().endswith(PROFILE_SUFFIXES):
         return load_device_file(Path(text))
+    check_device_name(text, "device")  # a name, never a path to some other file
     key = text.lower()
     if key in builtin_device_names():
         return load_device_file(PROFILES / f"{key}.yaml")
-    user = config_dir() / f"{key}.yaml"
-    if user.is_file():
-        return load_device_file(user)
+    for user in dict.fromkeys((user_profile(text), user_profile(key))):
+        if user.is_file():
+            return load_device_file(user)
+        if user.exists():
+            raise OptionError(f"device '{text}': {user} is not a profile file (a folder?); remove or rename it")
     known = builtin_device_names() + [n for n in user_device_names() if n not in builtin_device_names()]
     hint = did_you_mean(key, known)
     extra = " or run `hetcalc calibrate` to make 'local'" if key == "local" else ""
     raise OptionError(f"unknown device '{text}'{hint}; known: {', '.join(known)}{extra} (or give a "
-                      "profile's path)")
+                      "profile's path ending in .yaml)")
 
 
 def all_devices() -> list[tuple[Device | None, str, str | None]]:

@@ -3,6 +3,7 @@ verbose, every value with its source."""
 
 from __future__ import annotations
 
+from hetcalc.core.formatting import printable
 from hetcalc.views.document import Document
 from hetcalc.views.grid import Column, Grid
 from hetcalc.views.time_views import size
@@ -33,7 +34,8 @@ def devices_document(entries, config_dir, verbose: bool = False) -> Document:
                   "checked against published benchmarks (docs/gpu-validation.md). Use a name or a "
                   f"profile path with --device; saved profiles live in {config_dir}. Schema: "
                   "docs/time-model.md; every value's source: hetcalc devices -v."]
-    return Document(grids=[grid], details=details)
+    # a profile's text (title, notes, sources) is the user's: control and bidi characters shown escaped
+    return Document(grids=[grid], details=[printable(line) for line in details])
 
 
 def _validated(device) -> str:

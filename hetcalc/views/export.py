@@ -104,7 +104,8 @@ def to_csv(report: Report, per_layer: bool = True) -> str:
         writer.writerow((*LAYER_FIELDS, *extra_layer))
         for v in report.variants:
             for r in v.layers:
-                writer.writerow([v.variant, csv_value(v.P), csv_value(v.G), r.name, r.kind, r.M, r.N, csv_value(r.K),
+                writer.writerow([v.variant, csv_value(v.P), csv_value(v.G), csv_value(r.name), r.kind, r.M, r.N,
+                                 csv_value(r.K),
                                  csv_value(r.stride), r.out[0], r.out[1], r.replaced, r.realization, r.flops,
                                  r.params, r.macs, r.depth, csv_value(r.ratio), csv_value(r.closed_form),
                                  "" if r.kernel is None else "x".join(map(str, r.kernel)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 
+from hetcalc.core.formatting import printable
 from hetcalc.analysis.results import Report, costed_layers
 from hetcalc.views.tables import Grid, header_lines, layer_grid, summary_grid
 
@@ -61,7 +62,9 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .8rem; }
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    """Text for HTML: markup escaped, and control and bidirectional characters (U+202E) shown as escapes, as
+    the text tables show them, so that no name can reorder or hide what the page says."""
+    return html.escape("\n".join(printable(part) for part in str(text).split("\n")), quote=True)
 
 
 def grid_html(grid: Grid, table_id: str, caption: bool = True) -> str:

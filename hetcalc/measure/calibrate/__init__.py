@@ -28,7 +28,7 @@ from hetcalc.measure.calibrate.steps import (CONV_ROUNDS, CONV_SHAPES, FRESH, LI
 from hetcalc.measure.calibrate.plan import NUMPY_STEPS, TORCH_STEPS, Plan
 from hetcalc.measure.calibrate.plausible import implausible
 from hetcalc.measure.quiet import BUSY_CORES, Watch
-from hetcalc.timing.devices import Device, Value
+from hetcalc.timing.devices import Device, Value, check_device_name
 from hetcalc.timing.traffic import CONV_CLASSES
 
 __all__ = ["CHECK_NETWORK", "CHECK_RUNS", "CONV_ROUNDS", "CONV_SHAPES", "ROUNDS", "ConvFit", "ConvSample",
@@ -43,6 +43,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     Other processes' CPU use is watched while each step runs (measure/quiet.py): a disturbed step waits for
     quiet (up to `wait_s` seconds in all) and runs again. What stays disturbed, and any fitted value no quiet
     machine would give (calibrate/plausible.py), is listed in the profile's measured.unreliable."""
+    check_device_name(name, "name")
     say = progress or (lambda text: None)
     watch = watch or Watch(say=say, wait_s=wait_s)
     if use_torch is None:
@@ -121,7 +122,8 @@ def _fitted_profile(name: str, threads: int, dispatch: DispatchFit, page_fault: 
         kernel_overhead=dispatch.kernel_overhead,
         efficiency={c: eff[c] for c in CONV_CLASSES},
         half_work=Value(fit.half_work, "fitted: the fixed time of a convolution beyond the dispatch overhead, "
-                                       "times the peak (least squares over the conv timings)"),
+                                       "times the peak (least squares over the conv timings)")
+        if fit.half_work > 0 else None,  # no fixed time fitted: the profile leaves it out (0 is no valid value)
         group_channels=Value(fit.group_channels, fitted_grid),
         group_exponent=Value(fit.group_exponent, fitted_grid),
         weight_passes=Value(fit.weight_passes, "measured: the median of (t - overhead) x memory bandwidth / weight "
