@@ -6,7 +6,7 @@ from hetcalc.analysis.results import Report
 from hetcalc.views.figures.axes import fit_texts
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.render import new_figure
-from hetcalc.views.figures.style import COLOURS, styled
+from hetcalc.views.figures.style import COLOURS, styled, user_text
 
 
 def depth_data(report: Report) -> PlotData:
@@ -40,6 +40,6 @@ def depth_figure(report: Report, *, title: str | None = None, size=None):
     if title is None:
         title = f"{report.title}: latency depth against FLOPs speedup"
     if title:
-        fig.suptitle(title)
+        fig.suptitle(user_text(title))
     fit_texts(fig, [ax])
     return fig

@@ -9,7 +9,7 @@ from hetcalc.analysis.results import Report
 from hetcalc.views.figures.axes import fit_texts
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.render import new_figure
-from hetcalc.views.figures.style import COLOURS, SCATTER_MARKERS, styled, tick_text
+from hetcalc.views.figures.style import COLOURS, SCATTER_MARKERS, styled, tick_text, user_text
 
 
 def _unit(value: float, unit: str) -> str:
@@ -80,7 +80,7 @@ def roofline_figure(report: Report, *, title: str | None = None, size=None):
         title = (f"{report.title} on {device.title}: layers on the roofline "
                  f"({report.dtype}, batch {report.batch})")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(user_text(title), fontsize=10)
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles[roofs:], labels[roofs:], loc="outside lower center", ncols=2,
                title="variant: predicted time, time speedup over standard")
