@@ -300,3 +300,20 @@ def test_csv_of_an_onnx_model_with_a_non_utf8_name(run, tmp_path):
         one_line_error(result)
         return
     assert "b'" not in result.stdout and re.search(r"^standard,,,c.*nv,conv,", result.stdout, re.M)
+
+
+def test_the_documented_bounds_are_the_declared_ones():
+    """docs/time-model.md's table of bounds says what the fields declare."""
+    from dataclasses import fields
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "time-model.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            for name in re.findall(r"`([^`]+)`", cells[0]):
+                rows[name.removesuffix(".*")] = (float(cells[1]), float(cells[2]))
+    for f in fields(Device):
+        if f.metadata.get("read") in ("value", "table"):
+            place = f.metadata["key"] or f.name
+            assert rows.get(place) == (f.metadata["lower"], f.metadata["upper"]), place
