@@ -135,7 +135,14 @@ def _read(folder: int, name: str, key: str, source: str) -> Network | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or not _trusted(info) or info.st_size > MAX_ENTRY_BYTES:
             return None
-        data = os.read(fd, MAX_ENTRY_BYTES + 1)
+        chunks, size = [], 0
+        while size <= info.st_size:  # a regular file: read to its end (a short read is not its end)
+            chunk = os.read(fd, info.st_size + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
     finally:
         os.close(fd)
     head, _, body = data.partition(b"\n")
