@@ -53,7 +53,8 @@ def fake_calibrate(monkeypatch):
     class Fake:
         raises: BaseException | None = None
 
-        def __call__(self, progress=None, use_torch=None, name="local", threads=None, statistic="median"):
+        def __call__(self, progress=None, use_torch=None, name="local", threads=None, statistic="median",
+                     **waiting):
             if self.raises is not None:
                 raise self.raises
             return replace(load_device_text(T4, "t4.yaml"), name=name, measured={"seconds": 0.1})
