@@ -318,3 +318,13 @@ def test_the_documented_bounds_are_the_declared_ones():
         if f.metadata.get("read") in ("value", "table"):
             place = f.metadata["key"] or f.name
             assert rows.get(place) == (f.metadata["lower"], f.metadata["upper"]), place
+
+
+def test_devices_lists_only_profiles_a_name_can_reach(run, config):
+    saved = config_dir()
+    saved.mkdir(parents=True)
+    for name in ("lab", ".hidden", "a\x1bb"):
+        (saved / f"{name}.yaml").write_text(T4.replace("name: t4", "name: lab"), encoding="utf-8")
+    from hetcalc.timing.devices import user_device_names
+
+    assert user_device_names() == ["lab"]

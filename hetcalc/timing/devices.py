@@ -455,9 +455,18 @@ def builtin_device_names() -> list[str]:
 
 
 def user_device_names() -> list[str]:
-    """The profiles saved in the config folder (regular files only: a folder named x.yaml is no profile)."""
+    """The profiles saved in the config folder whose names --device takes (regular files only: a folder named
+    x.yaml is no profile)."""
     folder = config_dir()
-    return sorted(p.stem for p in folder.glob("*.yaml") if p.is_file()) if folder.is_dir() else []
+    return sorted(p.stem for p in folder.glob("*.yaml") if p.is_file() and _is_name(p.stem)) if folder.is_dir() else []
+
+
+def _is_name(text: str) -> bool:
+    try:
+        check_device_name(text)
+    except OptionError:
+        return False
+    return True
 
 
 def user_profile(name: str) -> Path:
