@@ -328,3 +328,9 @@ def test_devices_lists_only_profiles_a_name_can_reach(run, config):
     from hetcalc.timing.devices import user_device_names
 
     assert user_device_names() == ["lab"]
+
+
+def test_measure_refuses_an_extreme_profile_before_timing(run, tmp_path):
+    pytest.importorskip("torch")
+    profile = _profile(tmp_path, peak_flops__fp32=1e-300)
+    one_line_error(run("measure", "resnet56", "--batch", "1", "--device", str(profile)), "peak_flops.fp32.value")
