@@ -59,7 +59,7 @@ LAZY_EXTERNAL = {
     "io": "start-up", "tempfile": "start-up: only outputs write temporary files",
     "difflib": "start-up: a 'did you mean' hint is computed only on an error",
     "textwrap": "start-up", "inspect": "start-up: records build signatures only when asked",
-    "zlib": "start-up: the cache key only", "warnings": "start-up", "importlib": "lazy loading itself",
+    "warnings": "start-up", "importlib": "lazy loading itself",
     "os": "start-up", "sys": "start-up", "stat": "start-up", "shutil": "start-up", "atexit": "start-up",
     "functools": "start-up", "re": "start-up", "gc": "start-up", "dataclasses": "start-up",
     "operator": "start-up",
