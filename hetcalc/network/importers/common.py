@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from hetcalc.core.errors import OptionError, SpecError
 from hetcalc.network.graph import INPUT, Conv, Linear
+from hetcalc.network.rules import MAX_LAYERS, layer_name, layer_problem, printable, text_of
 
 
 class UncountedOpWarning(UserWarning):
@@ -29,6 +30,7 @@ class Tensor:
     producer: int = INPUT
     value: list | None = None  # flat int/float values of a small constant
     param: bool = False  # a weight (initializer or weight input), not an activation
+    origin: str | None = None  # why the shape is unknown, when a node hetcalc cannot follow made it
 
 
 def no_activation(assembler: GraphAssembler, node) -> None:
@@ -58,7 +60,8 @@ class GraphAssembler:
                     self.consumers.setdefault(tensor, []).append(node)
 
     def fail(self, node, message: str) -> SpecError:
-        return SpecError(f"node {node.name or node.op_type!r} ({node.op_type}): {message}", source=self.source)
+        op = printable(text_of(node.op_type))
+        return SpecError(f"node {printable(layer_name(node.name)) or op!r} ({op}): {message}", source=self.source)
 
     def get(self, node, index: int) -> Tensor:
         names = list(node.input)
@@ -78,8 +81,8 @@ class GraphAssembler:
     def shape(self, node, index: int = 0) -> tuple[int, ...]:
         t = self.get(node, index)
         if t.shape is None:
-            raise self.fail(node, f"the shape of input {node.input[index]!r} is unknown (not fixed in the file, "
-                                  "or a dimension of 0)")
+            why = t.origin or "not fixed in the file, or a dimension of 0"
+            raise self.fail(node, f"the shape of input {node.input[index]!r} is unknown ({why})")
         return t.shape
 
     def const(self, node, index: int) -> list | None:
@@ -94,7 +97,7 @@ class GraphAssembler:
         self.tensors[node.output[index]] = source
 
     def name_of(self, node) -> str:
-        base = node.name or f"{node.op_type}_{len(self.layers)}"
+        base = layer_name(node.name) or f"{text_of(node.op_type)}_{len(self.layers)}"  # as a spec reads names
         name, k = base, 1
         while name in self.names or name == "input":
             k += 1
@@ -104,12 +107,29 @@ class GraphAssembler:
 
     def add(self, node, layer_cls, in_shape, out_full, inputs, **fields) -> int:
         """A layer for `node` (shapes batch first); its first output is the layer's. Returns the layer's index."""
-        layer = layer_cls(name=self.name_of(node), in_shape=as3(in_shape), out_shape=as3(out_full),
-                          where=f"{self.source}: node {node.name or node.op_type}", inputs=tuple(inputs), **fields)
+        name = self.name_of(node)
+        layer = layer_cls(name=name, in_shape=as3(in_shape), out_shape=as3(out_full),
+                          where=f"{self.source}: node {name}", inputs=tuple(inputs), **fields)
+        problem = layer_problem(layer) or self.declared_problem(node, out_full)
+        if problem:
+            raise self.fail(node, problem)
+        if len(self.layers) >= MAX_LAYERS:
+            raise self.fail(node, f"the graph has more than {MAX_LAYERS:,} layers hetcalc counts (a spec's bound)")
         self.layers.append(layer)
         index = len(self.layers) - 1
         self.set(node, out_full, index)
         return index
+
+    def declared_problem(self, node, out_full) -> str | None:
+        """The file's declared shape of the node's output (value_info), when it is fixed and differs from the
+        one worked out from the node's inputs and attributes (batch aside): ONNX's strict shape inference
+        refuses such a file."""
+        declared = self.value_info.get(node.output[0])
+        if declared and None not in declared[1:] and tuple(declared[1:]) != tuple(out_full)[1:]:
+            got = "x".join(str(d) for d in tuple(out_full)[1:])
+            return f"the file declares its output {node.output[0]!r} as {'x'.join(map(str, declared[1:]))}, " \
+                   f"but its inputs and attributes give {got}"
+        return None
 
     def sole_consumer(self, tensor: str):
         """The one node reading `tensor`, when exactly one does and it is not a graph output."""
@@ -137,7 +157,8 @@ class GraphAssembler:
         return None, tensor
 
     def uncount(self, node) -> None:
-        self.uncounted[node.op_type] = self.uncounted.get(node.op_type, 0) + 1
+        op = printable(text_of(node.op_type))
+        self.uncounted[op] = self.uncounted.get(op, 0) + 1
 
 
 def as3(shape) -> tuple[int, int, int]:
@@ -156,12 +177,12 @@ def passthrough(imp: GraphAssembler, node, shape="same") -> None:
     if src is None:
         src = next((imp.tensors[n] for n in node.input if n in imp.tensors), Tensor(None))
     out_shape = src.shape if isinstance(shape, str) else shape
-    if out_shape is None:
-        declared = imp.value_info.get(node.output[0])
-        out_shape = declared if declared and None not in declared else None
+    declared = imp.value_info.get(node.output[0]) if node.output else None
+    if declared and None not in declared[1:]:  # the file's declared shape beats the guess (batch 1)
+        out_shape = (1 if declared[0] is None else declared[0], *declared[1:])
     for out in node.output:
         if out:
-            imp.tensors[out] = Tensor(out_shape, src.producer)
+            imp.tensors[out] = Tensor(out_shape, src.producer, origin=src.origin if out_shape is None else None)
 
 
 def check_input_shape(input_shape: Any) -> tuple[int, int, int]:

@@ -7,6 +7,7 @@ from typing import NamedTuple
 from hetcalc.core.located import At, at_item, choice, got, positive_int
 from hetcalc.core.yamlio import YMap
 from hetcalc.network.graph import Add, Concat, Mul, Shape
+from hetcalc.network.rules import broadcast_shape
 from hetcalc.network.spec.builder import Flow, GraphBuilder, entry, renamed, repeat_name, where
 from hetcalc.network.spec.entries_layers import make_conv
 from hetcalc.network.spec.schema import BLOCKS, RESIDUAL_SHORTCUTS, STAGE_SHORTCUTS
@@ -247,19 +248,14 @@ def mul(b: GraphBuilder, args: YMap, flow: Flow, prefix: str, at: At, depth: int
 
 
 def merge(b: GraphBuilder, kind: str, args: YMap, flow: Flow, prefix: str, at: At) -> Flow:
-    """Elementwise add (equal shapes) or mul (shapes that broadcast: a gate, a single channel)."""
+    """Elementwise add or mul of shapes that are equal or broadcast (sides of 1: a gate, a single channel),
+    by the rule ONNX's Add and Mul follow (network.rules)."""
     ends = merge_inputs(b, args, flow, at, kind)
     shapes = [shape for _, shape in ends]
-    if kind == "add":
-        if len(set(shapes)) != 1:
-            raise at.error("add inputs must have equal shapes, got " + ", ".join(fmt_shape(s) for s in shapes))
-        out = shapes[0]
-    else:  # mul broadcasts a 1 x 1 map (a gate) and a single channel
-        out = tuple(max(s[i] for s in shapes) for i in range(3))
-        for s in shapes:
-            if any(v not in (1, o) for v, o in zip(s, out)):
-                raise at.error("mul inputs must have equal shapes or broadcast (sides of 1), got "
-                               + ", ".join(fmt_shape(x) for x in shapes))
+    out = broadcast_shape(shapes)
+    if out is None:
+        raise at.error(f"{kind} inputs must have equal shapes or broadcast (sides of 1), got "
+                       + ", ".join(fmt_shape(s) for s in shapes))
     act = activation(args.get("act"), "act", where(args, "act", at))
     given = b.given_name(args, at)
     cls = Add if kind == "add" else Mul

@@ -8,6 +8,7 @@ from hetcalc.core.located import At, boolean, got, pair, positive_int, suggest
 from hetcalc.core.yamlio import YMap
 from hetcalc.network.geometry import adaptive_windows, output_size, same_pads
 from hetcalc.network.graph import Activation, BatchNorm, Conv, Linear, Mul, Pool
+from hetcalc.network.rules import conv_pad_problem, pool_pad_problem
 from hetcalc.network.spec.builder import Flow, GraphBuilder, entry, renamed, repeat_name, where
 from hetcalc.network.spec.schema import PAD_WORDS
 from hetcalc.network.spec.values import activation, fmt_shape, pads, part_value
@@ -101,11 +102,9 @@ def conv_padding(opts: dict, hw: tuple[int, int], kernel: tuple[int, int], strid
 def check_conv(args: dict, at: At, *, channels: int, out: int, kernel: tuple[int, int], dilation: tuple[int, int],
                padding: tuple[int, int, int, int], groups: int, replace: bool | None, part: int | str | None) -> None:
     """The checks that relate a conv's options to each other and to its input channels."""
-    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
-    for p, k in zip(padding, span * 2):
-        if p >= k:
-            raise where(args, "padding", at).error(f"padding {p} does not fit kernel {k} (conv padding must be "
-                                                    "less than the kernel size, dilation included)")
+    problem = conv_pad_problem(padding, kernel, dilation)
+    if problem:
+        raise where(args, "padding", at).error(problem)
     if channels % groups or out % groups:
         raise where(args, "groups", at).error(f"groups {groups} must divide both the input channels {channels} "
                                               f"and the output channels {out}")
@@ -202,10 +201,9 @@ def pool(b: GraphBuilder, mode: str, args: YMap, flow: Flow, prefix: str, at: At
         stride = pair(args.get("stride", list(kernel)), "stride", where(args, "stride", at))
         padding = pads(args.get("padding", 0), "padding", where(args, "padding", at))
         ceil = boolean(args.get("ceil", False), "ceil", where(args, "ceil", at))
-        for p, k in zip(padding, kernel * 2):
-            if p > k // 2:
-                raise where(args, "padding", at).error(f"padding {p} does not fit kernel {k} (pool padding must "
-                                                       "be at most half the kernel size, as in PyTorch)")
+        problem = pool_pad_problem(padding, kernel)
+        if problem:
+            raise where(args, "padding", at).error(problem)
         out_hw = output_hw((h, w), kernel, stride, padding, where(args, "kernel", at), kind, ceil=ceil)
     given = b.given_name(args, at)
     layer = Pool(name=given or b.next_name(prefix, "pool"), in_shape=flow.shape, out_shape=(c, *out_hw), mode=mode,

@@ -3,7 +3,8 @@ some options accept, and the bounds. docs/spec.md documents every name here (tes
 
 from __future__ import annotations
 
-MAX_LAYERS = 100_000  # ResNet-1001 has about 1,000; a bound keeps a stray `repeat` from hanging the run
+from hetcalc.network.rules import MAX_LAYERS  # noqa: F401 - one bound for specs and imported graphs
+
 MAX_NESTING = 32  # residual blocks inside residual blocks
 
 TOP_KEYS = ("name", "title", "description", "note", "dataset", "input", "defaults", "layers")

@@ -1,7 +1,9 @@
 """ONNX models -> the layer graph, from the graph's structure alone: never runs the model, needs no weights.
 
 Shapes come from the input's declared shape, initializer (or weight-input) dims and op attributes, op by
-op; value_info is not needed. Small integer tensors that shape computations use (Reshape's shape, Pad's
+op; value_info is not needed, but a declared shape that differs from the worked-out one is refused, and it
+gives the output shape of an op hetcalc cannot count. What ONNX's checker refuses is refused first
+(validate.py), naming the node. Small integer tensors that shape computations use (Reshape's shape, Pad's
 pads, Slice's starts, Resize's scales, and torch's Shape -> Gather -> Concat chains) are evaluated
 here (fold.py). One handler per op type in `handlers.HANDLERS`; adding an op is one function and one line. A
 Conv whose output feeds only a BatchNormalization takes that BatchNorm (its `bn`), and a layer whose output
@@ -20,19 +22,23 @@ from hetcalc.network.importers.common import (
 )
 from hetcalc.network.importers.onnx.handlers import HANDLERS, absorbable_activation, constant
 from hetcalc.network.importers.onnx.reader import dims, read_model, values
+from hetcalc.network.importers.onnx.validate import CONTROL_FLOW, control_flow, validate_graph
+from hetcalc.network.rules import printable, text_of
 
 __all__ = ["HANDLERS", "MAX_NODES", "UncountedOpWarning", "load_onnx_file", "network_from_model", "read_model"]
 
 MAX_NODES = 1_000_000
 STANDARD = ("", "ai.onnx")  # the domains of the standard ops; any other domain's op is uncounted
-READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError)  # a malformed node's, in one line
+READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError)  # a malformed node's, in one line
 
 
 def load_onnx_file(path: str | Path, *, input_shape=None, strict: bool = False, name: str | None = None) -> Network:
     """A Network from an .onnx file (external weight data need not be present)."""
     path = Path(path)
     model = read_model(path)
-    return network_from_model(model, str(path), name or path.stem, input_shape=input_shape, strict=strict)
+    # a file name that is not UTF-8 (os.fsdecode's surrogates) still gives a printable, encodable name
+    stem = printable(path.stem.encode("utf-8", "backslashreplace").decode("utf-8"))
+    return network_from_model(model, str(path), name or stem, input_shape=input_shape, strict=strict)
 
 
 def network_from_model(model, source: str, name: str, *, input_shape=None, strict: bool = False,
@@ -43,11 +49,13 @@ def network_from_model(model, source: str, name: str, *, input_shape=None, stric
         raise SpecError(f"the graph has {len(graph.node):,} nodes, more than {MAX_NODES:,}", source=source)
     imp = GraphAssembler(source, activation_of=absorbable_activation)
     shape = seed_tensors(imp, graph, input_shape)
+    validate_graph(imp, graph)
     walk_nodes(imp, graph.node)
     report_uncounted(imp, strict)
     require_countable(imp, "Conv, Gemm or MatMul")
     convs = [layer for layer in imp.layers if isinstance(layer, Conv)]
-    producer_name = model.producer_name + (f" {model.producer_version}" if model.producer_version else "")
+    version = text_of(model.producer_version)
+    producer_name = printable(text_of(model.producer_name) + (f" {version}" if version else ""))
     return Network(name=name, title=title or name, input=tuple(shape[1:]), layers=tuple(imp.layers),
                    source=source, description=f"imported from ONNX ({producer_name.strip() or 'unknown producer'})",
                    conv_bias=any(c.bias for c in convs), conv_bn=any(c.bn for c in convs),
@@ -69,7 +77,7 @@ def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
     for extra in data_inputs[1:]:  # weights given as graph inputs (torch's export_params=False)
         d = dims(extra.type)
         imp.tensors[extra.name] = Tensor(None if d is None or None in d else d, INPUT, None, param=True)
-    imp.value_info = {v.name: dims(v.type) for v in graph.value_info}
+    imp.value_info = {v.name: dims(v.type) for v in (*graph.value_info, *graph.output)}
     imp.outputs = {o.name for o in graph.output}
     return shape
 
@@ -80,13 +88,13 @@ def input_shape_of(first, given, source: str) -> tuple[int, ...]:
     if given is not None:
         shape = (1, *check_input_shape(given))
     elif declared is None or any(d is None for d in declared[1:]):
-        raise SpecError(f"input {first.name!r} has no fixed shape ({declared}); give one with input_shape "
-                        "(--input C,H,W)", source=source)
+        raise SpecError(f"input {printable(text_of(first.name))!r} has no fixed shape ({declared}); give one with input_shape "
+                        "(--input-shape C,H,W)", source=source)
     else:
         shape = (1, *declared[1:])
     if len(shape) != 4 or min(shape) < 1:
         shown = tuple("?" if d is None else d for d in declared) if given is None else shape[1:]
-        raise SpecError(f"input {first.name!r} has shape {shown}: hetcalc counts image networks, input "
+        raise SpecError(f"input {printable(text_of(first.name))!r} has shape {shown}: hetcalc counts image networks, input "
                         "[batch, channels, height, width] with positive sizes", source=source)
     return shape
 
@@ -107,6 +115,9 @@ def walk_nodes(imp: GraphAssembler, nodes) -> None:
             continue
         standard = node.domain in STANDARD
         try:
+            if standard and node.op_type in CONTROL_FLOW:
+                control_flow(imp, node)
+                continue
             if standard and node.op_type in FOLDABLE and fold_constant(imp, node):
                 continue
             handler = HANDLERS.get(node.op_type) if standard else None

@@ -14,6 +14,7 @@ from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Con
 from hetcalc.network.geometry import output_size, same_pads
 from hetcalc.network.importers.common import GraphAssembler, Tensor, passthrough
 from hetcalc.network.importers.onnx.reader import MAX_CONST, attrs, text, values
+from hetcalc.network.rules import broadcast_shape
 
 ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leaky_relu",
                   "HardSwish": "hardswish", "HardSigmoid": "hardsigmoid", "Gelu": "gelu", "Elu": "elu",
@@ -197,13 +198,6 @@ def reduce_mean(imp: GraphAssembler, node) -> None:
     passthrough(imp, node, shape=None)
 
 
-def broadcast(shapes) -> tuple[int, ...]:
-    """The shape of an element-wise result, by numpy's broadcasting rule."""
-    rank = max(len(s) for s in shapes)
-    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
-    return tuple(max(dims) for dims in zip(*padded))
-
-
 def elementwise(imp: GraphAssembler, node) -> None:
     """Add / Sub / Sum -> add, Mul / Div -> mul, of two or more activations (taking an activation after it);
     of one activation and constants -> act: affine (one operation per element); of constants: a constant."""
@@ -212,7 +206,10 @@ def elementwise(imp: GraphAssembler, node) -> None:
     if any(t.shape is None for t in ins):
         imp.uncount(node)
         return passthrough(imp, node, shape=None)
-    out = broadcast([t.shape for t in ins])
+    out = broadcast_shape([t.shape for t in ins])
+    if out is None:
+        raise imp.fail(node, "inputs of shapes " + ", ".join("x".join(map(str, t.shape)) for t in ins)
+                       + " do not broadcast (sides must be equal or 1)")
     cls = Mul if node.op_type in ("Mul", "Div") else Add
     if len(live) >= 2:
         act, tensor = imp.take_act(node.output[0])

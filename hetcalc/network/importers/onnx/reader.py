@@ -6,6 +6,8 @@ onnx's Python layer (proto.py): `import onnx` alone costs more than reading a Re
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from hetcalc.core.errors import SpecError
 from hetcalc.network.importers.onnx.proto import attribute_value, messages, parse_model, tensor_values
 
 MAX_CONST = 4096  # elements of a constant computed here (shape arithmetic is tiny)
+MAX_BYTES = 2**31  # protobuf's own limit on one message: a larger .onnx file cannot be a model
 
 
 def read_model(path: Path):
@@ -22,12 +25,7 @@ def read_model(path: Path):
     except ImportError:
         raise SpecError("reading .onnx models needs the onnx package: pip install 'hetcalc[onnx]'",
                         source=str(path)) from None
-    if path.is_dir():
-        raise SpecError("is a directory, not an .onnx file", source=str(path))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+    data = read_bounded(path)
     if not data:
         raise SpecError("the file is empty, not an ONNX model", source=str(path))
     try:
@@ -38,6 +36,27 @@ def read_model(path: Path):
     if not model.graph.node:
         raise SpecError("not a readable ONNX model (truncated or corrupt: no graph nodes)", source=str(path))
     return model
+
+
+def read_bounded(path: Path) -> bytes:
+    """The file's bytes, at most MAX_BYTES: a directory, a device (/dev/zero), a FIFO or a socket is refused
+    before it is read, and a file that grows past the bound while read is refused, not read to the end."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise SpecError("is a directory, not an .onnx file", source=str(path))
+        if not stat.S_ISREG(mode):
+            raise SpecError("is not a regular file (a device, FIFO or socket), not an .onnx file", source=str(path))
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+    except MemoryError:
+        raise SpecError("out of memory while reading it", source=str(path)) from None
+    if len(data) > MAX_BYTES:
+        raise SpecError(f"is larger than {MAX_BYTES // 2**30} GiB, protobuf's limit: not an ONNX model",
+                        source=str(path))
+    return data
 
 
 def is_text(head: bytes) -> bool:

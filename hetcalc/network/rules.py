@@ -1,0 +1,126 @@
+"""The rules a layer must keep, whoever builds it: the spec loader and the importers (ONNX) ask the same
+functions, so that a graph one of them accepts the other accepts too, and `hetcalc import` never writes a
+spec that hetcalc refuses.
+
+Each check returns None when the values keep the rule, else the problem in words (the caller adds where).
+"""
+
+from __future__ import annotations
+
+from hetcalc.core.located import MAX_VALUE
+from hetcalc.network.graph import Conv, Pool, Reshape
+
+__all__ = ["MAX_LAYERS", "MAX_VALUE", "broadcast_shape", "conv_pad_problem", "layer_name", "layer_problem", "pool_pad_problem",
+           "printable", "shape_problem", "text_of", "window_problem"]
+
+MAX_LAYERS = 100_000  # ResNet-1001 has about 1,000; a bound keeps a stray `repeat` from hanging the run
+
+
+def text_of(value) -> str:
+    """A name or string field as text: protobuf gives bytes for a string that is not UTF-8; those bytes are
+    shown as \\xNN, so the name stays printable, comparable and writable."""
+    if isinstance(value, str):
+        return value
+    return bytes(value).decode("utf-8", "backslashreplace")
+
+
+def layer_name(value) -> str:
+    """A layer name as the spec reads it: text without surrounding white space ('' when nothing is left)."""
+    return text_of(value).strip()
+
+
+def printable(text: str) -> str:
+    """`text` with every character that is not printable (line breaks, controls, bidi overrides, lone
+    surrogates) escaped as \\n, \\xNN or \\uNNNN: safe in a comment, a message or a one-line warning."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii"))
+    return "".join(out)
+
+
+def shape_problem(shape) -> str | None:
+    """Every side of a layer's (channels, height, width) at least 1 and at most MAX_VALUE."""
+    for side in shape:
+        if side < 1:
+            return f"a side of {side}: every size must be at least 1"
+        if side > MAX_VALUE:
+            return f"a side of {side:,}: sizes are at most 10**30"
+    return None
+
+
+def window_problem(strides, dilations) -> str | None:
+    """Strides and dilations are positive integers."""
+    for what, values in (("stride", strides), ("dilation", dilations)):
+        bad = next((v for v in values if v < 1), None)
+        if bad is not None:
+            return f"{what} {bad}: strides and dilations must be at least 1"
+    return None
+
+
+def conv_pad_problem(pads, kernel, dilation) -> str | None:
+    """A convolution's pads (top, left, bottom, right) are >= 0 and less than the kernel's span (dilation
+    included): a pad as wide as the span adds output positions that read nothing but padding."""
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    for p, k in zip(pads, span * 2):
+        if p < 0:
+            return f"padding {p} is negative (pads must be >= 0)"
+        if p >= k:
+            return (f"padding {p} does not fit kernel {k} (conv padding must be less than the kernel size, "
+                    "dilation included)")
+    return None
+
+
+def pool_pad_problem(pads, kernel) -> str | None:
+    """A pool's pads are >= 0 and at most half its kernel, as PyTorch requires."""
+    for p, k in zip(pads, tuple(kernel) * 2):
+        if p < 0:
+            return f"padding {p} is negative (pads must be >= 0)"
+        if p > k // 2:
+            return f"padding {p} does not fit kernel {k} (pool padding must be at most half the kernel size, as in PyTorch)"
+    return None
+
+
+def broadcast_shape(shapes) -> tuple[int, ...] | None:
+    """The shape of an element-wise result by numpy's rule (sides equal or 1, right-aligned); None when the
+    shapes do not broadcast."""
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    out = tuple(max(sides) for sides in zip(*padded))
+    for s in padded:
+        if any(v != 1 and v != o for v, o in zip(s, out)):
+            return None
+    return out
+
+
+def layer_problem(layer) -> str | None:
+    """What a spec would refuse in `layer` (sizes, a conv's or pool's window and pads, a data movement that
+    a spec cannot write), or None. The spec loader checks the same rules option by option, with places."""
+    problem = shape_problem(layer.out_shape)
+    if problem:
+        return f"output {'x'.join(map(str, layer.out_shape))} has {problem}"
+    if isinstance(layer, Conv):
+        if layer.groups < 1:
+            return f"group {layer.groups}: groups must be at least 1"
+        return window_problem(layer.stride, layer.dilation) or conv_pad_problem(layer.pads, layer.kernel,
+                                                                                layer.dilation)
+    if isinstance(layer, Pool) and not (layer.is_global or layer.adaptive):
+        pads = (*layer.padding, *(layer.padding_end or layer.padding))
+        return window_problem(layer.stride, (1, 1)) or pool_pad_problem(pads, layer.kernel)
+    if isinstance(layer, Reshape):
+        return movement_problem(layer.op, layer.in_shape, layer.out_shape)
+    return None
+
+
+def movement_problem(op: str, in_shape, out_shape) -> str | None:
+    """A pad only grows height and width, a slice only keeps part of its input (sides no larger)."""
+    if op == "pad" and (out_shape[0] != in_shape[0] or out_shape[1] < in_shape[1] or out_shape[2] < in_shape[2]):
+        return (f"pads {'x'.join(map(str, in_shape))} to {'x'.join(map(str, out_shape))}: a pad may only add "
+                "height and width (a negative pad, a crop, is a slice)")
+    if op == "slice" and any(o > i for o, i in zip(out_shape, in_shape)):
+        return f"slice keeps {'x'.join(map(str, out_shape))}, more than its input {'x'.join(map(str, in_shape))}"
+    return None
