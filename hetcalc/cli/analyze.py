@@ -9,6 +9,7 @@ import click
 
 from hetcalc.network.sources import builtin_names, builtin_path
 from hetcalc.core.errors import OptionError
+from hetcalc.network.rules import MAX_VALUE
 from hetcalc.views.export import json_writer, to_csv
 from hetcalc.analysis.api import analyze as run_analysis
 from hetcalc.views.short_report import default_by, document, short_document
@@ -81,12 +82,14 @@ def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, full_rules, 
 
 
 def parse_shape(text: str | None):
-    """'3,224,224' -> (3, 224, 224)."""
+    """'3,224,224' -> (3, 224, 224): three ASCII integers, each at most 10**30 (the spec's bound)."""
     if text is None:
         return None
-    parts = text.replace("x", ",").split(",")
-    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
-        raise OptionError(f"--input-shape must be C,H,W (three positive integers), got {text!r}")
+    parts = [p.strip() for p in text.replace("x", ",").split(",")]
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 31 and 0 < int(p) <= MAX_VALUE
+                                  for p in parts):
+        shown = text if len(text) <= 60 else f"{text[:40]}... ({len(text):,} characters)"
+        raise OptionError(f"--input-shape must be C,H,W (three positive integers up to 10**30), got {shown!r}")
     return tuple(int(p) for p in parts)
 
 
@@ -109,18 +112,19 @@ def list_architectures(wide):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the spec to FILE (atomically) instead of standard output.")
 @click.option("--strict", is_flag=True, help="An ONNX op type hetcalc cannot count is an error.")
-def import_model(model, output, strict):
+@click.option("--input-shape", "input_shape", default=None, metavar="C,H,W",
+              help="Input size for a model whose input height or width is not fixed.")
+def import_model(model, output, strict, input_shape):
     """Write an ONNX model as an editable YAML spec that gives identical results.
 
     Every layer keeps its ONNX node name; edges that do not run from one entry to the next are written
-    as `from:` (one input) or `inputs:` (add, mul, concat).
+    as `from:` (one input) or `inputs:` (add, mul, concat). The spec is read back and its counts compared
+    with the model's before anything is written; a model that no spec can state is refused with the reason.
 
     Example:  hetcalc import resnet50.onnx -o resnet50.yaml
     """
-    from hetcalc.network.importers import load_model
-    from hetcalc.network.spec_writer import network_to_yaml
+    from hetcalc.analysis.importing import import_spec
 
     check_writable(output, inputs=(model,))
     check_yaml_output(output, "the spec")
-    network = load_model(model, strict=strict, default=".onnx")  # an unregistered extension: read as ONNX
-    emit(output, network_to_yaml(network))
+    emit(output, import_spec(model, strict=strict, input_shape=parse_shape(input_shape)))

@@ -8,6 +8,7 @@ predicted time beside each, with the error. torch is imported inside the functio
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 from dataclasses import dataclass, field
@@ -113,10 +114,27 @@ def _parts(P: Any) -> list[Any]:
     return parts
 
 
-def _check_count(value: Any, what: str, minimum: int) -> int:
+MAX_THREADS = 1024  # as calibrate's --threads: beyond it OpenMP's runtime dies without a word
+
+
+def _check_count(value: Any, what: str, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise OptionError(f"{what} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise OptionError(f"{what} must be at most {maximum:,}, got {value:,}")
     return value
+
+
+def _check_batch_fits(batch: int, input_shape, arch: str) -> None:
+    """The input batch alone (fp32) must fit in this machine's memory: refused before torch tries."""
+    need = 4 * batch * math.prod(input_shape)
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not on every platform
+        return
+    if need > memory:
+        raise OptionError(f"batch {batch:,} of {arch} needs {need / 1e9:,.1f} GB for its fp32 input alone, more "
+                          f"than this machine's {memory / 1e9:,.1f} GB of memory")
 
 
 @dataclass
@@ -144,7 +162,7 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     rounds = _check_count(rounds, "rounds", 1)
     warmup = _check_count(warmup, "warmup", 0)
     if threads is not None:
-        threads = _check_count(threads, "threads", 1)
+        threads = _check_count(threads, "threads", 1, MAX_THREADS)
     keys = parse_variants(variants)
     parts = _parts(P)
     torch = require_torch("hetcalc measure")
@@ -154,6 +172,7 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
         raise OptionError(f"HetConv realization must be one of {', '.join(HETCONV_IMPLS)}, got {hetconv_impl!r}")
     reports = [_report(arch, part, G, keys, device, batch, hetconv_impl) for part in parts]
     report = reports[0]
+    _check_batch_fits(batch, report.input, report.architecture)
     entries = _entries(reports, keys, parts)
     _build_models(entries, report, parts[0], hetconv_impl, batch)
     load = _load_average()

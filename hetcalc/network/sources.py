@@ -44,6 +44,7 @@ def load_file(path: Path, strict: bool = False, input_shape: Any = None) -> Netw
     loader = importer_for(path)
     if loader is not None:
         return loader(path, strict=strict, input_shape=input_shape)
+    refuse_input_shape(input_shape, f"a YAML spec ({path})")
     from hetcalc.network.spec import load_spec_file  # loaded only when a spec is parsed (start-up time)
 
     return load_spec_file(path)
@@ -53,9 +54,11 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
     """A Network from a built-in name, a path to a YAML spec or a model (.onnx, ...), a spec dict, a Network,
     or a torch module (with `input_shape`)."""
     if isinstance(arch, Network):
+        refuse_input_shape(input_shape, "a Network")
         return arch
     # the spec machinery loads only when a spec is parsed: a built-in usually comes from the cache
     if isinstance(arch, dict):
+        refuse_input_shape(input_shape, "a spec mapping")
         from hetcalc.network.spec import build_network
 
         return build_network(arch, "<dict>", str(arch.get("name", "network")))
@@ -69,6 +72,7 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
         raise SpecError(f"architecture must be a name, a path or a spec mapping, got {arch!r}")
     names = builtin_names()
     if arch in names:
+        refuse_input_shape(input_shape, f"the built-in {arch}")
         from hetcalc.network.builtin_cache import load_builtin
 
         return load_builtin(builtin_path(arch), f"built-in architectures/{arch}.yaml")
@@ -77,3 +81,11 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
     shown = arch if len(arch) <= 80 else f"{arch[:60]}... ({len(arch):,} characters)"
     raise OptionError(f"unknown architecture '{shown}'{did_you_mean(arch, names)}; built-in: {', '.join(names)} "
                     "(or give a path to a .yaml spec)")
+
+
+def refuse_input_shape(input_shape: Any, what: str) -> None:
+    """An input shape given for a spec is refused, not ignored: a spec states its own input."""
+    if input_shape is not None:
+        raise OptionError(f"input_shape {tuple(input_shape) if isinstance(input_shape, (list, tuple)) else input_shape!r}"
+                          f" (--input-shape) applies to .onnx models and torch modules; {what} states its own input (its "
+                          "'input: [C, H, W]'): edit that instead")

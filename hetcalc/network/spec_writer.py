@@ -1,11 +1,18 @@
 """A Network back to an editable YAML spec (`hetcalc import`): every layer named, edges as `from`/`inputs`.
 
-Loading the written spec gives the same layers, shapes and edges, hence identical results.
+Loading the written spec gives the same layers, shapes and edges, hence identical results;
+`round_trip_problem` checks that it does. Options at the spec's defaults are left out (a spec holds at most
+100,000 values). User text (names, the file name, op types, the producer) goes only into YAML values,
+which the YAML emitter quotes and escapes, and into comments through `rules.printable`, so it can never
+become a line of its own.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
+from hetcalc.network.rules import printable
 
 
 def _pair(values) -> int | list[int]:
@@ -20,21 +27,33 @@ def _entry(network: Network, i: int, layer) -> dict:
     if len(ins) == 1 and ins[0] != i - 1:
         opts["from"] = names[0]
     if isinstance(layer, Conv):
-        opts.update(out=layer.N, kernel=_pair(layer.kernel), stride=_pair(layer.stride))
+        opts.update(out=layer.N, kernel=_pair(layer.kernel))
+        if layer.stride != (1, 1):
+            opts["stride"] = _pair(layer.stride)
         pads = layer.pads
-        opts["padding"] = _pair(pads[:2]) if pads[:2] == pads[2:] else list(pads)
+        half = tuple((d * (k - 1) + 1) // 2 for d, k in zip(layer.dilation, layer.kernel))  # the spec's default
+        if pads != half * 2:
+            opts["padding"] = _pair(pads[:2]) if pads[:2] == pads[2:] else list(pads)
         if layer.dilation != (1, 1):
             opts["dilation"] = _pair(layer.dilation)
         if layer.groups != 1:
             opts["groups"] = layer.groups
-        opts.update(bias=layer.bias, bn=layer.bn, act=layer.act or "none")
+        for key in ("bias", "bn"):
+            if getattr(layer, key):
+                opts[key] = True
+        if layer.act:
+            opts["act"] = layer.act
         if layer.P is not None:
             opts["P"] = layer.P
         if layer.replace is not None:
             opts["replace"] = layer.replace
         return {"conv": opts}
     if isinstance(layer, Linear):
-        opts.update(out=layer.out_features, bias=layer.bias, act=layer.act or "none")
+        opts["out"] = layer.out_features
+        if not layer.bias:
+            opts["bias"] = False
+        if layer.act:
+            opts["act"] = layer.act
         return {"fc": opts}
     if isinstance(layer, Pool):
         kind = f"{layer.mode}pool"
@@ -86,12 +105,12 @@ def network_to_yaml(network: Network) -> str:
 
     data = {"name": network.name, "title": network.title, "description": network.description or "",
             "input": list(network.input)}
-    head = (f"# {network.title}: written by `hetcalc import` from {network.source}.\n"
+    head = (f"# {printable(network.title)}: written by `hetcalc import` from {printable(network.source)}.\n"
             "# Every layer is named as in the source; `from:` or `inputs:` names a layer's inputs where it does\n"
             "# not read the entry above it. Edit freely: docs/spec.md describes every key.\n")
     uncounted = network.meta.get("uncounted")
     if uncounted:
-        listed = ", ".join(f"{op} x{n}" for op, n in sorted(uncounted.items()))
+        listed = printable(", ".join(f"{op} x{n}" for op, n in sorted(uncounted.items())))
         head += (f"# Not written and not counted (op types hetcalc cannot count): {listed}; their outputs\n"
                  "# took their inputs' shapes.\n")
     top = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
@@ -101,3 +120,21 @@ def network_to_yaml(network: Network) -> str:
                               width=10**6, allow_unicode=True).strip()
         lines.append(f"  - {flow[1:-1]}\n")
     return head + top + "layers:\n" + "".join(lines)
+
+
+def round_trip_problem(network: Network, loaded: Network) -> str | None:
+    """How `loaded` (the written spec, read back) differs from `network`, or None when every layer, edge and
+    option is the same: then every count is."""
+    if tuple(loaded.input) != tuple(network.input):
+        return f"the input reads back as {list(loaded.input)}, not {list(network.input)}"
+    if len(loaded.layers) != len(network.layers):
+        return f"it reads back as {len(loaded.layers):,} layers, not {len(network.layers):,}"
+    for i, (a, b) in enumerate(zip(network.layers, loaded.layers)):
+        if type(a) is not type(b) or network.edges[i] != loaded.edges[i]:
+            return f"layer {printable(a.name)!r} reads back as a {b.kind} layer {printable(b.name)!r} or from " \
+                   "other layers"
+        for f in fields(a):
+            if f.name not in ("where", "inputs") and getattr(a, f.name) != getattr(b, f.name):
+                return (f"layer {printable(a.name)!r} reads back with {f.name} {getattr(b, f.name)!r}, not "
+                        f"{getattr(a, f.name)!r}")
+    return None
