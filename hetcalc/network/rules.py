@@ -10,7 +10,7 @@ from __future__ import annotations
 from hetcalc.core.located import MAX_VALUE
 from hetcalc.network.graph import Conv, Pool, Reshape
 
-__all__ = ["MAX_LAYERS", "MAX_VALUE", "broadcast_shape", "conv_pad_problem", "layer_name", "layer_problem", "pool_pad_problem",
+__all__ = ["MAX_LAYERS", "MAX_VALUE", "broadcast_shape", "conv_pad_problem", "layer_name", "layer_problem", "path_text", "pool_pad_problem",
            "printable", "shape_problem", "text_of", "window_problem"]
 
 MAX_LAYERS = 100_000  # ResNet-1001 has about 1,000; a bound keeps a stray `repeat` from hanging the run
@@ -22,6 +22,12 @@ def text_of(value) -> str:
     if isinstance(value, str):
         return value
     return bytes(value).decode("utf-8", "backslashreplace")
+
+
+def path_text(path) -> str:
+    """A file's path as printable text: bytes of a name that is not UTF-8 (os.fsdecode's surrogates) as \\xNN,
+    other unprintable characters escaped; for messages, titles and a network's `source`."""
+    return printable(str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
 
 
 def layer_name(value) -> str:

@@ -11,6 +11,7 @@ from hetcalc.core.located import (At, at_item, at_key, at_mark, at_self, boolean
                                   no_surrogate, positive_int)
 from hetcalc.core.yamlio import load_yaml_document, read_spec_file
 from hetcalc.network.graph import INPUT, Conv, Linear, Network
+from hetcalc.network.rules import path_text
 from hetcalc.network.spec import entries_blocks, entries_layers, entries_movement  # noqa: F401 - they fill ENTRIES
 from hetcalc.network.spec.builder import Flow, GraphBuilder
 from hetcalc.network.spec.schema import DEFAULT_KEYS, TOP_KEYS
@@ -100,6 +101,5 @@ def load_spec_text(text: str, source: str = "<string>", default_name: str = "net
 def load_spec_file(path: str | Path) -> Network:
     """A Network from a YAML file."""
     path = Path(path)
-    # a file name that is not UTF-8 (os.fsdecode's surrogates) still gives a printable default name
-    stem = path.stem.encode("utf-8", "backslashreplace").decode("utf-8")
-    return load_spec_text(read_spec_file(path), str(path), stem)
+    # a file name that is not UTF-8 (os.fsdecode's surrogates) still gives a printable name and source
+    return load_spec_text(read_spec_file(path), path_text(path), path_text(path.stem))

@@ -23,7 +23,7 @@ from hetcalc.network.importers.common import (
 from hetcalc.network.importers.onnx.handlers import HANDLERS, absorbable_activation, constant
 from hetcalc.network.importers.onnx.reader import dims, read_model, values
 from hetcalc.network.importers.onnx.validate import CONTROL_FLOW, control_flow, validate_graph
-from hetcalc.network.rules import printable, text_of
+from hetcalc.network.rules import path_text, printable, text_of
 
 __all__ = ["HANDLERS", "MAX_NODES", "UncountedOpWarning", "load_onnx_file", "network_from_model", "read_model"]
 
@@ -37,8 +37,8 @@ def load_onnx_file(path: str | Path, *, input_shape=None, strict: bool = False, 
     path = Path(path)
     model = read_model(path)
     # a file name that is not UTF-8 (os.fsdecode's surrogates) still gives a printable, encodable name
-    stem = printable(path.stem.encode("utf-8", "backslashreplace").decode("utf-8"))
-    return network_from_model(model, str(path), name or stem, input_shape=input_shape, strict=strict)
+    return network_from_model(model, path_text(path), name or path_text(path.stem), input_shape=input_shape,
+                              strict=strict)
 
 
 def network_from_model(model, source: str, name: str, *, input_shape=None, strict: bool = False,
