@@ -15,8 +15,7 @@ from hetcalc.cli.options import (check_writable, emit_document, format_option, i
 @click.argument("arch", metavar="ARCH")
 @part_options("timed", extra=False)
 @variants_option(" (standard is always timed: speedups are against it)")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Batch size of each forward pass.")
+@click.option("--batch", type=int, default=1, show_default=True, help="Batch size of each forward pass.")
 @click.option("--threads", type=click.IntRange(1, 1024), default=None, metavar="T",
               help="torch.set_num_threads for the run [default: PyTorch's, one per core].")
 @click.option("--rounds", type=int, default=10, show_default=True,

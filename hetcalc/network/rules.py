@@ -7,6 +7,7 @@ Each check returns None when the values keep the rule, else the problem in words
 
 from __future__ import annotations
 
+from hetcalc.core.formatting import printable  # control characters, lone surrogates escaped
 from hetcalc.core.located import MAX_VALUE
 from hetcalc.network.graph import Conv, Pool, Reshape
 
@@ -25,28 +26,15 @@ def text_of(value) -> str:
 
 
 def path_text(path) -> str:
-    """A file's path as printable text: bytes of a name that is not UTF-8 (os.fsdecode's surrogates) as \\xNN,
-    other unprintable characters escaped; for messages, titles and a network's `source`."""
-    return printable(str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+    """A file's path as printable text: bytes of a name that is not UTF-8 (os.fsdecode's surrogates) as
+    \\udcNN, as the spec loader has always shown them, other unprintable characters escaped; for messages,
+    titles and a network's `source`."""
+    return printable(str(path).encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def layer_name(value) -> str:
     """A layer name as the spec reads it: text without surrounding white space ('' when nothing is left)."""
     return text_of(value).strip()
-
-
-def printable(text: str) -> str:
-    """`text` with every character that is not printable (line breaks, controls, bidi overrides, lone
-    surrogates) escaped as \\n, \\xNN or \\uNNNN: safe in a comment, a message or a one-line warning."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        else:
-            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii"))
-    return "".join(out)
 
 
 def shape_problem(shape) -> str | None:
