@@ -83,8 +83,8 @@ def control_flow(imp: GraphAssembler, node) -> None:
     inside = counted_inside(node)
     held = ", ".join(f"{op} x{n}" for op, n in sorted(inside.items())) or "no counted op"
     label = printable(text_of(node.name)) or node.op_type
-    why = (f"it comes from {node.op_type} node {label!r}, control flow hetcalc does not count (its "
-           f"subgraphs hold {held}); give the output a declared shape (value_info) or remove the control flow")
+    why = (f"it comes from {node.op_type} node {label!r}: control flow, which hetcalc does not count; its "
+           f"subgraphs hold {held}. Declare the output's shape (value_info) or remove the control flow")
     for out in node.output:
         if out:
             declared = imp.value_info.get(out)
