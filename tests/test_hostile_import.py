@@ -84,7 +84,12 @@ def import_and_compare(tmp_path, path, *extra):
         warnings.simplefilter("ignore")
         direct = hetcalc.analyze(path, P=2, input_shape=shape)
     written = hetcalc.analyze(out, P=2)
-    assert [v.to_dict() for v in written.variants] == [v.to_dict() for v in direct.variants]
+    def totals(report):
+        return [(v.variant, v.macs, v.params, v.latency_depth) for v in report.variants]
+
+    assert totals(written) == totals(direct)
+    assert [(a.name, a.kind, a.out_shape) for a in written.network.layers] == \
+        [(a.name, a.kind, a.out_shape) for a in direct.network.layers]
     return out.read_text(encoding="utf-8"), direct
 
 
@@ -177,7 +182,7 @@ INJECTION = "\ninput: [4, 64, 64]\n#"
 
 def test_op_types_and_file_names_cannot_inject_spec_lines(tmp_path):
     nodes = [conv("x", "c", "w", pads=[1, 1, 1, 1]), n("Evil" + INJECTION, ["c"], ["d"], name="e"),
-             conv("d", "y", "w2", pads=[1, 1, 1, 1])]
+             conv("d", "y", "w2", name="n" + INJECTION + "\u2028\x85\x00", pads=[1, 1, 1, 1])]
     folder = tmp_path / "dir"
     folder.mkdir()
     path = save(folder, model(nodes, inits=[weight("w", 4, 3, 3, 3), weight("w2", 4, 4, 3, 3)]),
@@ -187,6 +192,7 @@ def test_op_types_and_file_names_cannot_inject_spec_lines(tmp_path):
     assert all(line.startswith(("#", "  - ", "name:", "title:", "description:", "input:", "layers:"))
                for line in text.splitlines()), text
     assert hetcalc.analyze(tmp_path / "out.yaml", P=2).network.input == (3, 8, 8)
+    assert report.network.layers[-1].name == "n" + INJECTION + "\u2028\x85\x00"  # kept, as a value
 
 
 # --------------------------------------------------------------------------- class 5: no tracebacks

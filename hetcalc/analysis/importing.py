@@ -25,9 +25,10 @@ def import_spec(path: str | Path, *, strict: bool = False, input_shape: Any = No
         raise SpecError(f"cannot be written as a spec hetcalc reads back: {exc}", source=network.source) from None
     problem = round_trip_problem(network, loaded)
     if problem is None:
-        direct, written = (analyze(n, P=2).variants for n in (network, loaded))
-        if [v.to_dict() for v in direct] != [v.to_dict() for v in written]:
-            problem = "its counts differ from the model's"
+        direct, written = ([(v.variant, v.macs, v.flops, v.params, v.latency_depth) for v in analyze(n, P=2).variants]
+                           for n in (network, loaded))
+        if direct != written:
+            problem = f"its counts {written} differ from the model's {direct}"
     if problem:
         raise SpecError(f"cannot be written as a spec that gives the same numbers: {problem}", source=network.source)
     return text

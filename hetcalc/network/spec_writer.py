@@ -113,11 +113,12 @@ def network_to_yaml(network: Network) -> str:
         listed = printable(", ".join(f"{op} x{n}" for op, n in sorted(uncounted.items())))
         head += (f"# Not written and not counted (op types hetcalc cannot count): {listed}; their outputs\n"
                  "# took their inputs' shapes.\n")
-    top = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when there: 5x faster
+    top = yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
     lines = []
     for i, layer in enumerate(network.layers):  # one line per layer: easy to read, grep and edit
-        flow = yaml.safe_dump(_entry(network, i, layer), sort_keys=False, default_flow_style=True,
-                              width=10**6, allow_unicode=True).strip()
+        flow = yaml.dump(_entry(network, i, layer), Dumper=dumper, sort_keys=False, default_flow_style=True,
+                         width=10**6, allow_unicode=True).strip()
         lines.append(f"  - {flow[1:-1]}\n")
     return head + top + "layers:\n" + "".join(lines)
 
