@@ -313,6 +313,12 @@ def test_declared_shapes_are_used_and_checked(tmp_path):
     with pytest.warns(UncountedOpWarning):
         report = hetcalc.analyze(path, P=2)
     assert report.network.layers[-1].in_shape == (256, 1, 1)
+    out = tmp_path / "out.yaml"  # the spec cannot state the uncounted op that changes the shape: refused
+    result = run_cli("import", path, "-o", out)
+    warning, error = result.stderr.splitlines()  # the uncounted op's warning, then the refusal
+    assert result.exit_code == 1 and warning.startswith("hetcalc: warning: ") and "SpaceToDepth x1" in warning
+    assert error.startswith("hetcalc: error: ") and "reads back with in_shape (4, 8, 8), not (16, 4, 4)" in error
+    assert not out.exists()
     wrong = [helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 4, 6, 6])]
     path = save(tmp_path, model(nodes, inits=inits, value_info=declared + wrong), name="wrong.onnx")
     assert_refused_everywhere(path, "node 'c' (Conv)", "declares its output 'c' as 4x6x6", "give 4x8x8",

@@ -30,5 +30,7 @@ def import_spec(path: str | Path, *, strict: bool = False, input_shape: Any = No
         if direct != written:
             problem = f"its counts {written} differ from the model's {direct}"
     if problem:
+        if network.meta.get("uncounted"):
+            problem += " (an op hetcalc cannot count changes a shape there; a spec cannot state that op)"
         raise SpecError(f"cannot be written as a spec that gives the same numbers: {problem}", source=network.source)
     return text
