@@ -234,6 +234,8 @@ def test_resize_with_an_infinite_or_huge_scale_is_one_line(tmp_path):
 def test_input_shape_with_odd_digits_is_one_line(tmp_path, shape):
     path = save(tmp_path, model([conv("x", "y", "w")], x=(1, 3, "H", "W"), inits=[weight("w", 4, 3, 3, 3)]))
     assert_one_line_error(run_cli(path, "--input-shape", shape), "--input-shape must be C,H,W", code=2)
+    with pytest.raises(hetcalc.errors.OptionError, match="up to 10"):  # the same bound from Python
+        hetcalc.analyze(path, input_shape=(3, 10**31, 8))
 
 
 def test_measure_bounds_batch_and_threads():

@@ -11,8 +11,9 @@ from hetcalc.core.formatting import printable  # control characters, lone surrog
 from hetcalc.core.located import MAX_VALUE
 from hetcalc.network.graph import Conv, Pool, Reshape
 
-__all__ = ["MAX_LAYERS", "MAX_VALUE", "broadcast_shape", "conv_pad_problem", "layer_name", "layer_problem", "path_text", "pool_pad_problem",
-           "printable", "shape_problem", "text_of", "window_problem"]
+__all__ = ["MAX_LAYERS", "MAX_VALUE", "broadcast_shape", "conv_pad_problem", "layer_name", "layer_problem",
+           "movement_problem", "path_text", "pool_pad_problem", "printable", "shape_problem", "text_of",
+           "window_problem"]
 
 MAX_LAYERS = 100_000  # ResNet-1001 has about 1,000; a bound keeps a stray `repeat` from hanging the run
 
@@ -75,7 +76,8 @@ def pool_pad_problem(pads, kernel) -> str | None:
         if p < 0:
             return f"padding {p} is negative (pads must be >= 0)"
         if p > k // 2:
-            return f"padding {p} does not fit kernel {k} (pool padding must be at most half the kernel size, as in PyTorch)"
+            return (f"padding {p} does not fit kernel {k} (pool padding must be at most half the kernel size, as "
+                    "in PyTorch)")
     return None
 
 

@@ -86,6 +86,6 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
 def refuse_input_shape(input_shape: Any, what: str) -> None:
     """An input shape given for a spec is refused, not ignored: a spec states its own input."""
     if input_shape is not None:
-        raise OptionError(f"input_shape {tuple(input_shape) if isinstance(input_shape, (list, tuple)) else input_shape!r}"
-                          f" (--input-shape) applies to .onnx models and torch modules; {what} states its own input (its "
-                          "'input: [C, H, W]'): edit that instead")
+        shown = tuple(input_shape) if isinstance(input_shape, (list, tuple)) else input_shape
+        raise OptionError(f"input_shape {shown!r} (--input-shape) applies to .onnx models and torch modules; {what} "
+                          "states its own input (its 'input: [C, H, W]'): edit that instead")

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from hetcalc.core.errors import OptionError, SpecError
 from hetcalc.network.graph import INPUT, Conv, Linear
-from hetcalc.network.rules import MAX_LAYERS, layer_name, layer_problem, printable, text_of
+from hetcalc.network.rules import MAX_LAYERS, MAX_VALUE, layer_name, layer_problem, printable, text_of
 
 
 class UncountedOpWarning(UserWarning):
@@ -193,8 +193,8 @@ def check_input_shape(input_shape: Any) -> tuple[int, int, int]:
         shape = tuple(int(v) for v in input_shape)
     except (TypeError, ValueError):
         raise OptionError(f"input_shape must be (channels, height, width), got {input_shape!r}") from None
-    if len(shape) != 3 or min(shape) < 1 or any(isinstance(v, bool) for v in input_shape):
-        raise OptionError(f"input_shape must be (channels, height, width) of positive integers, got "
+    if len(shape) != 3 or min(shape) < 1 or max(shape) > MAX_VALUE or any(isinstance(v, bool) for v in input_shape):
+        raise OptionError(f"input_shape must be (channels, height, width) of positive integers up to 10**30, got "
                           f"{input_shape!r}")
     return shape
 

@@ -29,7 +29,8 @@ __all__ = ["HANDLERS", "MAX_NODES", "UncountedOpWarning", "load_onnx_file", "net
 
 MAX_NODES = 1_000_000
 STANDARD = ("", "ai.onnx")  # the domains of the standard ops; any other domain's op is uncounted
-READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError)  # a malformed node's, in one line
+# a malformed node's, in one line (OverflowError: a Resize by an infinite scale)
+READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError)
 
 
 def load_onnx_file(path: str | Path, *, input_shape=None, strict: bool = False, name: str | None = None) -> Network:
@@ -37,8 +38,8 @@ def load_onnx_file(path: str | Path, *, input_shape=None, strict: bool = False, 
     path = Path(path)
     model = read_model(path)
     # a file name that is not UTF-8 (os.fsdecode's surrogates) still gives a printable, encodable name
-    return network_from_model(model, path_text(path), name or path_text(path.stem), input_shape=input_shape,
-                              strict=strict)
+    source, stem = path_text(path), path_text(path.stem)
+    return network_from_model(model, source, name or stem, input_shape=input_shape, strict=strict)
 
 
 def network_from_model(model, source: str, name: str, *, input_shape=None, strict: bool = False,
@@ -85,16 +86,17 @@ def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
 def input_shape_of(first, given, source: str) -> tuple[int, ...]:
     """The data input's shape, batch first (batch 1): `given` (C, H, W) or the file's fixed one."""
     declared = dims(first.type)
+    label = printable(text_of(first.name))
     if given is not None:
         shape = (1, *check_input_shape(given))
     elif declared is None or any(d is None for d in declared[1:]):
-        raise SpecError(f"input {printable(text_of(first.name))!r} has no fixed shape ({declared}); give one with input_shape "
+        raise SpecError(f"input {label!r} has no fixed shape ({declared}); give one with input_shape "
                         "(--input-shape C,H,W)", source=source)
     else:
         shape = (1, *declared[1:])
     if len(shape) != 4 or min(shape) < 1:
         shown = tuple("?" if d is None else d for d in declared) if given is None else shape[1:]
-        raise SpecError(f"input {printable(text_of(first.name))!r} has shape {shown}: hetcalc counts image networks, input "
+        raise SpecError(f"input {label!r} has shape {shown}: hetcalc counts image networks, input "
                         "[batch, channels, height, width] with positive sizes", source=source)
     return shape
 
