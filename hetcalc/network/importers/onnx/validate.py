@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from hetcalc.core.errors import SpecError
 from hetcalc.network.importers.common import GraphAssembler, Tensor
-from hetcalc.network.importers.onnx.reader import attrs, text
+from hetcalc.network.importers.onnx.reader import attrs
 from hetcalc.network.rules import printable, text_of
 
 AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
@@ -48,7 +48,7 @@ def imp_error(imp: GraphAssembler, message: str) -> SpecError:
 def check_window(imp: GraphAssembler, node) -> None:
     """auto_pad, strides, dilations, kernel_shape and pads as the operator schema allows them."""
     a = attrs(node)
-    mode = text(a.get("auto_pad", "NOTSET"))
+    mode = text_of(a.get("auto_pad", "NOTSET"))
     if mode not in AUTO_PADS:
         raise imp.fail(node, f"auto_pad {printable(text_of(mode))!r} is not one of {', '.join(AUTO_PADS)}")
     kernel = a.get("kernel_shape")
