@@ -345,3 +345,17 @@ def test_input_shape_on_a_spec_is_refused_not_ignored(tmp_path):
         hetcalc.analyze({"input": [3, 8, 8], "layers": ["conv"]}, input_shape=(3, 4, 4))
     with pytest.raises(SpecError):  # a spec's own problems still come first when no shape is given
         hetcalc.analyze({"input": [3, 8, 8], "layers": []})
+
+
+def test_pad_and_resize_modes_are_the_specs(tmp_path):
+    """New attack: a Resize mode ONNX does not have ("FOO") was counted; a Pad "wrap" (opset 19) imported as a
+    spec that refused it. Now one list of modes: wrap in both, FOO in neither."""
+    nodes = [conv("x", "c", "w", pads=[1, 1, 1, 1]), n("Pad", ["c", "p"], ["y"], name="pad", mode="wrap")]
+    path = save(tmp_path, model(nodes, inits=[weight("w", 4, 3, 3, 3), ints("p", [0, 0, 1, 1, 0, 0, 1, 1])]))
+    text, _ = import_and_compare(tmp_path, path)
+    assert "mode: wrap" in text
+    nodes = [conv("x", "c", "w", pads=[1, 1, 1, 1]), n("Resize", ["c", "", "s"], ["y"], name="up", mode="FOO")]
+    path = save(tmp_path, model(nodes, inits=[weight("w", 4, 3, 3, 3), floats("s", [1, 1, 2, 2])]), name="r.onnx")
+    (tmp_path / "out.yaml").unlink()
+    assert_refused_everywhere(path, "node 'up' (Resize)", "upsample mode 'FOO' is not one of nearest",
+                              tmp_path=tmp_path)

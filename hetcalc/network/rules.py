@@ -11,11 +11,13 @@ from hetcalc.core.formatting import printable  # control characters, lone surrog
 from hetcalc.core.located import MAX_VALUE
 from hetcalc.network.graph import Conv, Pool, Reshape
 
-__all__ = ["MAX_LAYERS", "MAX_VALUE", "broadcast_shape", "conv_pad_problem", "layer_name", "layer_problem",
+__all__ = ["MAX_LAYERS", "MAX_VALUE", "PAD_MODES", "UPSAMPLE_MODES", "broadcast_shape", "conv_pad_problem", "layer_name", "layer_problem",
            "movement_problem", "path_text", "pool_pad_problem", "printable", "shape_problem", "text_of",
            "window_problem"]
 
 MAX_LAYERS = 100_000  # ResNet-1001 has about 1,000; a bound keeps a stray `repeat` from hanging the run
+UPSAMPLE_MODES = ("nearest", "bilinear", "bicubic")
+PAD_MODES = ("constant", "reflect", "edge", "wrap")  # ONNX Pad's modes (wrap since opset 19)
 
 
 def text_of(value) -> str:
@@ -108,15 +110,19 @@ def layer_problem(layer) -> str | None:
         pads = (*layer.padding, *(layer.padding_end or layer.padding))
         return window_problem(layer.stride, (1, 1)) or pool_pad_problem(pads, layer.kernel)
     if isinstance(layer, Reshape):
-        return movement_problem(layer.op, layer.in_shape, layer.out_shape)
+        return movement_problem(layer.op, layer.in_shape, layer.out_shape, layer.mode)
     return None
 
 
-def movement_problem(op: str, in_shape, out_shape) -> str | None:
-    """A pad only grows height and width, a slice only keeps part of its input (sides no larger)."""
+def movement_problem(op: str, in_shape, out_shape, mode: str = "") -> str | None:
+    """A pad only grows height and width, a slice only keeps part of its input (sides no larger); a pad's and
+    an upsample's mode is one a spec can state."""
     if op == "pad" and (out_shape[0] != in_shape[0] or out_shape[1] < in_shape[1] or out_shape[2] < in_shape[2]):
         return (f"pads {'x'.join(map(str, in_shape))} to {'x'.join(map(str, out_shape))}: a pad may only add "
                 "height and width (a negative pad, a crop, is a slice)")
+    allowed = {"pad": PAD_MODES, "upsample": UPSAMPLE_MODES}.get(op)
+    if allowed and mode not in allowed:
+        return f"{op} mode {printable(str(mode))!r} is not one of {', '.join(allowed)}"
     if op == "slice" and any(o > i for o, i in zip(out_shape, in_shape)):
         return f"slice keeps {'x'.join(map(str, out_shape))}, more than its input {'x'.join(map(str, in_shape))}"
     return None

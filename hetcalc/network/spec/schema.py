@@ -3,7 +3,8 @@ some options accept, and the bounds. docs/spec.md documents every name here (tes
 
 from __future__ import annotations
 
-from hetcalc.network.rules import MAX_LAYERS  # noqa: F401 - one bound for specs and imported graphs
+# one bound and one set of modes for specs and imported graphs
+from hetcalc.network.rules import MAX_LAYERS, PAD_MODES, UPSAMPLE_MODES  # noqa: F401
 
 MAX_NESTING = 32  # residual blocks inside residual blocks
 
@@ -40,8 +41,6 @@ SHORTHAND = {"conv": "out", "fc": "out", "maxpool": "kernel", "avgpool": "kernel
 BLOCKS = ("basic", "bottleneck")
 STAGE_SHORTCUTS = ("projection", "zero_pad")
 RESIDUAL_SHORTCUTS = ("identity", "zero_pad")
-UPSAMPLE_MODES = ("nearest", "bilinear", "bicubic")
-PAD_MODES = ("constant", "reflect", "edge")
 PAD_WORDS = ("same", "valid")
 # spellings of activations from other frameworks -> hetcalc's name (for "did you mean")
 ACTIVATION_NAMES = {"swish": "silu", "hard_swish": "hardswish", "leakyrelu": "leaky_relu", "relu_6": "relu6",
