@@ -325,6 +325,13 @@ def test_declared_shapes_are_used_and_checked(tmp_path):
     path = save(tmp_path, model(nodes, inits=inits, value_info=declared + wrong), name="wrong.onnx")
     assert_refused_everywhere(path, "node 'c' (Conv)", "declares its output 'c' as 4x6x6", "give 4x8x8",
                               tmp_path=tmp_path)
+    # declared for the file's own 8x8 input; another --input-shape makes them moot, not wrong
+    stale = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 5, 5])]
+    path = save(tmp_path, model([conv("x", "y", "w", pads=[1, 1, 1, 1])], inits=inits[:1], value_info=stale),
+                name="stale.onnx")
+    assert_refused_everywhere(path, "declares its output 'y' as 4x5x5", tmp_path=tmp_path)
+    report = hetcalc.analyze(path, P=2, input_shape=(3, 6, 6), variants="standard")
+    assert report.standard.macs == 36 * 4 * 27
 
 
 def test_input_shape_hint_names_the_real_option_and_import_takes_it(tmp_path):

@@ -78,7 +78,10 @@ def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
     for extra in data_inputs[1:]:  # weights given as graph inputs (torch's export_params=False)
         d = dims(extra.type)
         imp.tensors[extra.name] = Tensor(None if d is None or None in d else d, INPUT, None, param=True)
-    imp.value_info = {v.name: dims(v.type) for v in (*graph.value_info, *graph.output)}
+    declared = dims(first.type)
+    if declared is None or tuple(declared[1:]) == shape[1:]:  # declared shapes hold for the file's own input
+        shapes = ((v.name, dims(v.type)) for v in (*graph.output, *graph.value_info))
+        imp.value_info = {name: d for name, d in shapes if d is not None}
     imp.outputs = {o.name for o in graph.output}
     return shape
 
