@@ -366,3 +366,17 @@ def test_pad_and_resize_modes_are_the_specs(tmp_path):
     (tmp_path / "out.yaml").unlink()
     assert_refused_everywhere(path, "node 'up' (Resize)", "upsample mode 'FOO' is not one of nearest",
                               tmp_path=tmp_path)
+
+
+def test_a_kernel_shape_that_is_not_the_weights_is_refused(tmp_path):
+    """New attack: Conv kernel_shape [5, 5] on a 3x3 weight was counted as 3x3; ONNX's checker refuses it."""
+    nodes = [n("Conv", ["x", "w"], ["y"], name="k", kernel_shape=[5, 5], pads=[1, 1, 1, 1])]
+    path = save(tmp_path, model(nodes, inits=[weight("w", 4, 3, 3, 3)]))
+    assert_refused_everywhere(path, "node 'k' (Conv)", "kernel_shape [5, 5] differs from its weight's [3, 3]",
+                              tmp_path=tmp_path)
+
+
+def test_an_auto_pad_that_is_not_utf8_is_named(tmp_path):
+    path = save(tmp_path, model([conv("x", "y", "w", auto_pad="ABCD")], inits=[weight("w", 4, 3, 3, 3)]),
+                replace=[(b"ABCD", b"A\xffCD")])
+    assert_refused_everywhere(path, "node 'y' (Conv)", "auto_pad 'A\\xffCD' is not one of", tmp_path=tmp_path)

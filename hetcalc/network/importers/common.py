@@ -61,7 +61,8 @@ class GraphAssembler:
 
     def fail(self, node, message: str) -> SpecError:
         op = printable(text_of(node.op_type))
-        return SpecError(f"node {printable(layer_name(node.name)) or op!r} ({op}): {message}", source=self.source)
+        label = printable(layer_name(node.name)) or op
+        return SpecError(f"node '{label}' ({op}): {message}", source=self.source)
 
     def get(self, node, index: int) -> Tensor:
         names = list(node.input)

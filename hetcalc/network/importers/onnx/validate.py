@@ -27,14 +27,14 @@ def validate_graph(imp: GraphAssembler, graph) -> None:
     outputs = [o.name for o in graph.output]
     if len(set(outputs)) != len(outputs):
         twice = next(name for name in outputs if outputs.count(name) > 1)
-        raise imp_error(imp, f"the graph lists output {printable(text_of(twice))!r} twice")
+        raise imp_error(imp, f"the graph lists output '{printable(text_of(twice))}' twice")
     for node in graph.node:
         for name in node.output:
             if not name:
                 continue
             if name in written:
                 what = "a graph input or initializer" if name in imp.tensors else "an earlier node"
-                raise imp.fail(node, f"writes {printable(text_of(name))!r}, which {what} already holds (every "
+                raise imp.fail(node, f"writes '{printable(text_of(name))}', which {what} already holds (every "
                                      "tensor is written once in ONNX)")
             written.add(name)
         if node.op_type in WINDOW_OPS:
@@ -48,11 +48,15 @@ def imp_error(imp: GraphAssembler, message: str) -> SpecError:
 def check_window(imp: GraphAssembler, node) -> None:
     """auto_pad, strides, dilations, kernel_shape and pads as the operator schema allows them."""
     a = attrs(node)
-    mode = text_of(a.get("auto_pad", "NOTSET"))
+    mode = text_of(a.get("auto_pad", "NOTSET"))  # strict decoding would fail on bytes that are not UTF-8
     if mode not in AUTO_PADS:
-        raise imp.fail(node, f"auto_pad {printable(text_of(mode))!r} is not one of {', '.join(AUTO_PADS)}")
+        raise imp.fail(node, f"auto_pad '{printable(mode)}' is not one of {', '.join(AUTO_PADS)}")
     kernel = a.get("kernel_shape")
-    rank = len(kernel) if kernel else weight_rank(imp, node)
+    weight = weight_shape(imp, node)
+    rank = len(kernel) if kernel else None if weight is None else len(weight) - 2
+    if kernel and weight is not None and tuple(kernel) != tuple(weight[2:]):
+        raise imp.fail(node, f"kernel_shape {list(kernel)} differs from its weight's {list(weight[2:])} "
+                             f"('{printable(text_of(node.input[1]))}' is {'x'.join(map(str, weight))})")
     for key in ("kernel_shape", "strides", "dilations"):
         values = a.get(key)
         if values is None:
@@ -68,12 +72,12 @@ def check_window(imp: GraphAssembler, node) -> None:
                              "(begins, then ends)")
 
 
-def weight_rank(imp: GraphAssembler, node) -> int | None:
-    """A Conv's spatial axes from its weight's dims, when they are known."""
-    if node.op_type not in ("Conv", "ConvTranspose") or len(node.input) < 2:
+def weight_shape(imp: GraphAssembler, node) -> tuple[int, ...] | None:
+    """A Conv's weight dims, when they are known before the walk (an initializer or a weight input)."""
+    if node.op_type != "Conv" or len(node.input) < 2:
         return None
     weight = imp.tensors.get(node.input[1])
-    return None if weight is None or weight.shape is None else len(weight.shape) - 2
+    return None if weight is None or weight.shape is None or len(weight.shape) < 3 else weight.shape
 
 
 def control_flow(imp: GraphAssembler, node) -> None:
