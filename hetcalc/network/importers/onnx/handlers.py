@@ -198,6 +198,13 @@ def reduce_mean(imp: GraphAssembler, node) -> None:
     passthrough(imp, node, shape=None)
 
 
+def broadcast(shapes) -> tuple[int, ...]:
+    """The shape of an element-wise result, by numpy's broadcasting rule."""
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    return tuple(max(dims) for dims in zip(*padded))
+
+
 def elementwise(imp: GraphAssembler, node) -> None:
     """Add / Sub / Sum -> add, Mul / Div -> mul, of two or more activations (taking an activation after it);
     of one activation and constants -> act: affine (one operation per element); of constants: a constant."""
