@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hetcalc.network.graph import Activation, Add, BatchNorm, Concat, Conv, Layer, Linear, Mul, Pool, Reshape
+from hetcalc.network.graph import (
+    Activation, Add, BatchNorm, Concat, Conv, Layer, Linear, MatMul, Mul, Norm, Pool, Reshape,
+)
 from hetcalc.core.records import Record, record
 
 
@@ -25,6 +27,11 @@ class Piece(Record):
     avg_outputs: int = 0  # output elements of an average pool (one division each)
     gap_inputs: int = 0  # input elements of a global average pool
     conv_outputs: int = 0  # output elements of a convolution
+    fused_macs: int = 0  # MACs (inside `macs`) of attention written as one scaled_dot_product_attention call
+    norm_elements: int = 0  # input elements of a LayerNorm, GroupNorm or InstanceNorm
+    norm_affine: int = 0  # the same, of the norms with a learnable scale and shift
+    resize_nearest: int = 0  # output elements of a nearest-neighbour upsample
+    resize_linear: int = 0  # output elements of a bilinear (or bicubic) upsample
     depth: int = 0  # sequential conv/fc layers on the path (latency)
 
 
@@ -44,11 +51,12 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
         weights = layer.N * (layer.M // layer.groups) * kh * kw
         return (conv_piece(macs=layer.out_area * weights, weights=weights, out_channels=layer.N,
                            out_area=layer.out_area, bias=layer.bias, bn=layer.bn, act=layer.act),)
-    if isinstance(layer, Linear):
+    if isinstance(layer, Linear):  # `rows` vectors (tokens, pixels) through one weight matrix
         weights = layer.in_features * layer.out_features
-        return (Piece(macs=weights, weights=weights, biases=layer.out_features if layer.bias else 0,
-                      bias_adds=layer.out_features if layer.bias else 0,
-                      act_elements=layer.out_features if layer.act else 0, act_kind=layer.act, depth=1),)
+        outputs = layer.rows * layer.out_features
+        return (Piece(macs=layer.rows * weights, weights=weights, biases=layer.out_features if layer.bias else 0,
+                      bias_adds=outputs if layer.bias else 0,
+                      act_elements=outputs if layer.act else 0, act_kind=layer.act, depth=1),)
     if not hasattr(layer, "out_shape"):
         raise TypeError(f"unknown layer {layer!r}")
     c, h, w = layer.out_shape
@@ -57,16 +65,30 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
     act = elements if act_kind else 0
     if isinstance(layer, Pool):
         inputs = layer.in_shape[0] * layer.in_shape[1] * layer.in_shape[2]
+        if layer.reduce:  # a tensor mean: the module-counting tools' pool rules do not see it
+            return (Piece(pool_ops=c * layer.reads),)
         avg = layer.mode == "avg"
         return (Piece(pool_ops=c * layer.reads, pool_inputs=inputs, avg_outputs=elements if avg else 0,
                       gap_inputs=inputs if avg and layer.is_global else 0),)
+    if isinstance(layer, MatMul):
+        macs = elements * layer.inner
+        return (Piece(macs=macs, fused_macs=macs if layer.fused else 0),)
+    if isinstance(layer, Norm):
+        inputs = layer.in_shape[0] * layer.in_shape[1] * layer.in_shape[2]
+        return (Piece(weights=layer.params, norm_elements=inputs, norm_affine=inputs if layer.params else 0,
+                      act_elements=act, act_kind=act_kind),)
     if isinstance(layer, (Add, Mul)):  # n inputs: n - 1 operations per output element
         return (Piece(add_ops=elements * max(len(layer.inputs) - 1, 1), act_elements=act, act_kind=act_kind),)
     if isinstance(layer, BatchNorm):
         return (Piece(bn_channels=c, bn_elements=elements, act_elements=act, act_kind=act_kind),)
     if isinstance(layer, Activation):
-        return (Piece(act_elements=elements, act_kind=layer.act),)
-    if isinstance(layer, (Concat, Reshape)):  # concatenation, reshape, pad, slice, upsample: data movement
+        return (Piece(act_elements=elements, act_kind=layer.act, weights=layer.params),)
+    if isinstance(layer, Concat):
+        return (Piece(weights=layer.params),)
+    if isinstance(layer, Reshape):  # reshape, pad, slice, upsample: data movement
+        if layer.op == "upsample":
+            nearest = layer.mode in ("", "nearest")
+            return (Piece(resize_nearest=elements if nearest else 0, resize_linear=0 if nearest else elements),)
         return (Piece(),)
     raise TypeError(f"unknown layer {layer!r}")
 

@@ -80,17 +80,19 @@ class Linear(Record):
     act: str | None = None
     where: str = ""
     inputs: tuple[int, ...] = ()
+    rows: int = 1  # vectors the layer maps, one per token or pixel (a Linear on [..., features]: channels-last)
 
     kind = "fc"
 
     @property
     def in_features(self) -> int:
         c, h, w = self.in_shape
-        return c * h * w
+        return c * h * w // self.rows
 
     @property
     def out_features(self) -> int:
-        return self.out_shape[0]
+        c, h, w = self.out_shape
+        return c * h * w // self.rows
 
 
 @record
@@ -115,6 +117,7 @@ class Pool(Record):
     padding_end: tuple[int, int] | None = None
     ceil: bool = False
     is_global: bool = False  # written `global` in the spec: an adaptive pool to 1 x 1 in PyTorch
+    reduce: bool = False  # a tensor mean (x.mean((2, 3)), ONNX ReduceMean), not a pooling module
 
     kind = "pool"
 
@@ -155,6 +158,40 @@ class Mul(Record):
 
 
 @record
+class MatMul(Record):
+    """A matrix product of two activations (attention's Q K^T and A V): `inner` MACs per output element.
+
+    `fused`: written as one scaled_dot_product_attention call (exported as Mul-MatMul-Softmax-MatMul), which some
+    counters do not see."""
+
+    name: str
+    in_shape: Shape
+    out_shape: Shape
+    inner: int
+    fused: bool = False
+    where: str = ""
+    inputs: tuple[int, ...] = ()
+
+    kind = "matmul"
+
+
+@record
+class Norm(Record):
+    """LayerNorm, GroupNorm or InstanceNorm over its input; `params` is its scale and shift (0 without affine)."""
+
+    name: str
+    in_shape: Shape
+    out_shape: Shape
+    norm: str = "layer"  # "layer" | "group" | "instance"
+    params: int = 0
+    act: str | None = None
+    where: str = ""
+    inputs: tuple[int, ...] = ()
+
+    kind = "norm"
+
+
+@record
 class Concat(Record):
     """Channel concatenation of its inputs (Inception, DenseNet, UNet skips)."""
 
@@ -163,6 +200,7 @@ class Concat(Record):
     out_shape: Shape
     where: str = ""
     inputs: tuple[int, ...] = ()
+    params: int = 0  # learnable elements joined in (ViT's class token)
 
     kind = "concat"
 
@@ -191,6 +229,7 @@ class Activation(Record):
     act: str = "relu"
     where: str = ""
     inputs: tuple[int, ...] = ()
+    params: int = 0  # learnable elements it applies (a layer-scale gamma, a position embedding)
 
     kind = "act"
 
@@ -216,7 +255,7 @@ class Reshape(Record):
         return self.op
 
 
-Layer = Union[Conv, Linear, Pool, Add, Mul, Concat, BatchNorm, Activation, Reshape]
+Layer = Union[Conv, Linear, Pool, Add, Mul, MatMul, Norm, Concat, BatchNorm, Activation, Reshape]
 WEIGHTED = (Conv, Linear)  # the layers that count toward latency depth
 
 

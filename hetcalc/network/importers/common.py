@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hetcalc.core.errors import OptionError, SpecError
-from hetcalc.network.graph import INPUT, Conv, Linear
+from hetcalc.network.graph import INPUT, Conv, Linear, MatMul
 from hetcalc.network.rules import MAX_LAYERS, MAX_VALUE, layer_name, layer_problem, printable, text_of
 
 
@@ -31,6 +31,7 @@ class Tensor:
     value: list | None = None  # flat int/float values of a small constant
     param: bool = False  # a weight (initializer or weight input), not an activation
     origin: str | None = None  # why the shape is unknown, when a node hetcalc cannot follow made it
+    made_of: frozenset = frozenset()  # the learnable initializers this constant is made of
 
 
 def no_activation(assembler: GraphAssembler, node) -> None:
@@ -52,6 +53,16 @@ class GraphAssembler:
     outputs: set = field(default_factory=set)
     absorbed: set = field(default_factory=set)  # ids of nodes folded into an earlier layer
     value_info: dict = field(default_factory=dict)  # declared shapes, used only for uncounted ops' outputs
+    param_sizes: dict = field(default_factory=dict)  # learnable initializer -> its number of elements
+    counted: set = field(default_factory=set)  # learnable initializers some layer's parameters include
+    marks: dict = field(default_factory=dict)  # node id -> a tag the format's pattern pass gave it
+    left_out: list = field(default_factory=list)  # the uncounted nodes
+
+    def new_params(self, tensors) -> int:
+        """Elements of the learnable initializers `tensors` are made of that no layer has counted yet."""
+        names = {n for t in tensors if t is not None for n in t.made_of} - self.counted
+        self.counted |= names
+        return sum(self.param_sizes.get(n, 0) for n in names)
 
     def index_consumers(self, nodes) -> None:
         for node in nodes:
@@ -160,11 +171,37 @@ class GraphAssembler:
     def uncount(self, node) -> None:
         op = printable(text_of(node.op_type))
         self.uncounted[op] = self.uncounted.get(op, 0) + 1
+        self.left_out.append(node)
+
+    def uncounted_bound(self) -> int | None:
+        """At most how many MACs the uncounted nodes do, if each output element reads each element of its largest
+        input at most once (true of element-wise, linear and pooling ops); None where a shape is unknown."""
+        bound = 0
+        for node in self.left_out:
+            outs = [self.tensors.get(n) for n in node.output if n]
+            ins = [self.tensors.get(n) for n in node.input if n]
+            if any(t is None or t.shape is None for t in outs + ins):
+                return None
+            bound += sum(math.prod(t.shape) for t in outs) * max((math.prod(t.shape) for t in ins), default=1)
+        return bound
+
+    def counted_macs(self) -> int:
+        """The MACs of the layers read so far (eq. 1 and its FC and matmul kin), to weigh the uncounted part."""
+        total = 0
+        for layer in self.layers:
+            if isinstance(layer, Conv):
+                total += math.prod(layer.out_shape) * layer.M // layer.groups * layer.kernel[0] * layer.kernel[1]
+            elif isinstance(layer, Linear):
+                total += layer.rows * layer.in_features * layer.out_features
+            elif isinstance(layer, MatMul):
+                total += math.prod(layer.out_shape) * layer.inner
+        return total
 
 
 def as3(shape) -> tuple[int, int, int]:
-    """A batch-first shape as the graph's (channels, height, width): leading dims fold into channels."""
-    dims = list(shape[1:]) if len(shape) > 1 else [1]
+    """A batch-first shape as the graph's (channels, height, width): leading dims fold into channels. The batch
+    is 1; a first dimension that is not 1 is a real one (attention's sequence-first tensors) and is kept."""
+    dims = list(shape[1:]) if len(shape) > 1 and shape[0] == 1 else list(shape) or [1]
     if len(dims) == 1:
         return (dims[0], 1, 1)
     if len(dims) == 2:
@@ -210,7 +247,21 @@ def report_uncounted(imp: GraphAssembler, strict: bool) -> None:
     if strict:
         raise SpecError(f"op types hetcalc cannot count (--strict): {listed}", source=imp.source)
     warnings.warn(f"{imp.source}: {sum(imp.uncounted.values())} node(s) of op types hetcalc cannot count, left "
-                  f"out of every total: {listed}", UncountedOpWarning, stacklevel=3)
+                  f"out of every total: {listed}; {bound_text(imp.uncounted_bound(), imp.counted_macs())}",
+                  UncountedOpWarning, stacklevel=3)
+
+
+LARGE_SHARE = 0.01  # an uncounted part that could be this share of the total or more is said loudly
+
+
+def bound_text(bound: int | None, counted: int) -> str:
+    """What share of the total the uncounted part could be: a bound, loud when it is large."""
+    if bound is None:
+        return "THE TOTALS MAY BE FAR TOO LOW: their cost cannot be bounded (a shape is unknown)"
+    share = bound / (bound + counted) if bound + counted else 0.0
+    text = (f"they do at most {bound:,} MACs (one per output element and element of their largest input), "
+            f"at most {share:.1%} of the total")
+    return f"THE TOTALS MAY BE UP TO {share:.0%} TOO LOW: {text}" if share >= LARGE_SHARE else text
 
 
 def require_countable(imp: GraphAssembler, ops: str) -> None:

@@ -21,7 +21,10 @@ from hetcalc.network.importers.common import (
     GraphAssembler, Tensor, UncountedOpWarning, check_input_shape, passthrough, report_uncounted, require_countable,
 )
 from hetcalc.network.importers.onnx.handlers import HANDLERS, absorbable_activation, constant
+from hetcalc.network.importers.onnx.patterns import rewrite
 from hetcalc.network.importers.onnx.reader import dims, read_model, values
+from hetcalc.network.importers.onnx.static import static_shape
+from hetcalc.network.importers.onnx.tensor_ops import FUSED
 from hetcalc.network.importers.onnx.validate import CONTROL_FLOW, control_flow, validate_graph
 from hetcalc.network.rules import path_text, printable, text_of
 
@@ -31,6 +34,7 @@ MAX_NODES = 1_000_000
 STANDARD = ("", "ai.onnx")  # the domains of the standard ops; any other domain's op is uncounted
 # a malformed node's, in one line (OverflowError: a Resize by an infinite scale)
 READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError)
+FLOAT_TYPES = (1, 10, 11, 16)  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16: an initializer that may be learnt
 
 
 def load_onnx_file(path: str | Path, *, input_shape=None, strict: bool = False, name: str | None = None) -> Network:
@@ -60,7 +64,8 @@ def network_from_model(model, source: str, name: str, *, input_shape=None, stric
     return Network(name=name, title=title or name, input=tuple(shape[1:]), layers=tuple(imp.layers),
                    source=source, description=f"imported from ONNX ({producer_name.strip() or 'unknown producer'})",
                    conv_bias=any(c.bias for c in convs), conv_bn=any(c.bn for c in convs),
-                   meta={"uncounted": dict(imp.uncounted)} if imp.uncounted else {})
+                   meta={"uncounted": dict(imp.uncounted), "uncounted_macs_bound": imp.uncounted_bound()}
+                   if imp.uncounted else {})
 
 
 def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
@@ -68,7 +73,11 @@ def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
     weights given as graph inputs; and the declared shapes and graph outputs."""
     for init in graph.initializer:
         shape = tuple(int(d) for d in init.dims)
-        imp.tensors[init.name] = Tensor(shape, INPUT, values(init) if math.prod(shape) <= 64 else None, param=True)
+        learnable = init.data_type in FLOAT_TYPES
+        if learnable:
+            imp.param_sizes[init.name] = math.prod(shape)
+        imp.tensors[init.name] = Tensor(shape, INPUT, values(init) if math.prod(shape) <= 64 else None, param=True,
+                                        made_of=frozenset((init.name,)) if learnable else frozenset())
     data_inputs = [i for i in graph.input if i.name not in imp.tensors]
     if not data_inputs:
         raise SpecError("the graph has no input that is not an initializer", source=imp.source)
@@ -84,6 +93,18 @@ def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
         imp.value_info = {name: d for name, d in shapes if d is not None}
     imp.outputs = {o.name for o in graph.output}
     return shape
+
+
+def copy_constant(imp: GraphAssembler, node) -> None:
+    """An Identity of an initializer: torch's exporter writes one initializer for equal weights (LayerNorm's
+    ones and zeros) and an Identity per further use. Each copy is a learnable tensor of its own."""
+    source = imp.tensors[node.input[0]]
+    name = node.output[0]
+    if source.made_of:
+        imp.param_sizes[name] = math.prod(source.shape or ())
+    imp.tensors[name] = Tensor(source.shape, INPUT, source.value, param=True,
+                               made_of=frozenset((name,)) if source.made_of else frozenset())
+    imp.absorbed.add(id(node))
 
 
 def input_shape_of(first, given, source: str) -> tuple[int, ...]:
@@ -110,11 +131,16 @@ def walk_nodes(imp: GraphAssembler, nodes) -> None:
     early."""
     from hetcalc.network.importers.onnx.fold import FOLDABLE, fold_constant  # numpy, once a model is read
 
-    imp.index_consumers(nodes)
+    nodes = list(nodes)  # one Python object per node for the whole walk: node ids key the absorbed set
     for node in nodes:
         if node.op_type == "Constant" and node.domain in STANDARD:
             constant(imp, node)
             imp.absorbed.add(id(node))
+        elif node.op_type == "Identity" and node.input[0] in imp.tensors and imp.tensors[node.input[0]].param:
+            copy_constant(imp, node)  # torch writes its de-duplicated weights last: they are read before
+    nodes, fused = rewrite(nodes, set(imp.tensors), imp.outputs)
+    imp.marks.update({key: FUSED for key in fused})
+    imp.index_consumers(nodes)
     for node in nodes:
         if id(node) in imp.absorbed:
             continue
@@ -124,6 +150,8 @@ def walk_nodes(imp: GraphAssembler, nodes) -> None:
                 control_flow(imp, node)
                 continue
             if standard and node.op_type in FOLDABLE and fold_constant(imp, node):
+                continue
+            if standard and static_shape(imp, node):
                 continue
             handler = HANDLERS.get(node.op_type) if standard else None
             if handler is None:

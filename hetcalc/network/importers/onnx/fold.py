@@ -28,6 +28,7 @@ def fold_constant(imp: GraphAssembler, node) -> bool:
     out = FOLDS[node.op_type](arrays, attrs(node))
     if out is None or out.size > MAX_CONST:
         return False
+    out = np.asarray(out)
     flat = [int(v) if float(v).is_integer() else float(v) for v in out.reshape(-1).tolist()]
     imp.tensors[node.output[0]] = Tensor(tuple(out.shape), INPUT, flat, param=True)
     return True
@@ -109,9 +110,64 @@ def same(arrays, a):
     return arrays[0]
 
 
+def cast(arrays, a):
+    """Cast to an integer type truncates (ONNX's TensorProto codes 2-7, 12, 13); to float, a float."""
+    to = a.get("to", 1)
+    return arrays[0].astype(np.int64) if to in (2, 3, 4, 5, 6, 7, 12, 13) else arrays[0].astype(
+        bool if to == 9 else np.float64)
+
+
+def modulo(arrays, a):
+    return np.fmod(arrays[0], arrays[1]) if a.get("fmod", 0) else np.mod(arrays[0], arrays[1])
+
+
+def where(arrays, a):
+    return np.where(arrays[0], arrays[1], arrays[2])
+
+
+def expand(arrays, a):
+    shape = [int(v) for v in arrays[1].reshape(-1)]
+    return arrays[0] * np.ones(shape, dtype=arrays[0].dtype)
+
+
+def range_(arrays, a):
+    start, limit, delta = (v.reshape(-1)[0].item() for v in arrays[:3])
+    if delta == 0 or abs((limit - start) / delta) > MAX_CONST:
+        return None
+    return np.arange(start, limit, delta)
+
+
+def unary(ufunc) -> Fold:
+    return lambda arrays, a: ufunc(arrays[0])
+
+
+def reduce(ufunc) -> Fold:
+    def run(arrays, a):
+        axes = a.get("axes") or (arrays[1].reshape(-1).tolist() if len(arrays) > 1 and arrays[1] is not None
+                                 else None)
+        return ufunc(arrays[0], axis=tuple(axes) if axes else None, keepdims=bool(a.get("keepdims", 1)))
+    return run
+
+
+def scatter_nd(arrays, a):
+    out = arrays[0].copy()
+    indices, updates = arrays[1], arrays[2]
+    for index in np.ndindex(indices.shape[:-1]):
+        out[tuple(indices[index])] = updates[index]
+    return out
+
+
 FOLDS: dict[str, Fold] = {
     "Add": binary(np.add), "Sub": binary(np.subtract), "Mul": binary(np.multiply), "Div": divide,
     "Concat": concat, "Reshape": reshape, "Transpose": transpose, "Slice": slice_, "Gather": gather,
-    "Unsqueeze": unsqueeze, "Squeeze": squeeze, "ConstantOfShape": constant_of_shape, "Cast": same, "Identity": same,
+    "Unsqueeze": unsqueeze, "Squeeze": squeeze, "ConstantOfShape": constant_of_shape, "Cast": cast, "Identity": same,
+    "Mod": modulo, "Pow": binary(np.power), "Max": binary(np.maximum), "Min": binary(np.minimum),
+    "Equal": binary(np.equal), "Less": binary(np.less), "Greater": binary(np.greater),
+    "LessOrEqual": binary(np.less_equal), "GreaterOrEqual": binary(np.greater_equal), "And": binary(np.logical_and),
+    "Or": binary(np.logical_or), "Not": unary(np.logical_not), "Neg": unary(np.negative), "Abs": unary(np.abs),
+    "Sqrt": unary(np.sqrt), "Floor": unary(np.floor), "Ceil": unary(np.ceil), "Reciprocal": unary(np.reciprocal),
+    "Sign": unary(np.sign), "Where": where, "Expand": expand, "Range": range_, "ScatterND": scatter_nd,
+    "ReduceProd": reduce(np.prod), "ReduceSum": reduce(np.sum), "ReduceMax": reduce(np.max),
+    "ReduceMin": reduce(np.min),
 }
 FOLDABLE = tuple(FOLDS)

@@ -14,12 +14,14 @@ from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Con
 from hetcalc.network.geometry import output_size, same_pads
 from hetcalc.network.importers.common import GraphAssembler, Tensor, passthrough
 from hetcalc.network.importers.onnx.reader import MAX_CONST, attrs, text, values
+from hetcalc.network.importers.onnx.tensor_ops import TENSOR_HANDLERS, concat_params, linear_any_rank, matmul
+from hetcalc.network.importers.onnx.tensor_ops import gather as gather_activation
 from hetcalc.network.rules import broadcast_shape
 
 ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leaky_relu",
                   "HardSwish": "hardswish", "HardSigmoid": "hardsigmoid", "Gelu": "gelu", "Elu": "elu",
                   "Selu": "selu", "Softplus": "softplus", "Mish": "mish", "Clip": "clip", "Softmax": "softmax",
-                  "LogSoftmax": "log_softmax"}
+                  "LogSoftmax": "log_softmax", "Silu": "silu"}  # Silu: patterns.py's Sigmoid-Mul pair
 
 def activation_name(node, imp: GraphAssembler) -> str:
     """The graph's name for an activation node's function; Clip(0, 6) is relu6, Clip(0, none) relu."""
@@ -100,11 +102,15 @@ def conv(imp: GraphAssembler, node) -> None:
 
 
 def linear(imp: GraphAssembler, node) -> None:
-    """Gemm (transB either way; a bias when it has C), or MatMul by a 2-D weight -> fc. An Add of a 1-D
-    weight right after a MatMul is its bias. Gemm with transA, or a MatMul of two activations, is uncounted."""
+    """Gemm (transB either way; a bias when it has C) -> fc; MatMul by a 2-D weight -> fc over every row of its
+    input (tensor_ops.linear_any_rank); MatMul of two activations -> matmul. Gemm with transA is uncounted."""
     x = imp.get(node, 0)
     xs = imp.shape(node, 0)
     w = imp.get(node, 1)
+    if node.op_type == "MatMul" and not w.param:
+        return matmul(imp, node)
+    if node.op_type == "MatMul" and w.shape is not None and len(w.shape) == 2 and len(xs) >= 2:
+        return linear_any_rank(imp, node, xs, w)
     if w.shape is None or len(w.shape) != 2 or not w.param or len(xs) != 2:
         imp.uncount(node)
         return passthrough(imp, node, shape=None if w.shape is None else (*xs[:-1], w.shape[-1]))
@@ -119,18 +125,9 @@ def linear(imp: GraphAssembler, node) -> None:
         raise imp.fail(node, f"weight {tuple(w.shape)} does not fit {xs[1]} input features")
     bias = node.op_type == "Gemm" and imp.opt(node, 2) is not None
     tensor = node.output[0]
-    if node.op_type == "MatMul":
-        reader = imp.sole_consumer(tensor)
-        if reader is not None and reader.op_type == "Add":
-            other = [imp.tensors.get(n) for n in reader.input if n != tensor]
-            if len(other) == 1 and other[0] is not None and other[0].param and other[0].shape in ((k_out,),
-                                                                                               (1, k_out)):
-                bias = True
-                imp.absorbed.add(id(reader))
-                tensor = reader.output[0]
     act, tensor = imp.take_act(tensor)
     out = (xs[0], k_out)
-    index = imp.add(node, Linear, xs, out, (x.producer,), bias=bias, act=act)
+    index = imp.add(node, Linear, xs, out, (x.producer,), bias=bias, act=act, rows=xs[0])
     imp.tensors[tensor] = Tensor(out, index)
 
 
@@ -192,17 +189,11 @@ def reduce_mean(imp: GraphAssembler, node) -> None:
     if len(xs) == 4 and axes is not None and sorted(a % 4 for a in axes) == [2, 3]:
         x = imp.get(node, 0)
         out = (*xs[:2], 1, 1) if keep else xs[:2]
-        imp.add(node, Pool, xs, out, (x.producer,), mode="avg", kernel=tuple(xs[2:]), stride=tuple(xs[2:]))
+        imp.add(node, Pool, xs, out, (x.producer,), mode="avg", kernel=tuple(xs[2:]), stride=tuple(xs[2:]),
+                reduce=True)
         return
     imp.uncount(node)
     passthrough(imp, node, shape=None)
-
-
-def broadcast(shapes) -> tuple[int, ...]:
-    """The shape of an element-wise result, by numpy's broadcasting rule."""
-    rank = max(len(s) for s in shapes)
-    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
-    return tuple(max(dims) for dims in zip(*padded))
 
 
 def elementwise(imp: GraphAssembler, node) -> None:
@@ -222,8 +213,10 @@ def elementwise(imp: GraphAssembler, node) -> None:
         act, tensor = imp.take_act(node.output[0])
         index = imp.add(node, cls, live[0].shape, out, [t.producer for t in live], act=act)
         imp.tensors[tensor] = Tensor(out, index)
-    elif len(live) == 1:  # x * c, x + c, ...: one operation per element, counted as an activation
-        imp.add(node, Activation, live[0].shape, out, (live[0].producer,), act="affine")
+    elif len(live) == 1:  # x * c, x + c, ...: one operation per element, counted as an activation; a learnable
+        # c (a layer-scale gamma, a position embedding) is its parameters
+        imp.add(node, Activation, live[0].shape, out, (live[0].producer,), act="affine",
+                params=imp.new_params([t for t in ins if t.param]))
     else:
         imp.set(node, out, INPUT)
 
@@ -243,9 +236,8 @@ def concat(imp: GraphAssembler, node) -> None:
     axis %= rank
     out = list(ins[0].shape)
     out[axis] = sum(t.shape[axis] for t in ins)
-    if axis != 1 or rank < 2:
-        imp.uncount(node)
-        return passthrough(imp, node, shape=tuple(out))
+    if any(t.param for t in ins):
+        return concat_params(imp, node, ins, out)
     imp.add(node, Concat, ins[0].shape, out, [t.producer for t in ins])
 
 
@@ -307,14 +299,11 @@ def squeeze(imp: GraphAssembler, node) -> None:
 
 
 def transpose(imp: GraphAssembler, node) -> None:
-    """Transpose keeping the batch first -> reshape; one that moves the batch is uncounted."""
+    """Transpose -> reshape (the batch is 1: moving it moves nothing)."""
     x = imp.get(node, 0)
     xs = imp.shape(node, 0)
     perm = attrs(node).get("perm") or list(reversed(range(len(xs))))
     out = [xs[p] for p in perm]
-    if perm[0] != 0:
-        imp.uncount(node)
-        return passthrough(imp, node, shape=out)
     imp.add(node, Reshape, xs, out, (x.producer,), op="reshape")
 
 
@@ -358,9 +347,6 @@ def slice_(imp: GraphAssembler, node) -> None:
     for i, axis in enumerate(axes):
         step = int(steps[i]) if steps else 1
         out[axis] = len(range(*slice(int(starts[i]), int(ends[i]), step).indices(xs[axis])))
-    if out[0] != xs[0]:
-        imp.uncount(node)
-        return passthrough(imp, node, shape=out)
     imp.add(node, Reshape, xs, out, (x.producer,), op="slice")
 
 
@@ -426,8 +412,7 @@ def gather(imp: GraphAssembler, node) -> None:
         shape = idx.shape if idx.shape is not None else (len(value),)
         imp.tensors[node.output[0]] = Tensor(shape, INPUT, value, param=True)
         return
-    imp.uncount(node)
-    passthrough(imp, node, shape=None)
+    gather_activation(imp, node)
 
 
 Handler = Callable[[GraphAssembler, Any], None]  # (the graph so far, an ONNX NodeProto)
@@ -440,4 +425,5 @@ HANDLERS: dict[str, Handler] = {
     "Concat": concat, "Flatten": flatten, "Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": squeeze,
     "Transpose": transpose, "Pad": pad, "Slice": slice_, "Resize": resize, "Upsample": resize,
     "Dropout": alias, "Identity": alias, "Constant": constant, "Shape": shape_op, "Gather": gather, "Cast": alias,
+    **TENSOR_HANDLERS,
 }
