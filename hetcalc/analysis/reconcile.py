@@ -112,6 +112,8 @@ def reconcile(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, s
         for op in dict.fromkeys(convention.ops):
             if op not in counts:
                 counts[op] = run(Convention(ops=(op,), **replacement))[1].flops - base.macs
+            if counts[op] == 0 and COUNTING_TERMS[op].quiet:  # what the network does not have: no row
+                continue
             terms.append(Term(op, counts[op], convention.ops.count(op)))
         if sum(t.ops for t in terms) != result.flops:  # cannot happen: each term is linear in the layers
             raise HetcalcError(f"internal error: the terms of {preset.name} do not add up to its figure")

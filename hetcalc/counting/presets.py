@@ -78,8 +78,12 @@ PRESETS.update({p.name: p for p in (
            "presets reproduce the tables as printed", 1, (), True),
     Preset("fvcore", "fvcore 0.1.5 (0.1.5.post20221221)", "FlopCountAnalysis(model, x).total()", "flops",
            "one flop per MAC of convolutions and linear layers (biases not counted); BatchNorm in eval mode "
-           "2 per element; adaptive average pooling 1 per input element; ReLU, max and fixed-kernel "
-           "pooling, additions and flatten 0", 1, ("bn", "gap-in"), True,
+           "2 per element; adaptive average pooling 1 per input element; LayerNorm and GroupNorm 5 per "
+           "element (4 without affine); nearest upsampling 1 and bilinear 4 per output element; matmul and "
+           "einsum their MACs, but not scaled_dot_product_attention (no rule in 0.1.5); ReLU, GELU, softmax, "
+           "max and fixed-kernel pooling, additions and flatten 0", 1,
+           ("bn", "gap-in", "norm-in", "norm-in", "norm-in", "norm-in", "norm-affine", "resize-nearest",
+            "resize-linear", "resize-linear", "resize-linear", "resize-linear", "unfused-only"), True,
            ("model.eval(): in training mode fvcore counts BatchNorm as 5 per element, not 2",
             "global pool as nn.AdaptiveAvgPool2d or F.adaptive_avg_pool2d (counted: 1 per input element); "
             "written x.mean((2, 3)) or nn.AvgPool2d(7) it counts 0",
@@ -92,7 +96,7 @@ PRESETS.update({p.name: p for p in (
            "nn.ReLU6 and nn.LeakyReLU (hook only) and of nn.SiLU (F.silu only); sigmoid, tanh, hardswish 0; "
            "`+=`, `+` and torch.flatten 0",
            1, ("bias", "bn", "act:relu", "act:relu", "act:gelu", "act:gelu", "act:relu6", "act:leaky_relu", "act:silu",
-               "pool-in", "pool-in"), True,
+               "pool-in", "pool-in", "resize-nearest", "resize-nearest", "resize-linear", "resize-linear"), True,
            ("nn.ReLU, nn.GELU and pooling modules count twice: once by the module hook, once by the patched "
             "functional their forward calls; written as F.relu / F.max_pool2d / F.adaptive_avg_pool2d they "
             "count once, and with backend_specific_config={'count_functional': False} modules count once",
@@ -102,13 +106,15 @@ PRESETS.update({p.name: p for p in (
             "a module called several times (torchvision's one ReLU per block) counts at every call")),
     Preset("ptflops-aten", "ptflops 0.7.5", "get_model_complexity_info(model, (C, H, W), backend='aten')",
            "MACs",
-           "aten.convolution, aten.addmm, aten.mm, aten.bmm: MACs plus one per bias output; nothing else",
-           1, ("bias",), True,
+           "aten.convolution, aten.addmm, aten.mm, aten.bmm: MACs plus one per bias output; nothing else "
+           "(scaled_dot_product_attention's own kernel is not one of them)",
+           1, ("bias", "unfused-only"), True,
            ("counted at the aten level: modules, F.* calls and tensor operations count the same",)),
     Preset("thop", "thop 0.1.1 (0.1.1.post2209072238)", "profile(model, inputs=(x,))", "ops",
            "MACs of nn.Conv2d and nn.Linear (biases not counted); nn.BatchNorm2d 4 per element; "
            "nn.AdaptiveAvgPool2d (kernel area + 1) per output element; nn.AvgPool2d 1 per output element; "
-           "ReLU and max pooling 0; functional and tensor operations 0", 1, ("bn", "bn-norm", "gap-in", "avg-div"),
+           "nn.Upsample (nearest) 1 per output element; ReLU and max pooling 0; functional and tensor operations "
+           "0", 1, ("bn", "bn-norm", "gap-in", "avg-div", "resize-nearest"),
            True,
            ("only modules are counted: a global pool written F.adaptive_avg_pool2d or x.mean((2, 3)) counts 0, "
             "as do additions and flatten",
@@ -123,7 +129,8 @@ PRESETS.update({p.name: p for p in (
             "the batch size multiplies every term (hetcalc counts batch 1)")),
     Preset("flopcounter", "torch 2.13 FlopCounterMode", "FlopCounterMode().get_total_flops()", "FLOPs",
            "2 per MAC of aten.convolution, aten.mm, aten.addmm and aten.bmm (biases not counted); nothing "
-           "else; no parameter count", 2, (), False,
+           "else (scaled_dot_product_attention on CPU runs a kernel it has no rule for); no parameter count", 2,
+           ("unfused-only", "unfused-only"), False,
            ("counted at the aten level: modules, F.* calls and tensor operations count the same",)),
 )})
 

@@ -30,6 +30,7 @@ class Term(Record):
     rule: str
     label: str
     count: Callable[[Piece, bool], int]
+    quiet: bool = False  # `hetcalc reconcile` shows its row only where the network has what it counts
 
 
 def _bias_adds(piece: Piece, with_output: bool) -> int:
@@ -71,6 +72,18 @@ COUNTING_TERMS: dict[str, Term] = {term.name: term for term in (
          "global avg-pool inputs", lambda piece, with_output: piece.gap_inputs),
     Term("avg-div", False, "one division per output element of an average pool (thop)", "avg-pool divisions",
          lambda piece, with_output: piece.avg_outputs),
+    Term("norm-in", False, "one operation per input element of a LayerNorm, GroupNorm or InstanceNorm",
+         "norm inputs", lambda piece, with_output: piece.norm_elements, quiet=True),
+    Term("norm-affine", False, "one operation per input element of a LayerNorm, GroupNorm or InstanceNorm with a "
+                               "learnable scale and shift", "norm scale, shift",
+         lambda piece, with_output: piece.norm_affine, quiet=True),
+    Term("resize-nearest", False, "one operation per output element of a nearest-neighbour upsample",
+         "nearest upsample outputs", lambda piece, with_output: piece.resize_nearest, quiet=True),
+    Term("resize-linear", False, "one operation per output element of a bilinear or bicubic upsample",
+         "linear upsample outputs", lambda piece, with_output: piece.resize_linear, quiet=True),
+    Term("unfused-only", False, "minus the MACs of attention written as one scaled_dot_product_attention call, "
+                                "which the tool does not see (it counts the MatMuls of attention written out)",
+         "fused attention (unseen)", lambda piece, with_output: -piece.fused_macs, quiet=True),
     *(Term(f"act:{kind}", False, f"one operation per output element of a {kind} activation", f"{kind} activations",
            _activations_of(kind)) for kind in ACTIVATIONS),
 )}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from hetcalc.core.errors import SpecError
 from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
 from hetcalc.network.rules import printable
 
@@ -99,9 +100,27 @@ def _entry(network: Network, i: int, layer) -> dict:
     raise TypeError(f"cannot write layer {layer!r}")
 
 
+def unwritable(layer) -> str | None:
+    """Why a spec cannot say what `layer` is yet (a norm, an attention product, a Linear over many rows, learnable
+    constants beside a layer), or None."""
+    if layer.kind in ("norm", "matmul"):
+        return f"a {layer.kind} layer"
+    if getattr(layer, "rows", 1) > 1:
+        return f"an fc layer applied to each of {layer.rows} rows"
+    if getattr(layer, "params", 0):
+        return f"a {layer.kind} layer holding {layer.params:,} learnable values"
+    return None
+
+
 def network_to_yaml(network: Network) -> str:
-    """The YAML text of `network`."""
+    """The YAML text of `network`; a one-line SpecError if a layer has no spec form yet."""
     import yaml
+
+    for layer in network.layers:
+        why = unwritable(layer)
+        if why is not None:
+            raise SpecError(f"cannot write {layer.name!r} as a spec: a spec has no form for {why} yet "
+                            "(analyse the ONNX file directly)", source=network.source)
 
     data = {"name": network.name, "title": network.title, "description": network.description or "",
             "input": list(network.input)}

@@ -14,7 +14,9 @@ from hetcalc.convtypes import CONV_TYPES, standard_steps
 from hetcalc.convtypes.hetconv import IMPLS as HETCONV_IMPLS
 from hetcalc.convtypes.steps import ConvStep, MoveStep, PostStep
 from hetcalc.core.errors import OptionError
-from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
+from hetcalc.network.graph import (
+    INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, MatMul, Mul, Network, Norm, Pool, Reshape,
+)
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 # efficiency classes of the time model (a device profile gives each its attainable fraction of peak)
@@ -168,14 +170,20 @@ def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None, role: st
         own = [elementwise("act", elements, size)] if extra else []
         return [elementwise("act", elements, size), *own]
     if isinstance(layer, Linear):
-        fin, fout = layer.in_features, layer.out_features
+        fin, fout, rows = layer.in_features, layer.out_features, layer.rows * batch
         weights = fin * fout
-        read = (batch * fin + weights + (fout if layer.bias else 0)) * size
-        kernels = [Kernel("linear", "linear", 2 * batch * weights, read, batch * fout * size, fin,
+        read = (rows * fin + weights + (fout if layer.bias else 0)) * size
+        kernels = [Kernel("linear", "linear", 2 * rows * weights, read, rows * fout * size, fin,
                           (weights + (fout if layer.bias else 0)) * size)]
         if layer.act:
-            kernels.append(elementwise("act", batch * fout, size))
+            kernels.append(elementwise("act", rows * fout, size))
         return kernels
+    if isinstance(layer, MatMul):  # two activations in, no weights; the second read taken as large as the first
+        c, h, w = layer.out_shape
+        ci, hi, wi = layer.in_shape
+        elements = batch * c * h * w
+        read = 2 * batch * ci * hi * wi * size
+        return [Kernel("matmul", "linear", 2 * elements * layer.inner, read, elements * size, layer.inner, 0)]
     if isinstance(layer, Pool):
         cin, hin, win = layer.in_shape
         c, h, w = layer.out_shape
