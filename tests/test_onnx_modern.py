@@ -1,7 +1,7 @@
 """Today's vision networks through ONNX, without torch: ConvNeXt-T, ViT-B/16 and Swin-T (torchvision), MixNet-S,
 CSPDarknet-53, EfficientNet-B0 and HRNet-W18-small (timm), exported without weights by tests/onnx/make_modern.py,
 against the figures the real tools gave on the same torch models (tests/onnx/modern/references.json: sum of
-numel, fvcore, FlopCounterMode, ptflops both backends, thop).
+numel, fvcore, FlopCounterMode, ptflops both backends, thop, torchinfo).
 
 Every preset's figure must equal the tool's exactly, except the figures in NOT_FROM_THE_GRAPH, each with the
 reason the graph cannot give it; those are checked to still differ, so the list stays true.
@@ -26,6 +26,7 @@ MODELS = sorted(k for k in REFERENCES if not k.startswith("_"))
 TOOL_FIGURE = {  # preset -> (tool in references.json, its figure)
     "fvcore": ("fvcore", "total"), "flopcounter": ("flopcounter", "total"),
     "ptflops-aten": ("ptflops-aten", "macs"), "ptflops-pytorch": ("ptflops-pytorch", "macs"), "thop": ("thop", "ops"),
+    "torchinfo": ("torchinfo", "mult_adds"),
 }
 BN_ACT = ("timm writes BatchNorm + activation as its own BatchNormAct2d, a class the tool has no rule for "
           "(it counts 0 for it); the graph shows a plain BatchNormalization")
@@ -51,6 +52,12 @@ NOT_FROM_THE_GRAPH = {
     ("ghostnet_100", "ptflops-pytorch"): "counted by module class: timm's GhostNet mixes BatchNormAct2d with plain "
                                          "BatchNorm2d (the exact split was not worked out)",
     ("ghostnet_100", "thop"): "as for ptflops: the count follows GhostNet's module classes",
+    ("efficientnet_b0", "torchinfo"): BN_ACT, ("mixnet_s", "torchinfo"): BN_ACT,
+    ("cspdarknet53", "torchinfo"): BN_ACT, ("ghostnet_100", "torchinfo"): BN_ACT,
+    ("vit_b_16", "torchinfo"): "nn.MultiheadAttention uses its in_proj and out_proj weights as tensors, never calling "
+                               "the projection as a module: torchinfo counts 0 for them, the graph shows two Linears",
+    ("swin_t", "torchinfo"): "Swin's attention calls F.linear with its qkv and proj modules' weights, never the "
+                             "modules: torchinfo counts 0 for them, the graph shows two Linears",
     ("swin_t", "params"): "torch's exporter folds relative_position_bias_table[relative_position_index] into one "
                           "constant of heads x 49 x 49 per block: the table's 169 x heads parameters are not in "
                           "the graph",

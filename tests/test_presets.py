@@ -99,7 +99,7 @@ def test_a_new_term_is_one_row(monkeypatch):
 
     monkeypatch.setitem(COUNTING_TERMS, row.name, Term(row.name, True, row.rule, row.label, row.count))
     assert Convention(ops="all").ops == (*ALL_OPS, "bias-params")
-    with pytest.raises(OptionError, match=r"known: bias, output, .*, avg-div, .*, unfused-only, bias-params, act:KIND"):
+    with pytest.raises(OptionError, match=r"known: bias, output, .*, avg-div, .*, norm-params, bias-params, act:KIND"):
         Convention(ops="bias-param")
 
 
@@ -154,7 +154,7 @@ def test_cli_convention_reaches_the_json(run):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["convention"]["preset"] == "torchinfo"
-    assert data["convention"]["ops"] == ["bias", "bn-params"]
+    assert data["convention"]["ops"] == ["bias", "bn-params", "fc-once", "no-products", "norm-params"]
     assert data["convention"]["rules"][0].startswith("Convention 'torchinfo'")
     assert data["variants"][0]["flops"] == RESNET50["torchinfo"]
 

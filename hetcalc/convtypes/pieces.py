@@ -28,10 +28,13 @@ class Piece(Record):
     gap_inputs: int = 0  # input elements of a global average pool
     conv_outputs: int = 0  # output elements of a convolution
     fused_macs: int = 0  # MACs (inside `macs`) of attention written as one scaled_dot_product_attention call
+    product_macs: int = 0  # MACs (inside `macs`) of every matrix product of two activations
     norm_elements: int = 0  # input elements of a LayerNorm, GroupNorm or InstanceNorm
     norm_affine: int = 0  # the same, of the norms with a learnable scale and shift
     resize_nearest: int = 0  # output elements of a nearest-neighbour upsample
     resize_linear: int = 0  # output elements of a bilinear (or bicubic) upsample
+    other_rows: int = 0  # MACs and bias adds of an FC layer on every row but its first (a Linear over tokens)
+    norm_params: int = 0  # the scale and shift of a LayerNorm, GroupNorm or InstanceNorm
     depth: int = 0  # sequential conv/fc layers on the path (latency)
 
 
@@ -54,8 +57,9 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
     if isinstance(layer, Linear):  # `rows` vectors (tokens, pixels) through one weight matrix
         weights = layer.in_features * layer.out_features
         outputs = layer.rows * layer.out_features
+        per_row = weights + (layer.out_features if layer.bias else 0)
         return (Piece(macs=layer.rows * weights, weights=weights, biases=layer.out_features if layer.bias else 0,
-                      bias_adds=outputs if layer.bias else 0,
+                      bias_adds=outputs if layer.bias else 0, other_rows=(layer.rows - 1) * per_row,
                       act_elements=outputs if layer.act else 0, act_kind=layer.act, depth=1),)
     if not hasattr(layer, "out_shape"):
         raise TypeError(f"unknown layer {layer!r}")
@@ -72,10 +76,11 @@ def fixed_cost(layer: Layer) -> tuple[Piece, ...]:
                       gap_inputs=inputs if avg and layer.is_global else 0),)
     if isinstance(layer, MatMul):
         macs = elements * layer.inner
-        return (Piece(macs=macs, fused_macs=macs if layer.fused else 0),)
+        return (Piece(macs=macs, fused_macs=macs if layer.fused else 0, product_macs=macs),)
     if isinstance(layer, Norm):
         inputs = layer.in_shape[0] * layer.in_shape[1] * layer.in_shape[2]
         return (Piece(weights=layer.params, norm_elements=inputs, norm_affine=inputs if layer.params else 0,
+                      norm_params=layer.params,
                       act_elements=act, act_kind=act_kind),)
     if isinstance(layer, (Add, Mul)):  # n inputs: n - 1 operations per output element
         return (Piece(add_ops=elements * max(len(layer.inputs) - 1, 1), act_elements=act, act_kind=act_kind),)

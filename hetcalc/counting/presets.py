@@ -123,8 +123,10 @@ PRESETS.update({p.name: p for p in (
     Preset("torchinfo", "torchinfo 1.8.0", "summary(model, input_size=(1, C, H, W)).total_mult_adds",
            "mult-adds",
            "convolutions: (weight + bias) elements x output area, i.e. MACs plus one per bias output; other "
-           "modules with parameters: their parameter count (Linear: MACs plus biases; BatchNorm: 2 per "
-           "channel); parameter-free modules and tensor operations 0", 1, ("bias", "bn-params"), True,
+           "modules with parameters: their parameter count (Linear: MACs plus biases on a flat input, its "
+           "parameters once on a [..., features] input; BatchNorm, LayerNorm: 2 per channel); parameter-free "
+           "modules, tensor operations and attention's products 0", 1,
+           ("bias", "bn-params", "fc-once", "no-products", "norm-params"), True,
            ("only parameters are counted: ReLU, pooling, additions and flatten count 0 however written",
             "the batch size multiplies every term (hetcalc counts batch 1)")),
     Preset("flopcounter", "torch 2.13 FlopCounterMode", "FlopCounterMode().get_total_flops()", "FLOPs",

@@ -84,6 +84,15 @@ COUNTING_TERMS: dict[str, Term] = {term.name: term for term in (
     Term("unfused-only", False, "minus the MACs of attention written as one scaled_dot_product_attention call, "
                                 "which the tool does not see (it counts the MatMuls of attention written out)",
          "fused attention (unseen)", lambda piece, with_output: -piece.fused_macs, quiet=True),
+    Term("fc-once", False, "minus an FC layer's MACs and bias adds on every row but the first (torchinfo counts a "
+                           "Linear as its parameters, however many tokens or pixels it maps)",
+         "FC rows after the first", lambda piece, with_output: -piece.other_rows, quiet=True),
+    Term("no-products", False, "minus the MACs of every matrix product of two activations (attention's Q K^T "
+                               "and A V: torchinfo counts modules' parameters, and a product has none)",
+         "activation products (unseen)", lambda piece, with_output: -piece.product_macs, quiet=True),
+    Term("norm-params", False, "one operation per parameter of a LayerNorm, GroupNorm or InstanceNorm, once per "
+                               "layer (torchinfo)", "norm parameters",
+         lambda piece, with_output: piece.norm_params, quiet=True),
     *(Term(f"act:{kind}", False, f"one operation per output element of a {kind} activation", f"{kind} activations",
            _activations_of(kind)) for kind in ACTIVATIONS),
 )}

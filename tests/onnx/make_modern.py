@@ -19,6 +19,8 @@ The reference figures, each from a freshly built model (the tools add hooks and 
 - ptflops-pytorch, ptflops-aten: ptflops 0.7.5 get_model_complexity_info(model, (3, 224, 224),
   as_strings=False, print_per_layer_stat=False, backend=...), MACs and params
 - thop: thop profile(model, inputs=(x,), verbose=False), ops and params
+- torchinfo: torchinfo 1.8.0 summary(model, input_size=(1, 3, 224, 224), verbose=0), total_mult_adds and
+  total_params
 The versions used are written into the file. Intermediate tensors are renamed t0, t1, ... to keep the files
 small (node names, which hetcalc shows, are kept).
 """
@@ -147,10 +149,18 @@ def thop_figures(key: str) -> dict:
     return {"ops": int(ops), "params": int(params)}
 
 
+def torchinfo_figures(key: str) -> dict:
+    from torchinfo import summary
+
+    stats = summary(build(key), input_size=(1, *SHAPE), verbose=0)
+    return {"mult_adds": int(stats.total_mult_adds), "params": int(stats.total_params)}
+
+
 def versions() -> dict:
     import importlib.metadata as md
 
-    return {name: md.version(name) for name in ("torch", "torchvision", "timm", "onnx", "fvcore", "ptflops", "thop")}
+    return {name: md.version(name) for name in ("torch", "torchvision", "timm", "onnx", "fvcore", "ptflops", "thop",
+                                            "torchinfo")}
 
 
 def main(keys) -> None:
@@ -168,7 +178,8 @@ def main(keys) -> None:
                               ("flopcounter", lambda: flopcounter_figures(key)),
                               ("ptflops-pytorch", lambda: ptflops_figures(key, "pytorch")),
                               ("ptflops-aten", lambda: ptflops_figures(key, "aten")),
-                              ("thop", lambda: thop_figures(key))):
+                              ("thop", lambda: thop_figures(key)),
+                              ("torchinfo", lambda: torchinfo_figures(key))):
             try:
                 entry[name] = figures()
             except Exception as exc:  # noqa: BLE001 - a tool that fails on a model is recorded as such
