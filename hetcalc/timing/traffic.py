@@ -15,7 +15,7 @@ from hetcalc.convtypes.hetconv import IMPLS as HETCONV_IMPLS
 from hetcalc.convtypes.steps import ConvStep, MoveStep, PostStep
 from hetcalc.core.errors import OptionError
 from hetcalc.network.graph import (
-    INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, MatMul, Mul, Network, Norm, Pool, Reshape,
+    INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, MatMul, Mul, Network, Pool, Reshape,
 )
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
