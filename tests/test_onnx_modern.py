@@ -278,3 +278,12 @@ def test_mean_over_height_and_width_is_not_a_pooling_module(tmp_path, convention
     path = _save(tmp_path, _model(nodes, [_io("x", 1, 3, 4, 4)], [_io("y")], inits))
     report = hetcalc.analyze(path, variants="standard", convention=convention)
     assert report.standard.flops == 16 * 8 * 3 + 8 * 4  # the two convolutions' MACs, nothing for the mean
+
+
+def test_time_summary_of_a_transformer(tmp_path):
+    """ViT through --device: attention products and norms price as kernels, stages of views only cost nothing."""
+    from test_bad_specs import run_cli
+
+    result = run_cli(MODERN / "vit_b_16.onnx", "--device", "t4", "--summary-only")
+    assert result.exit_code == 0, result.stderr
+    assert "Time on" in result.stdout and "Traceback" not in result.output

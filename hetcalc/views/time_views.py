@@ -96,7 +96,7 @@ def time_summary_grid(report: Report) -> Grid:
                     Column("FLOPs speedup", short="FLOPs x", drop=2)]
     grid = Grid(title=f"Time on {report.device.title}" if timed else "Memory traffic", columns=columns)
     for v in report.variants:
-        device_flops = sum(layer.intensity * layer.bytes for layer in v.layers)  # the batch's device FLOPs
+        device_flops = sum((layer.intensity or 0) * layer.bytes for layer in v.layers)  # a row without bytes: 0
         row = [v.label, size(v.bytes), f"{device_flops / v.bytes:.1f}" if v.bytes else "",
                size(v.peak_activation_bytes)]
         if timed:
