@@ -164,6 +164,7 @@ def test_channels_last_linear_layernorm_gelu_and_layer_scale(tmp_path):
         fvcore = hetcalc.analyze(path, variants="standard", convention="fvcore").standard
         ptflops = hetcalc.analyze(path, variants="standard", convention="ptflops-pytorch").standard
     assert paper.macs == macs
+    assert [(row.M, row.N) for row in paper.layers if row.kind == "fc"] == [(c, 4 * c), (4 * c, c)]  # per row
     assert paper.params == c * 3 + 2 * c + (c * 4 * c + 4 * c) + (4 * c * c + c) + c  # gamma: c parameters
     assert fvcore.flops == macs + 5 * pixels * c  # LayerNorm with scale and shift: 5 per element
     bias_adds = pixels * (4 * c + c)

@@ -264,7 +264,8 @@ def _layer_facts(layer) -> dict:
     """The fields of a layer's result that every variant shares."""
     conv = isinstance(layer, Conv)
     return dict(name=layer.name, kind=layer.kind,
-                M=layer.in_features if isinstance(layer, Linear) else layer.in_shape[0], N=layer.out_shape[0],
+                M=layer.in_features if isinstance(layer, Linear) else layer.in_shape[0],
+                N=layer.out_features if isinstance(layer, Linear) else layer.out_shape[0],
                 K=layer.K if conv else None, stride=layer.stride[0] if conv else None,
                 out=(layer.out_shape[1], layer.out_shape[2]), kernel=layer.kernel if conv else None,
                 strides=layer.stride if conv else None, groups=layer.groups if conv else None)
