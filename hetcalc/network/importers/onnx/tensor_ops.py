@@ -93,7 +93,9 @@ def gather(imp: GraphAssembler, node) -> None:
         return passthrough(imp, node, shape=None)
     axis = attrs(node).get("axis", 0) % len(data.shape)
     out = (*data.shape[:axis], *idx.shape, *data.shape[axis + 1:])
-    imp.add(node, Reshape, data.shape, out, (data.producer,), op="slice")
+    kept = (*data.shape[:axis], math.prod(idx.shape), *data.shape[axis + 1:])  # the slice, before the axis goes
+    index = imp.add(node, Reshape, data.shape, kept, (data.producer,), op="slice")
+    imp.tensors[node.output[0]] = Tensor(out, index)
 
 
 def expand(imp: GraphAssembler, node) -> None:
