@@ -72,3 +72,19 @@ def test_reading_a_model_imports_neither_onnx_nor_ml_dtypes():
     out = subprocess.run([sys.executable, "-c", code, str(HERE / "onnx" / "resnet18.onnx")], capture_output=True,
                          text=True, check=True)
     assert out.stdout.split() == ["True", "False", "False"]
+
+
+def test_the_numpy_free_list_of_foldable_ops_is_folds_own():
+    from hetcalc.network.importers.onnx.fold import FOLDS
+    from hetcalc.network.importers.onnx.foldable import FOLDABLE
+
+    assert FOLDABLE == set(FOLDS)
+
+
+def test_a_plain_cnn_is_read_without_numpy_and_shape_arithmetic_loads_it():
+    code = "import sys, hetcalc; hetcalc.analyze(sys.argv[1], P=4); print('numpy' in sys.modules)"
+    plain = subprocess.run([sys.executable, "-c", code, str(HERE / "onnx" / "resnet50.onnx")], capture_output=True,
+                           text=True, check=True)
+    folded = subprocess.run([sys.executable, "-c", code, str(HERE / "onnx" / "modern" / "vit_b_16.onnx")],
+                            capture_output=True, text=True, check=True)
+    assert (plain.stdout.strip(), folded.stdout.strip()) == ("False", "True")

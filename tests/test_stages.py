@@ -95,3 +95,19 @@ def test_a_timed_stage_view_sums_traffic_and_time():
         members = [x for x in v.layers if x.name.startswith("stage1.")]
         assert stage1.intensity == pytest.approx(2 * sum(x.macs for x in members) / sum(x.bytes for x in members))
         assert stage1.bound == max(members, key=lambda x: x.time_s).bound
+
+
+def test_exporter_scoped_names_stage_by_top_module_or_by_a_trunks_children():
+    """ONNX node names carry the module path: ResNet's `layer1` is a stage; where one top module holds most
+    layers (ConvNeXt's `features`), its children are the stages."""
+    from hetcalc.analysis.stages import stage_of
+
+    resnet = ["/conv1/Conv", "/layer1/layer1.0/conv1/Conv", "/layer1/layer1.0/Add", "/layer2/layer2.0/conv1/Conv",
+              "/fc/Gemm"]
+    assert stage_of(resnet, ["conv", "conv", "add", "conv", "fc"], [(8, 8)] * 5) == [
+        "conv1", "layer1", "layer1", "layer2", "fc"]
+    trunk = ["/features/features.0/features.0.0/Conv", "/features/features.1/features.1.0/block/block.0/Conv",
+             "/features/features.1/features.1.0/Mul", "/features/features.2/features.2.1/Conv",
+             "/classifier/classifier.2/Gemm"]
+    assert stage_of(trunk, ["conv", "conv", "mul", "conv", "fc"], [(8, 8)] * 5) == [
+        "features.0", "features.1", "features.1", "features.2", "classifier"]

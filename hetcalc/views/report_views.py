@@ -93,8 +93,11 @@ def layer_grid(report: Report) -> Grid:
     grid.notes = [f"{what} params, share: the standard network's parameters and share of its FLOPs. ratio: FLOPs "
                   "over standard FLOPs as counted; in parentheses the paper's closed form (eq. 5, 11 or 7)."]
     if stages:
+        scoped = any(layer.name.startswith("/") for layer in report.network.layers)
         grid.notes.append("A stage is the part of a layer's name before its first dot; layers without one are "
-                          "grouped while their input resolution stays the same; layers: how many it holds.")
+                          "grouped while their input resolution stays the same; layers: how many it holds."
+                          + (" An ONNX node's stage is its top module, or a trunk's children where one top "
+                             "module holds most layers (features.1)." if scoped else ""))
     return grid
 
 

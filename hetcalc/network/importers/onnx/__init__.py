@@ -20,6 +20,7 @@ from hetcalc.network.graph import INPUT, Conv, Network
 from hetcalc.network.importers.common import (
     GraphAssembler, Tensor, UncountedOpWarning, check_input_shape, passthrough, report_uncounted, require_countable,
 )
+from hetcalc.network.importers.onnx.foldable import FOLDABLE, all_constant
 from hetcalc.network.importers.onnx.handlers import HANDLERS, absorbable_activation, constant
 from hetcalc.network.importers.onnx.patterns import rewrite
 from hetcalc.network.importers.onnx.reader import dims, read_model, values
@@ -129,8 +130,7 @@ def walk_nodes(imp: GraphAssembler, nodes) -> None:
     """Every node in graph order: folded when its inputs are constants, else through its handler (an op
     without one, or of another domain, is uncounted). Constants come first: an absorbed Clip reads its bounds
     early."""
-    from hetcalc.network.importers.onnx.fold import FOLDABLE, fold_constant  # numpy, once a model is read
-
+    fold = None  # fold.fold_constant, loaded with numpy at the first node to fold
     nodes = list(nodes)  # one Python object per node for the whole walk: node ids key the absorbed set
     for node in nodes:
         if node.op_type == "Constant" and node.domain in STANDARD:
@@ -149,8 +149,11 @@ def walk_nodes(imp: GraphAssembler, nodes) -> None:
             if standard and node.op_type in CONTROL_FLOW:
                 control_flow(imp, node)
                 continue
-            if standard and node.op_type in FOLDABLE and fold_constant(imp, node):
-                continue
+            if standard and node.op_type in FOLDABLE and all_constant(imp, node):
+                if fold is None:
+                    from hetcalc.network.importers.onnx.fold import fold_constant as fold
+                if fold(imp, node):
+                    continue
             if standard and static_shape(imp, node):
                 continue
             handler = HANDLERS.get(node.op_type) if standard else None

@@ -170,4 +170,4 @@ FOLDS: dict[str, Fold] = {
     "ReduceProd": reduce(np.prod), "ReduceSum": reduce(np.sum), "ReduceMax": reduce(np.max),
     "ReduceMin": reduce(np.min),
 }
-FOLDABLE = tuple(FOLDS)
+FOLDABLE = tuple(FOLDS)  # foldable.FOLDABLE names the same ops without loading numpy
