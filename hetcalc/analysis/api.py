@@ -20,7 +20,7 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             convention: Convention | str | None = None, se: int | None = None, by: str = "layer", *,
             P_at: Any = None, input_shape: Any = None, strict: bool = False, device: Any = None,
             dtype: str | None = None, batch: int | None = None, hetconv_impl: str = "split",
-            traffic: bool | None = None, **convention_options: Any) -> Report:
+            traffic: bool | None = None, mode: str = "eager", **convention_options: Any) -> Report:
     """Cost every variant of `arch`: a built-in name, a YAML or .onnx path, a spec dict, a Network, or a
     torch module (with `input_shape`, e.g. (3, 224, 224)).
 
@@ -36,15 +36,18 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     device: a built-in name, a saved profile's name, a profile path or a `Device`: adds predicted time
     (docs/time-model.md). dtype ("fp32", "fp16", "bf16", "int8"; default fp32) and batch (default 1) set
     the memory traffic; traffic (bytes, intensity) is computed with a device, a dtype or a batch, or
-    traffic=True. hetconv_impl: how HetConv runs ("fused", "split" or "masked").
+    traffic=True. hetconv_impl: how HetConv runs ("fused", "split" or "masked"). mode: "eager" (every
+    operation its own kernel) or "compiled" (BatchNorm folded, activations and residual adds fused into the
+    convolution before them, as torch.compile and TensorRT run; turns traffic on).
     """
     if by not in ("layer", "stage"):
         raise OptionError(f"by must be 'layer' or 'stage', got {by!r}")
-    timed = device is not None or dtype is not None or batch is not None or bool(traffic)
+    timed = (device is not None or dtype is not None or batch is not None or bool(traffic)
+             or str(mode).strip().lower() != "eager")
     if timed:
         from hetcalc.analysis.timed import check_timing
 
-        device, dtype, batch, hetconv_impl = check_timing(device, dtype, batch, hetconv_impl)
+        device, dtype, batch, hetconv_impl, mode = check_timing(device, dtype, batch, hetconv_impl, mode)
     parts, convention_options = split_part_options(convention_options)
     enabled = gc.isenabled()
     gc.disable()  # it builds many small acyclic objects: collector passes over the growing heap are superlinear
@@ -54,7 +57,7 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
         if timed:
             from hetcalc.analysis.timed import attach
 
-            report = attach(report, device, dtype, batch, hetconv_impl)
+            report = attach(report, device, dtype, batch, hetconv_impl, mode)
         return report.by_stage() if by == "stage" else report
     finally:
         if enabled:

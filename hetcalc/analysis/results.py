@@ -152,6 +152,7 @@ class Report(Record):
     batch: int | None = None
     hetconv_impl: str | None = None
     by: str = "layer"  # "layer", or "stage" when each row aggregates a stage (see `by_stage`)
+    mode: str | None = None  # with traffic: "eager" or "compiled" (timing/fusion.py)
 
     def variant(self, key: str) -> VariantResult:
         for v in self.variants:
@@ -179,7 +180,7 @@ class Report(Record):
     def _time_dict(self) -> dict:
         if self.dtype is None:
             return {}
-        data = {"dtype": self.dtype, "batch": self.batch, "hetconv_impl": self.hetconv_impl}
+        data = {"dtype": self.dtype, "batch": self.batch, "hetconv_impl": self.hetconv_impl, "mode": self.mode}
         if self.device is not None:
             data["device"] = {"name": self.device.name, "title": self.device.title,
                               "validated": self.device.validated, "source": self.device.where}

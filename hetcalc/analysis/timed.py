@@ -9,24 +9,26 @@ from hetcalc.core.errors import OptionError
 
 from hetcalc.network.graph import Conv
 from hetcalc.analysis.results import Report, VariantResult
+from hetcalc.timing.fusion import check_mode, compiled_kernels
 from hetcalc.timing.timemodel import LayerTime, layer_time
-from hetcalc.timing.traffic import (DTYPE_BYTES, Kernel, conv_layer_kernels, decomposed_activations, fixed_layer_kernels,
-                                    peak_activation_bytes, shortcut_inputs)
+from hetcalc.timing.traffic import (DTYPE_BYTES, SKIP, Kernel, conv_layer_kernels, decomposed_activations,
+                                    fixed_layer_kernels, peak_activation_bytes, shortcut_inputs)
 
 
-def check_timing(device, dtype, batch, impl):
-    """The timing options checked before any work: dtype, batch, HetConv implementation, and the device
+def check_timing(device, dtype, batch, impl, mode="eager"):
+    """The timing options checked before any work: dtype, batch, HetConv implementation, mode, and the device
     (resolved, and able to run the dtype)."""
     from hetcalc.timing.traffic import check_batch, check_dtype, check_impl
 
     dtype, batch, impl = check_dtype(dtype or "fp32"), check_batch(1 if batch is None else batch), check_impl(impl)
+    mode = check_mode(mode)
     if device is not None:
         from hetcalc.timing.devices import resolve_device
 
         device = resolve_device(device)
         device.peak(dtype)  # refuse a dtype the device has no peak for, before any work
         _warn_provenance(device)
-    return device, dtype, batch, impl
+    return device, dtype, batch, impl, mode
 
 
 def _warn_provenance(device) -> None:
@@ -40,9 +42,10 @@ def _warn_provenance(device) -> None:
 
 
 def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: int,
-                    impl: str) -> list[list[Kernel]]:
+                    impl: str, mode: str = "eager") -> list[list[Kernel]]:
     """The kernels each layer of `variant` runs, layer by layer (the order of report.network.layers): a rebuilt
-    layer runs its convolution type's realization steps with the part it was counted with."""
+    layer runs its convolution type's realization steps with the part it was counted with. In compiled mode,
+    with BatchNorm folded and epilogues fused (timing/fusion.py)."""
     network = report.network
     size = DTYPE_BYTES[dtype]
     shortcuts = shortcut_inputs(network)
@@ -55,12 +58,14 @@ def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: i
             out.append(conv_layer_kernels(layer, variant.variant, part, impl, batch, size, pointwise_bias))
         else:
             out.append(fixed_layer_kernels(layer, batch, size, shortcuts.get(i), roles.get(i)))
+    if mode == "compiled":
+        return compiled_kernels(network, out, frozenset(i for i, role in roles.items() if role == SKIP))
     return out
 
 
 def _annotate(report: Report, variant: VariantResult, device, dtype: str, batch: int, impl: str,
-              std_time: float | None) -> VariantResult:
-    kernels = variant_kernels(report, variant, dtype, batch, impl)
+              std_time: float | None, mode: str = "eager") -> VariantResult:
+    kernels = variant_kernels(report, variant, dtype, batch, impl, mode)
     layers = []
     total_bytes = 0
     total_time = 0.0
@@ -102,11 +107,12 @@ def _check_finite(device, value: float, what: str, noun: str = "a predicted time
                           "(the network's counts are too large for the time model)")
 
 
-def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, impl: str = "split") -> Report:
+def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, impl: str = "split",
+           mode: str = "eager") -> Report:
     """Every variant (and the baseline) with bytes and intensity; with a device, time and bound too."""
-    baseline = _annotate(report, report.baseline, device, dtype, batch, impl, None)
+    baseline = _annotate(report, report.baseline, device, dtype, batch, impl, None, mode)
     std_time = baseline.time_s
     variants = tuple(baseline if v.variant == "standard" else
-                     _annotate(report, v, device, dtype, batch, impl, std_time) for v in report.variants)
+                     _annotate(report, v, device, dtype, batch, impl, std_time, mode) for v in report.variants)
     return replace(report, variants=variants, baseline=baseline, device=device, dtype=dtype, batch=batch,
-                   hetconv_impl=impl)
+                   hetconv_impl=impl, mode=mode)

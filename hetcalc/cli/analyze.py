@@ -48,7 +48,7 @@ PER_LAYER_P = click.option(
 @time_options
 @convention_options
 def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, full_rules, fmt, output, se, strict, input_shape,
-            device, dtype, batch, hetconv_impl, traffic, **convention_options):
+            device, dtype, batch, hetconv_impl, traffic, mode, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
     ARCH is a built-in name (see `hetcalc list`), a path to a YAML spec, or an .onnx model (needs
@@ -68,7 +68,7 @@ def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, full_rules, 
     report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention_options),
                           se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
                           device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
-                          traffic=traffic or None)
+                          traffic=traffic or None, mode=mode)
     if output is None and output_format(fmt, output) == "table":  # read by a person: short (docs/cli.md)
         auto = by is None and default_by(report) == "stage"
         stages = auto or (by or "").lower() == "stage"

@@ -75,6 +75,10 @@ def time_options(func):
                           "kernel with HetConv's FLOPs, which no framework ships)."),
         click.option("--traffic", is_flag=True,
                      help="Show memory traffic (bytes, FLOPs per byte) without a device."),
+        click.option("--mode", default="eager", show_default=True, type=click.Choice(("eager", "compiled"),
+                                                                                     case_sensitive=False),
+                     help="eager: every operation its own kernel; compiled: BatchNorm folded, activations and "
+                          "residual adds fused into the convolution (torch.compile, TensorRT)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -35,6 +35,7 @@ class Kernel:
     bytes_written: int
     channels_per_group: int = 0  # the smaller of a group's input and output channels (convolutions)
     weight_bytes: int = 0  # of bytes_read: weights, biases, BatchNorm's stored values
+    bias_bytes: int = 0  # of weight_bytes: a convolution's or linear layer's bias
 
     @property
     def activation_bytes(self) -> int:
@@ -89,7 +90,7 @@ def conv_kernel(*, M: int, N: int, k_area: int, groups: int, in_area: int, out_a
     macs = batch * out_area * weights
     read = (batch * M * in_area + weights + (N if bias else 0)) * size
     return Kernel("conv", conv_class(k_area, groups, M), 2 * macs, read, batch * N * out_area * size,
-                  min(M // groups, max(N // groups, 1)), (weights + (N if bias else 0)) * size)
+                  min(M // groups, max(N // groups, 1)), (weights + (N if bias else 0)) * size, (N if bias else 0) * size)
 
 
 def elementwise(op: str, elements: int, size: int, inputs: int = 1, ops_per_element: int = 1,
@@ -174,7 +175,7 @@ def fixed_layer_kernels(layer, batch: int, size: int, shortcut_in=None, role: st
         weights = fin * fout
         read = (rows * fin + weights + (fout if layer.bias else 0)) * size
         kernels = [Kernel("linear", "linear", 2 * rows * weights, read, rows * fout * size, fin,
-                          (weights + (fout if layer.bias else 0)) * size)]
+                          (weights + (fout if layer.bias else 0)) * size, (fout if layer.bias else 0) * size)]
         if layer.act:
             kernels.append(elementwise("act", rows * fout, size))
         return kernels

@@ -48,8 +48,8 @@ def header_lines(report: Report) -> list[str]:
     """What the traffic and time figures assume, one line each."""
     if report.dtype is None:
         return []
-    lines = [f"Memory traffic: {report.dtype}, batch {report.batch}; every kernel reads its inputs and weights "
-             "and writes its output once (docs/time-model.md)."]
+    lines = [f"Memory traffic: {report.dtype}, batch {report.batch}, {report.mode} mode; every kernel reads its inputs "
+             "and weights and writes its output once (docs/time-model.md)."]
     if report.batch > 1:
         lines.append(f"FLOPs and parameters are per image; traffic and time are per batch of {report.batch}.")
     if report.device is not None:
