@@ -100,12 +100,14 @@ def export_missing(pairs: set[tuple[str, int]], python: str) -> None:
 
 
 UNFUSED = {"on": False}  # --unfused-activations: charge SiLU and GELU as the exporter writes them (an ablation)
+MODE = {"mode": "eager"}  # the time model's mode; benchmarks/gpu_compiled.py sets "compiled"
 
 
 def network_kernels(model: str, size: int, batch: int) -> tuple[int, list[dict]] | None:
     """(MACs of one image, the kernels of a batch) of the model's eager forward pass, cached beside its ONNX."""
     unfused = "-unfused" if UNFUSED["on"] else ""
-    cache = ONNX_DIR / f"{model}-{size}-b{batch}{unfused}.kernels.json"
+    mode = "" if MODE["mode"] == "eager" else f"-{MODE['mode']}"
+    cache = ONNX_DIR / f"{model}-{size}-b{batch}{unfused}{mode}.kernels.json"
     source = onnx_path(model, size)
     if not source.is_file():
         return None
@@ -125,8 +127,8 @@ def network_kernels(model: str, size: int, batch: int) -> tuple[int, list[dict]]
     if UNFUSED["on"]:
         timed.decomposed_activations = lambda network: {}
     try:
-        kernels = [asdict(k) for layer in variant_kernels(report, report.baseline, "fp16", batch, "fused")
-                   for k in layer]
+        kernels = [asdict(k) for layer in variant_kernels(report, report.baseline, "fp16", batch, "fused",
+                                                          MODE["mode"]) for k in layer]
     finally:
         timed.decomposed_activations = rules
     macs = report.baseline.macs
@@ -134,7 +136,7 @@ def network_kernels(model: str, size: int, batch: int) -> tuple[int, list[dict]]
     return macs, kernels
 
 
-RULES_VERSION = 3  # bump when traffic rules change (the kernel caches are then rebuilt)
+RULES_VERSION = 4  # bump when traffic rules change (the kernel caches are then rebuilt)
 
 
 # --- the time model, vectorized over kernels (the same formula as hetcalc.timing.timemodel.kernel_time) ---
