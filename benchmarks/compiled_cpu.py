@@ -8,7 +8,7 @@ same network's predicted time with `--mode eager` and `--mode compiled`, on the 
 the profile's overall scale.
 
     python benchmarks/compiled_cpu.py                        # resnet56 and vgg16 at batch 8
-    python benchmarks/compiled_cpu.py --arch resnet56 --batch 1 --rounds 9 --device local
+    python benchmarks/compiled_cpu.py --arch resnet56 --batch 1 --rounds 9 --device local --threads 1
 
 Other processes' CPU use is read from /proc/stat around every timed run (hetcalc.measure.quiet) and printed
 with the figures: on a shared machine the times are noisy, and a run can be repeated when it is quiet.
@@ -102,8 +102,12 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--device", default="local", help="profile for the predicted speedups ('none': skip)")
+    parser.add_argument("--threads", type=int, help="torch threads (1 avoids OpenMP stalls on a shared machine)")
     args = parser.parse_args(argv)
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     from hetcalc.measure import quiet as watch
 
