@@ -28,6 +28,8 @@ import gpu_published as gp  # noqa: E402
 DYNAMO = {
     "rtx4090": ("timm-infer-amp-nchw-pt240-cu124-rtx4090-dynamo.csv", "timm-infer-amp-nchw-pt240-cu124-rtx4090.csv"),
     "rtx5090": ("timm-infer-amp-nchw-pt291-cu130-5090-dynamo.csv", "timm-infer-amp-nchw-pt291-cu130-5090.csv"),
+    "rtx-pro-6000-maxq": ("timm-infer-amp-nchw-pt291-cu130-pro6000maxq-dynamo.csv",
+                          "timm-infer-amp-nchw-pt291-cu130-pro6000maxq.csv"),
 }
 
 
