@@ -12,6 +12,7 @@ gpu_published.py. It also checks the speedup of compiling: the published eager o
     python benchmarks/gpu_compiled.py               # the figures of docs/gpu-validation.md#compiled-mode
     python benchmarks/gpu_compiled.py --models      # every model's measured and predicted times
     python benchmarks/gpu_compiled.py --ranking     # the HetConv variants' ranking, eager against compiled
+    python benchmarks/gpu_compiled.py --generated-kernel   # an ablation: inductor's generated kernel, no epilogue
 """
 
 from __future__ import annotations
@@ -37,6 +38,42 @@ DYNAMO = {
 # channels-last, which the time model does not model; dividing by the measured NHWC / NCHW gain shows how much
 # of the miss that is
 NHWC = {"rtx4090": "timm-infer-amp-nhwc-pt240-cu124-rtx4090.csv"}
+ABLATION = {"on": False}  # --generated-kernel
+
+
+def generated_kernel_times(name: str, compiled_file: str, device) -> dict:
+    """An ablation: the compiled mode with the fused ops as one generated element-wise kernel after the library
+    convolution (hetcalc.timing.fusion, into="kernel"), inductor's default mode, not cached."""
+    import functools
+    import warnings
+
+    import hetcalc
+    import hetcalc.analysis.timed as timed
+    from hetcalc.timing.fusion import compiled_kernels
+
+    _, usable, _ = with_mode("compiled", gp.dataset, compiled_file)
+    original = timed.compiled_kernels
+    timed.compiled_kernels = functools.partial(compiled_kernels, into="kernel")
+    predicted = []
+    try:
+        for d in usable:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                report = hetcalc.analyze(str(gp.onnx_path(d["model"], d["size"])), variants="standard")
+            kernels = [k for layer in timed.variant_kernels(report, report.baseline, "fp16", d["batch"], "fused",
+                                                            "compiled") for k in layer]
+            predicted.append(_time(device, kernels))
+    finally:
+        timed.compiled_kernels = original
+    out = gp.figures(predicted, [d["measured"] for d in usable])
+    out["models"] = {(d["model"], d["size"]): p for d, p in zip(usable, predicted)}
+    return out
+
+
+def _time(device, kernels) -> float:
+    from hetcalc.timing.timemodel import kernel_time
+
+    return sum(kernel_time(device, k, "fp16").seconds for k in kernels)
 
 
 def with_mode(mode: str, fn, *args):
@@ -54,6 +91,8 @@ def evaluate_gpu(name: str) -> dict:
     source, usable, left_out = with_mode("compiled", gp.dataset, compiled_file)
     out = {"source": source, "left_out": left_out}
     out["compiled"] = gp.evaluate(name, usable, {}, device=device, anchors_out=False)
+    if ABLATION["on"]:
+        out["generated_kernel"] = generated_kernel_times(name, compiled_file, device)
     _, eager_rows, _ = with_mode("eager", gp.dataset, compiled_file)  # the same rows, kernels as eager mode
     eager_pred = [gp.product_time(device, d["kernels"]) for d in eager_rows]
     measured = [d["measured"] for d in eager_rows]
@@ -77,6 +116,11 @@ def evaluate_gpu(name: str) -> dict:
         keep = [(m["predicted_ms"] / (published_eager[k] / gain[k]), m["measured_ms"]) for m in out["compiled"]["models"]
                 if (k := (m["model"], m["size"])) in gain and k in published_eager]
         out["with_nhwc_gain"] = gp.figures([p for p, _ in keep], [m for _, m in keep])
+        if "generated_kernel" in out:
+            models = out["generated_kernel"]["models"]
+            both = [(models[k] / (published_eager[k] / gain[k]), d["measured"]) for d in usable
+                    if (k := (d["model"], d["size"])) in gain and k in published_eager]
+            out["generated_with_nhwc_gain"] = gp.figures([p for p, _ in both], [m for _, m in both])
     return out
 
 
@@ -92,6 +136,14 @@ def report(results: dict, per_model: bool) -> str:
                      f"{s['measured_median']:.2f}x / {s['predicted_median']:.2f}x, {s['median']:.1%}, "
                      f"{s['spearman']:.3f} |")
     for name, r in results.items():
+        if "generated_kernel" in r:
+            f = r["generated_kernel"]
+            lines.append(f"{name}, fused ops as one generated kernel after the convolution (--generated-kernel): "
+                         f"{f['median']:.1%} / {f['within25']:.0%} / {f['spearman']:.3f}, bias {f['bias']:+.1%}")
+        if "generated_with_nhwc_gain" in r:
+            f = r["generated_with_nhwc_gain"]
+            lines.append(f"{name}, generated kernel and the published channels-last gain together (a diagnostic): "
+                         f"{f['median']:.1%} / {f['within25']:.0%} / {f['spearman']:.3f}, bias {f['bias']:+.1%}")
         if "with_nhwc_gain" in r:
             f = r["with_nhwc_gain"]
             lines.append(f"{name}, compiled prediction divided by the published channels-last gain (eager NHWC / NCHW "
@@ -141,7 +193,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", action="store_true", help="also print every model's times")
     parser.add_argument("--ranking", action="store_true", help="the HetConv variants' ranking, eager and compiled")
+    parser.add_argument("--generated-kernel", action="store_true", help="an ablation: the fused ops as one "
+                        "generated element-wise kernel after the convolution (inductor's default), not its epilogue")
     args = parser.parse_args(argv)
+    ABLATION["on"] = args.generated_kernel
     if args.ranking:
         print(ranking())
         return 0

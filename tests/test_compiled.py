@@ -122,3 +122,23 @@ def test_cli_mode_in_header_json_and_csv(tmp_path):
     assert header.split(",")[-1] == "mode" and first.split(",")[-1] == "eager"
     bad = runner.invoke(main, ["resnet56", "--mode", "jit"])
     assert bad.exit_code != 0 and "jit" in bad.output
+
+
+def test_the_generated_kernel_ablation_reads_and_writes_the_activation_once():
+    """into="kernel" (inductor's default, an ablation of benchmarks/gpu_compiled.py): the fused ops run as one
+    generated element-wise kernel after the library convolution, BN applied there, not folded."""
+    from hetcalc.timing.fusion import compiled_kernels
+    from hetcalc.timing.traffic import conv_layer_kernels, fixed_layer_kernels
+
+    B, s = 2, 4
+    E, W = B * C * H * H, C * C * 9
+    net = hetcalc.resolve(BLOCK)
+    eager = [conv_layer_kernels(net.layers[0], "standard", None, "fused", B, s),
+             conv_layer_kernels(net.layers[1], "standard", None, "fused", B, s),
+             fixed_layer_kernels(net.layers[2], B, s)]
+    out = compiled_kernels(net, eager, into="kernel")
+    assert [[k.op for k in ks] for ks in out] == [["conv", "fused"], ["conv", "fused"], []]
+    first, second = out[0][1], out[1][1]
+    assert first.bytes_read == (E + 4 * C) * s and first.bytes_written == E * s  # BN's 4 values, then ReLU
+    assert second.bytes_read == (E + 4 * C + E) * s and second.bytes_written == E * s  # BN, add (reads E), ReLU
+    assert out[0][0].bytes_read == (E + W) * s  # the convolution is the library's, unchanged

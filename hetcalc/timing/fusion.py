@@ -47,24 +47,48 @@ def absorb(producer: Kernel, k: Kernel) -> Kernel:
     return replace(producer, flops=producer.flops + k.flops, bytes_read=producer.bytes_read + other)
 
 
-def fuse_within(kernels: list[Kernel]) -> list[Kernel]:
+GENERATED = "fused"  # the op of a generated element-wise kernel (into="kernel")
+
+
+def join(kernels: list[Kernel], k: Kernel, into: str = "epilogue") -> None:
+    """Fuse the element-wise kernel `k` into the end of `kernels`, whose last kernel is a producer (or, with
+    into="kernel", the generated kernel after one).
+
+    into="epilogue" (the compiled mode): into the producer itself. into="kernel" (an ablation: inductor's
+    default, which leaves the convolution to the library): one generated element-wise kernel after the
+    producer reads its output and writes once, however many ops it runs; BN is applied there, not folded."""
+    if into == "epilogue":
+        kernels[-1] = absorb(kernels[-1], k)
+        return
+    if kernels[-1].op != GENERATED:
+        size = kernels[-1].bytes_written
+        kernels.append(Kernel(GENERATED, "elementwise", 0, size, size))
+    g = kernels[-1]
+    other = k.bytes_read - k.bytes_written if k.op == "add" else 0
+    params = k.weight_bytes if k.op == "bn" else 0
+    kernels[-1] = replace(g, flops=g.flops + k.flops, bytes_read=g.bytes_read + other + params,
+                          weight_bytes=g.weight_bytes + params)
+
+
+def fuse_within(kernels: list[Kernel], into: str = "epilogue") -> list[Kernel]:
     """One layer's kernels with each BN, activation or add that directly follows a conv or FC fused into it."""
     out: list[Kernel] = []
     for k in kernels:
-        if out and out[-1].op in PRODUCERS and k.op in EPILOGUE:
-            out[-1] = absorb(out[-1], k)
+        if out and out[-1].op in (*PRODUCERS, GENERATED) and k.op in EPILOGUE:
+            join(out, k, into)
         else:
             out.append(k)
     return out
 
 
-def compiled_kernels(network: Network, kernels: list[list[Kernel]], skipped=frozenset()) -> list[list[Kernel]]:
+def compiled_kernels(network: Network, kernels: list[list[Kernel]], skipped=frozenset(),
+                     into: str = "epilogue") -> list[list[Kernel]]:
     """Every layer's kernels after fusion, in the layers' order. A fused layer's work is charged to the layer
     holding the convolution it joined (its own list becomes empty). `skipped`: layers that run no kernel of
-    their own (a decomposed activation's inner ops), read through as their input."""
-    out = [fuse_within(ks) for ks in kernels]
+    their own (a decomposed activation's inner ops), read through as their input. `into`: see `join`."""
+    out = [fuse_within(ks, into) for ks in kernels]
     readers = _readers(network, skipped)
-    holder: dict[int, int] = {i: i for i, ks in enumerate(out) if ks and ks[-1].op in PRODUCERS}
+    holder: dict[int, int] = {i: i for i, ks in enumerate(out) if ks and ks[-1].op in (*PRODUCERS, GENERATED)}
     for i, ks in enumerate(out):
         n = 0
         while n < len(ks) and ks[n].op == "pad":  # an option-A shortcut's copy stays a kernel of its own
@@ -81,7 +105,7 @@ def compiled_kernels(network: Network, kernels: list[list[Kernel]], skipped=froz
         for k in rest:
             if k.op not in EPILOGUE:
                 break
-            out[h][-1] = absorb(out[h][-1], k)
+            join(out[h], k, into)
             taken += 1
         out[i] = lead + rest[taken:]
         if taken == len(rest):
