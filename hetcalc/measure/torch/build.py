@@ -12,12 +12,13 @@ from torch import nn
 
 from hetcalc.analysis.api import analyze
 from hetcalc.analysis.options import parse_variants, split_part_options
-from hetcalc.core.errors import OptionError
+from hetcalc.core.errors import HetcalcError, OptionError
 from hetcalc.counting.convention import Convention
-from hetcalc.network.graph import Conv
+from hetcalc.network.graph import Activation, Add, BatchNorm, Conv, Linear, Network, Pool, Reshape
 from hetcalc.measure.torch.builders import build_replaced, standard_module
 from hetcalc.measure.torch.modules import HETCONV_IMPLS, MaskedHetConv2d, hetconv_mask
-from hetcalc.measure.torch.walker import Walker, topology
+from hetcalc.measure.torch.graph import graph_modules
+from hetcalc.measure.torch.walker import Sequence, Walker, topology
 
 
 class BuiltNetwork(nn.Sequential):
@@ -61,10 +62,28 @@ def build(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, hetco
             return standard_module(conv, None, options)
         return build_replaced(key, conv, result.layers.part(index), options)  # the part it was counted with
 
-    modules, _ = Walker(network, build_conv, se).sequence(topology(network), "", nested=False)
+    shape = topology_or_none(network)
+    if shape is None:  # concat, mul, pad, slice, upsample, ...: every layer a module of one LayerGraph
+        modules = {"graph": graph_modules(network, build_conv, se)}
+    else:  # chains and residual blocks: nested modules named as the spec nests them
+        modules, _ = Walker(network, build_conv, se).sequence(shape, "", nested=False)
     model = BuiltNetwork(modules, architecture=network.name, variant=key, P=result.P, G=result.G,
                          hetconv_impl=hetconv_impl, input_shape=network.input)
     return model.eval()
+
+
+WALKED = (Conv, Linear, Pool, BatchNorm, Activation, Add)  # the layers the walker builds (and flatten)
+
+
+def topology_or_none(network: Network) -> Sequence | None:
+    """The chains-and-residual-blocks shape of `network` when the walker can build it, else None."""
+    if not all(isinstance(layer, WALKED) or (isinstance(layer, Reshape) and layer.op == "flatten")
+               for layer in network.layers):
+        return None
+    try:
+        return topology(network)
+    except HetcalcError:  # branches that are not a two-branch residual block
+        return None
 
 
 def parameter_count(module: nn.Module) -> int:

@@ -20,10 +20,23 @@ from hetcalc.network.graph import Activation, BatchNorm, Conv, Linear, Pool
 from hetcalc.measure.torch.modules import HetConv2d, MaskedHetConv2d, activation, batch_norm, chain
 
 
-def conv2d(c: Conv) -> nn.Conv2d:
-    """One convolution step as PyTorch's Conv2d (as the spec writes it: grouped, dilated)."""
-    return nn.Conv2d(c.M, c.N, c.kernel, c.stride, c.padding, groups=c.groups, bias=c.bias,
-                     **({"dilation": c.dilation} if c.dilation != (1, 1) else {}))
+def conv2d(c: Conv) -> nn.Module:
+    """One convolution step as PyTorch's Conv2d (as the spec writes it: grouped, dilated; asymmetric padding
+    as a zero pad before it)."""
+    conv = nn.Conv2d(c.M, c.N, c.kernel, c.stride, c.padding if symmetric(c) else 0, groups=c.groups,
+                     bias=c.bias, **({"dilation": c.dilation} if c.dilation != (1, 1) else {}))
+    return conv if symmetric(c) else padded(c, conv)
+
+
+def symmetric(c: Conv) -> bool:
+    """Whether the convolution pads the same on both sides of each axis (what nn.Conv2d can do itself)."""
+    return c.padding_end is None or c.padding_end == c.padding
+
+
+def padded(c: Conv, conv: nn.Module) -> nn.Module:
+    """`conv` (built with no padding) after a zero pad of the layer's top, left, bottom and right."""
+    top, left, bottom, right = c.pads
+    return nn.Sequential(nn.ZeroPad2d((left, right, top, bottom)), conv)
 
 
 # Modules of the data-movement steps a type's realization may have (`MoveStep.op` -> factory(conv, part,
@@ -64,13 +77,16 @@ def hetconv_module(conv: Conv, part: int, options: dict) -> nn.Module:
     """Eqs. 2-4: one HetConv layer (split, masked or fused), then the host's BatchNorm and activation. Its split
     steps gather channels per group, which one module (HetConv2d) does; fused is built masked (dense compute)."""
     impl = options["hetconv_impl"]
+    padding = conv.padding if symmetric(conv) else (0, 0)
     if impl == "split":
         if conv.N % part:
             raise OptionError(f"HetConv split realization needs P to divide the output depth N too: layer "
                               f"{conv.name} has N={conv.N}, P={part} (use --hetconv-impl masked)")
-        layer: nn.Module = HetConv2d(conv.M, conv.N, conv.kernel, conv.stride, conv.padding, part, conv.bias)
+        layer: nn.Module = HetConv2d(conv.M, conv.N, conv.kernel, conv.stride, padding, part, conv.bias,
+                                     conv.dilation)
     else:
-        layer = MaskedHetConv2d(conv.M, conv.N, conv.kernel, conv.stride, conv.padding, part, conv.bias)
+        layer = MaskedHetConv2d(conv.M, conv.N, conv.kernel, conv.stride, padding, part, conv.bias, conv.dilation)
+    layer = layer if symmetric(conv) else padded(conv, layer)
     return chain([("conv", layer), ("bn", batch_norm(conv.N, conv.bn)), ("act", activation(conv.act))])
 
 
@@ -94,8 +110,18 @@ def linear_module(layer: Linear, flat: bool) -> nn.Module:
 
 
 def pool_module(layer: Pool) -> nn.Module:
+    """A pool as the spec writes it: global and adaptive ones adaptive in PyTorch, asymmetric padding padded
+    first (with -inf for max pooling, zeros for average pooling), `ceil` as ceil_mode."""
+    if layer.is_global or layer.adaptive:
+        cls = nn.AdaptiveMaxPool2d if layer.mode == "max" else nn.AdaptiveAvgPool2d
+        return cls(layer.out_shape[1:])
     cls = nn.MaxPool2d if layer.mode == "max" else nn.AvgPool2d
-    return cls(layer.kernel, layer.stride, layer.padding)
+    if layer.padding_end is None or layer.padding_end == layer.padding:
+        return cls(layer.kernel, layer.stride, layer.padding, ceil_mode=layer.ceil)
+    (top, left), (bottom, right) = layer.padding, layer.padding_end
+    fill = float("-inf") if layer.mode == "max" else 0.0
+    return nn.Sequential(nn.ConstantPad2d((left, right, top, bottom), fill),
+                         cls(layer.kernel, layer.stride, 0, ceil_mode=layer.ceil))
 
 
 def batchnorm_module(layer: BatchNorm) -> nn.Module:

@@ -42,15 +42,15 @@ class HetConv2d(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel, stride=1, padding=0, part: int = 1,
-                 bias: bool = False) -> None:
+                 bias: bool = False, dilation=1) -> None:
         super().__init__()
-        kernel, stride, padding = pair(kernel), pair(stride), pair(padding)
+        kernel, stride, padding, dilation = pair(kernel), pair(stride), pair(padding), pair(dilation)
         if part < 1 or in_channels % part or out_channels % part:
             raise OptionError(f"HetConv split needs P to divide both M and N, got P={part}, M={in_channels}, "
                               f"N={out_channels}")
         self.in_channels, self.out_channels, self.part = in_channels, out_channels, part
-        self.kernel_size, self.stride, self.padding = kernel, stride, padding
-        self.kxk = nn.Conv2d(in_channels, out_channels, kernel, stride, padding, groups=part, bias=bias)
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        self.kxk = nn.Conv2d(in_channels, out_channels, kernel, stride, padding, dilation, groups=part, bias=bias)
         block = in_channels // part
         others = in_channels - block
         if others == 0:  # P = 1: every kernel is K x K, a standard convolution
@@ -60,8 +60,8 @@ class HetConv2d(nn.Module):
             return
         index = [c for g in range(part) for c in range(in_channels) if not g * block <= c < (g + 1) * block]
         self.register_buffer("index", torch.tensor(index, dtype=torch.long), persistent=False)
-        # tap alignment: output o of the K x K conv has its centre tap on input row o*s - p + centre
-        offset = tuple(p - c for p, c in zip(padding, _centre(kernel)))
+        # tap alignment: output o of the K x K conv has its centre tap on input row o*s - p + centre*dilation
+        offset = tuple(p - c * d for p, c, d in zip(padding, _centre(kernel), dilation))
         self.pointwise = nn.Conv2d(part * others, out_channels, 1, stride, 0, groups=part, bias=False)
         self.shift = offset  # padding of the 1 x 1 path per axis (negative: crop), fixed up in forward
 
@@ -82,8 +82,9 @@ class HetConv2d(nn.Module):
         return y + z
 
     def extra_repr(self) -> str:
+        dilation = f", dilation={self.dilation}" if self.dilation != (1, 1) else ""
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, part={self.part}")
+                f"padding={self.padding}{dilation}, part={self.part}")
 
 
 def hetconv_mask(in_channels: int, out_channels: int, kernel, part: int, device=None) -> torch.Tensor:
@@ -104,10 +105,10 @@ class MaskedHetConv2d(nn.Conv2d):
     pass (standard's compute; its nonzero weights are HetConv's parameters)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel, stride=1, padding=0, part: int = 1,
-                 bias: bool = False) -> None:
+                 bias: bool = False, dilation=1) -> None:
         if part < 1 or in_channels % part:
             raise OptionError(f"HetConv needs P to divide M, got P={part}, M={in_channels}")
-        super().__init__(in_channels, out_channels, kernel, stride, padding, bias=bias)
+        super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, bias=bias)
         self.part = part
         self.register_buffer("mask", hetconv_mask(in_channels, out_channels, self.kernel_size, part))
         if not self.weight.is_meta:
@@ -170,6 +171,9 @@ ACTIVATIONS = {
     "relu": lambda: nn.ReLU(inplace=True), "relu6": lambda: nn.ReLU6(inplace=True), "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh, "gelu": nn.GELU, "silu": lambda: nn.SiLU(inplace=True),
     "hardswish": lambda: nn.Hardswish(inplace=True), "leaky_relu": lambda: nn.LeakyReLU(inplace=True),
+    "hardsigmoid": nn.Hardsigmoid, "elu": nn.ELU, "selu": nn.SELU, "softplus": nn.Softplus, "mish": nn.Mish,
+    "clip": nn.Hardtanh, "softmax": lambda: nn.Softmax(1), "log_softmax": lambda: nn.LogSoftmax(1),
+    "affine": nn.Identity,  # an imported scale-and-shift by constants: no parameters, as hetcalc counts it
 }
 
 
