@@ -6,16 +6,19 @@ import gc
 from typing import Any, Iterable
 
 from hetcalc.analysis.count import Counter
-from hetcalc.analysis.options import make_convention, parse_variants, resolve_parts, split_part_options
+from hetcalc.analysis.options import make_convention, option_keywords, parse_variants, resolve_parts, \
+    split_part_options
 from hetcalc.analysis.replace import plan
 from hetcalc.analysis.results import Report
 from hetcalc.convtypes import CONV_TYPES
 from hetcalc.convtypes.parts import check_part
 from hetcalc.core.errors import OptionError
+from hetcalc.core.keywords import checked_keywords
 from hetcalc.counting.convention import Convention
 from hetcalc.network.sources import resolve
 
 
+@checked_keywords(option_keywords)
 def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None,
             convention: Convention | str | None = None, se: int | None = None, by: str = "layer", *,
             P_at: Any = None, input_shape: Any = None, strict: bool = False, device: Any = None,

@@ -70,6 +70,12 @@ def make_convention(convention: Any, options: dict) -> Convention:
     return Convention(**options)
 
 
+def option_keywords() -> tuple[str, ...]:
+    """The keywords `**options` of analyze() and build_module() accept: Convention's fields and the registered
+    types' own part options (S=2)."""
+    return (*Convention.__dataclass_fields__, *(name for name in part_options() if name not in ("P", "G")))
+
+
 def _refuse_unknown(options: dict, known) -> None:
     unknown = [k for k in options if k not in known]
     if unknown:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
 
+from hetcalc.core.keywords import check_keywords, check_positional
+
 _INIT: dict[type, tuple] = {}
 _COMPARED: dict[type, tuple[str, ...]] = {}
 _SHOWN: dict[type, tuple[str, ...]] = {}
@@ -50,15 +52,15 @@ class Record:
     def __init__(self, *args, **kwargs) -> None:
         cls = self.__class__
         params, position, later, post = _init_spec(cls)
-        if len(args) > len(params):
-            raise TypeError(f"{cls.__name__}() takes {len(params)} positional arguments but {len(args)} were given")
+        if len(args) > len(params):  # an OptionError, as for every public function (hetcalc.core.keywords)
+            check_positional(cls.__name__, len(args), len(params))
         put = object.__setattr__
         for (name, _, _), value in zip(params, args):
             put(self, name, value)
         for name, value in kwargs.items():
             at = position.get(name)
             if at is None:
-                raise TypeError(f"{cls.__name__}() got an unexpected keyword argument '{name}'")
+                check_keywords(cls.__name__, [name], [p[0] for p in params])
             if at < len(args):
                 raise TypeError(f"{cls.__name__}() got multiple values for argument '{name}'")
             put(self, name, value)

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from hetcalc.convtypes import CONV_TYPES
 from hetcalc.core.errors import HetcalcError, OptionError
+from hetcalc.core.keywords import checked_keywords
 from hetcalc.core.optional import require_torch
 from hetcalc.analysis.api import analyze
 from hetcalc.convtypes.parts import parse_part
@@ -146,6 +147,7 @@ class _Entry:
     samples: list = field(default_factory=list)
 
 
+@checked_keywords()
 def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None, *, batch: int = 1,
             threads: int | None = None, rounds: int = DEFAULT_ROUNDS, warmup: int = DEFAULT_WARMUP,
             hetconv_impl: str = "split", device: Any = None, seed: int = 0,

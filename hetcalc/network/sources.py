@@ -8,6 +8,7 @@ from typing import Any
 
 from hetcalc.core.errors import OptionError, SpecError
 from hetcalc.core.hints import did_you_mean
+from hetcalc.core.keywords import checked_keywords
 from hetcalc.core.paths import ARCHITECTURE_DIRS
 from hetcalc.network.graph import Network
 from hetcalc.network.importers import IMPORTERS, importer_for
@@ -21,6 +22,7 @@ def builtin_dir() -> Path:
     raise SpecError("built-in architectures folder is missing from this installation")
 
 
+@checked_keywords()
 def builtin_names() -> list[str]:
     """Names of the built-in architectures, sorted."""
     return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
@@ -50,6 +52,7 @@ def load_file(path: Path, strict: bool = False, input_shape: Any = None) -> Netw
     return load_spec_file(path)
 
 
+@checked_keywords()
 def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Network:
     """A Network from a built-in name, a path to a YAML spec or a model (.onnx, ...), a spec dict, a Network,
     or a torch module (with `input_shape`)."""

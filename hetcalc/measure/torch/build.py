@@ -11,7 +11,7 @@ from typing import Any
 from torch import nn
 
 from hetcalc.analysis.api import analyze
-from hetcalc.analysis.options import parse_variants, split_part_options
+from hetcalc.analysis.options import make_convention, parse_variants, split_part_options
 from hetcalc.core.errors import HetcalcError, OptionError
 from hetcalc.counting.convention import Convention
 from hetcalc.network.graph import Activation, Add, BatchNorm, Conv, Linear, Network, Pool, Reshape
@@ -51,7 +51,7 @@ def build(arch: Any, variant: str = "standard", P: Any = 4, G: Any = None, hetco
     if hetconv_impl not in HETCONV_IMPLS:
         raise OptionError(f"HetConv realization must be one of {', '.join(HETCONV_IMPLS)}, got {hetconv_impl!r}")
     parts, convention_options = split_part_options(convention_options)  # a registered type's own part (S=2)
-    convention = convention or Convention(**convention_options)
+    convention = make_convention(convention, convention_options)  # a preset's name, or fields as keywords
     report = analyze(arch, P=P, G=G, variants=key, convention=convention, se=se, **parts)
     result = report.variant(key)
     network = report.network

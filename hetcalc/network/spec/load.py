@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hetcalc.core.errors import SpecError
+from hetcalc.core.keywords import checked_keywords
 from hetcalc.core.located import (At, at_item, at_key, at_mark, at_self, boolean, check_keys, got, name_value,
                                   no_surrogate, positive_int)
 from hetcalc.core.yamlio import load_yaml_document, read_spec_file
@@ -84,6 +85,7 @@ def read_defaults(value: Any, at: At) -> dict:
     return out
 
 
+@checked_keywords()
 def load_spec_text(text: str, source: str = "<string>", default_name: str = "network") -> Network:
     """A Network from YAML text (a str, or UTF-8 bytes)."""
     if not isinstance(source, str) or not isinstance(default_name, str):
@@ -98,6 +100,7 @@ def load_spec_text(text: str, source: str = "<string>", default_name: str = "net
     return build_network(data, source, default_name, root_mark=root_mark)
 
 
+@checked_keywords()
 def load_spec_file(path: str | Path) -> Network:
     """A Network from a YAML file."""
     path = Path(path)
