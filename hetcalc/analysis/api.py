@@ -9,6 +9,7 @@ from hetcalc.analysis.count import Counter
 from hetcalc.analysis.options import make_convention, option_keywords, parse_variants, resolve_parts, \
     split_part_options
 from hetcalc.analysis.replace import plan
+from hetcalc.analysis.stages import parse_by
 from hetcalc.analysis.results import Report
 from hetcalc.convtypes import CONV_TYPES
 from hetcalc.convtypes.parts import check_part
@@ -34,7 +35,8 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     G: GWC+PWC groups; defaults to P. A registered convolution type with a part option of its own takes it as
     a keyword too (S=2). se: add Squeeze-and-Excitation with this reduction ratio after every
     convolution outside residual blocks and once per residual block. Other keyword options build a
-    `Convention`. by: "layer" (one row per layer) or "stage" (one per stage or block, `Report.by_stage`).
+    `Convention`. by: "layer" (one row per layer), "stage" (one per stage or block, `Report.by_stage`) or
+    "depth:N" (one per name prefix of N dot-separated parts, `Report.by_depth`).
 
     device: a built-in name, a saved profile's name, a profile path or a `Device`: adds predicted time
     (docs/time-model.md). dtype ("fp32", "fp16", "bf16", "int8"; default fp32) and batch (default 1) set
@@ -43,8 +45,7 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     operation its own kernel) or "compiled" (BatchNorm folded, activations and residual adds fused into the
     convolution before them, as torch.compile and TensorRT run; turns traffic on).
     """
-    if by not in ("layer", "stage"):
-        raise OptionError(f"by must be 'layer' or 'stage', got {by!r}")
+    by = parse_by(by)
     timed = (device is not None or dtype is not None or batch is not None or bool(traffic)
              or str(mode).strip().lower() != "eager")
     if timed:
@@ -61,7 +62,7 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             from hetcalc.analysis.timed import attach
 
             report = attach(report, device, dtype, batch, hetconv_impl, mode)
-        return report.by_stage() if by == "stage" else report
+        return report.grouped(by)
     finally:
         if enabled:
             gc.enable()

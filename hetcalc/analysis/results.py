@@ -8,9 +8,10 @@ from dataclasses import field, replace
 from typing import Any, NamedTuple
 
 from hetcalc.convtypes.parts import Part
+from hetcalc.core.errors import OptionError
 from hetcalc.core.records import Record, record
 from hetcalc.counting.convention import Convention
-from hetcalc.analysis.stages import stage_of
+from hetcalc.analysis.stages import depth_of, parse_by, stage_of
 from hetcalc.network.graph import Conv, Linear, Network, path_depth
 
 Sums = tuple[int, int, int, int]  # flops, params, macs, depth
@@ -171,6 +172,23 @@ class Report(Record):
         """The same report with one row per stage or block instead of one per layer (see analysis.stages)."""
         return stage_report(self)
 
+    def by_depth(self, depth: int) -> "Report":
+        """The same report with one row per name prefix of `depth` dot-separated parts (torchinfo's depth:
+        1 stages, 2 blocks, ... at any level; see analysis.stages); counts summed, totals unchanged."""
+        return self.grouped(f"depth:{depth}")
+
+    def grouped(self, by: str) -> "Report":
+        """The report by "layer" (itself, when it is per layer), "stage" or "depth:N"."""
+        by = parse_by(by)
+        if by == self.by or by == "layer" and self.by == "layer":
+            return self
+        if self.by != "layer":
+            raise OptionError(f"a report by {self.by} cannot be regrouped by {by}: group the per-layer report")
+        if by == "stage":
+            return stage_report(self)
+        base = self.baseline or self.standard
+        return group_report(self, depth_of([r.name for r in base.layers], int(by[6:])), by)
+
     def to_dict(self, layers: bool = True) -> dict:
         """The JSON object of docs/json.md; `layers=False` leaves out the per-layer lists."""
         return {"architecture": self.architecture, "title": self.title, "source": self.source,
@@ -302,9 +320,15 @@ def stage_report(report: "Report") -> "Report":
     layers = list(base.layers)
     names = [r.name for r in layers]
     in_sizes = [tuple(report.input[1:]), *[r.out for r in layers[:-1]]]
-    stages = stage_of(names, [r.kind for r in layers], in_sizes)
-    order = list(dict.fromkeys(stages))
-    members = {s: [i for i, t in enumerate(stages) if t == s] for s in order}
+    return group_report(report, stage_of(names, [r.kind for r in layers], in_sizes), "stage")
+
+
+def group_report(report: "Report", stages: list[str], by: str) -> "Report":
+    """`report` with one row per group (`stages[i]` is layer i's), in the order groups first appear."""
+    base = report.baseline or report.standard
+    members: dict[str, list[int]] = {}
+    for i, s in enumerate(stages):
+        members.setdefault(s, []).append(i)
     network = report.network
 
     base_layers = list(base.layers)  # built once: a report's layers may be built on access (LayerRows)
@@ -312,12 +336,15 @@ def stage_report(report: "Report") -> "Report":
     def view(v: VariantResult) -> VariantResult:
         layers = base_layers if v is base else list(v.layers)
         rows = []
-        for s in order:
-            inside = set(members[s])
-            depth = path_depth(network, lambda i: layers[i].depth if i in inside else 0)
-            rows.append(LayerResult.aggregate(s, [layers[i] for i in members[s]], [base_layers[i] for i in members[s]],
-                                   depth))
+        for s, inside in members.items():
+            if by != "stage" and len(inside) == 1 and layers[inside[0]].name == s:
+                rows.append(layers[inside[0]])  # a layer that is its own group stays as it is
+                continue
+            depth = path_depth(network, lambda i: layers[i].depth if i in inside else 0) if len(inside) > 1 \
+                else layers[inside[0]].depth
+            rows.append(LayerResult.aggregate(s, [layers[i] for i in inside], [base_layers[i] for i in inside],
+                                              depth))
         return replace(v, layers=tuple(rows))
 
     return replace(report, variants=tuple(view(v) for v in report.variants),
-                   baseline=view(base) if report.baseline is not None else None, by="stage")
+                   baseline=view(base) if report.baseline is not None else None, by=by)

@@ -6,11 +6,17 @@ same (`conv1..pool1`: VGG's blocks end at a pooling layer, MobileNet's at a stri
 is its own block. A name an exporter scoped by module path (`/layer1/layer1.0/conv1/Conv`, ONNX) is staged by
 its top module (`layer1`), or, where one top module holds more than half the layers (a trunk such as
 ConvNeXt's `features` or timm's `blocks`), by that module's children (`features.1`).
+
+At `depth:N` (torchinfo's depth; `hetcalc ARCH --depth N`), a layer's group is the first N dot-separated parts of
+its name, at any level of the hierarchy: `stage2.3.conv1` is in `stage2` at depth 1, `stage2.3` at depth 2 and
+is its own row at depth 3; a name with N parts or fewer is its own row.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+
+from hetcalc.core.errors import OptionError
 
 
 def scoped_stages(names: list[str]) -> dict[int, str]:
@@ -20,6 +26,20 @@ def scoped_stages(names: list[str]) -> dict[int, str]:
     tops = Counter(path[0] for path in paths.values())
     return {i: path[1] if len(path) > 1 and 2 * tops[path[0]] > len(names) else path[0]
             for i, path in paths.items()}
+
+
+def parse_by(by: object) -> str:
+    """`by` checked: "layer", "stage" or "depth:N" (N a positive integer), as analyze() and the views take it."""
+    if by in ("layer", "stage"):
+        return by
+    if isinstance(by, str) and by.startswith("depth:") and by[6:].isdigit() and int(by[6:]) >= 1:
+        return f"depth:{int(by[6:])}"
+    raise OptionError(f"by must be 'layer', 'stage' or 'depth:N' (N a positive integer), got {by!r}")
+
+
+def depth_of(names: list[str], depth: int) -> list[str]:
+    """The group of each layer at `depth`: the first `depth` dot-separated parts of its name."""
+    return [".".join(name.split(".")[:depth]) for name in names]
 
 
 def stage_of(names: list[str], kinds: list[str], in_sizes: list) -> list[str]:

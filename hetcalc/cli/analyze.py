@@ -32,6 +32,9 @@ PER_LAYER_P = click.option(
 @by_option("Rows of the per-layer table and exports: one per layer, or one per stage or block (a layer name's "
            "part before its first dot) [default: the table shows stages for a network of more than 30 layers; "
            "files and other formats, layers].", default=None)
+@click.option("--depth", "depth", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Rows group the layers whose names share their first N dot-separated parts, as torchinfo's "
+                   "depth (1: stages, 2: blocks, ...); sums are exact. Example: --depth 2.")
 @wide_option
 @click.option("--rules", "-v", "full_rules", is_flag=True,
               help="Print the counting rules in full, one per line (by default one line sums them up; files "
@@ -47,8 +50,8 @@ PER_LAYER_P = click.option(
 @output_option
 @time_options
 @convention_options
-def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, full_rules, fmt, output, se, strict, input_shape,
-            device, dtype, batch, hetconv_impl, traffic, mode, **convention_options):
+def analyze(arch, P, P_at, G, parts, variants, per_layer, by, depth, wide, full_rules, fmt, output, se, strict,
+            input_shape, device, dtype, batch, hetconv_impl, traffic, mode, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
     ARCH is a built-in name (see `hetcalc list`), a path to a YAML spec, or an .onnx model (needs
@@ -65,18 +68,24 @@ def analyze(arch, P, P_at, G, parts, variants, per_layer, by, wide, full_rules, 
     Example:  hetcalc vgg16 --P 4 --format json -o vgg16.json
     """
     check_writable(output, inputs=(arch,))
+    if depth is not None and (by or "layer").lower() != "layer":
+        raise OptionError(f"--depth {depth} groups the per-layer rows: give it without --by {by}")
     report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention_options),
                           se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
                           device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
                           traffic=traffic or None, mode=mode)
-    if output is None and output_format(fmt, output) == "table":  # read by a person: short (docs/cli.md)
-        auto = by is None and default_by(report) == "stage"
-        stages = auto or (by or "").lower() == "stage"
-        shown = partial(short_document, report, arch, per_layer, full_rules, stages, auto)
+    if depth is not None:  # torchinfo's depth: rows per name prefix, for a person and in every format
+        grouping = f"depth:{depth}"
+        auto = False
     else:
-        stages = (by or "").lower() == "stage"
-        shown = partial(document, report, per_layer, stages)
-    exported = report.by_stage() if stages else report
+        auto = output is None and output_format(fmt, output) == "table" and by is None \
+            and default_by(report) == "stage"
+        grouping = "stage" if auto or (by or "").lower() == "stage" else None
+    if output is None and output_format(fmt, output) == "table":  # read by a person: short (docs/cli.md)
+        shown = partial(short_document, report, arch, per_layer, full_rules, by=grouping, auto_stages=auto)
+    else:
+        shown = partial(document, report, per_layer, by=grouping)
+    exported = report.grouped(grouping) if grouping else report
     emit_document(output, fmt, shown, wide=wide,
                   json=partial(json_writer, exported), csv=partial(to_csv, exported, per_layer))
 

@@ -44,10 +44,11 @@ RATIO, OUT, SHARE, GROUPS, PARAMS, KERNEL, DEPTHS = range(1, 8)
 def layer_grid(report: Report) -> Grid:
     """Per-layer (or per-stage) FLOPs of each variant, with counted and closed-form ratios for replaced layers;
     the layer's kernel, stride, groups, standard parameters and share of the standard FLOPs."""
-    stages = report.by == "stage"
+    stages = report.by != "layer"  # "stage" or "depth:N": rows that group layers
     base = report.standard
     if stages:  # a stage has no single kernel, stride or group count
-        columns = [Column("stage", "left", shrink=True), Column("layers", short="n", drop=KERNEL),
+        columns = [Column("stage" if report.by == "stage" else "group", "left", shrink=True),
+                   Column("layers", short="n", drop=KERNEL),
                    Column("M", drop=DEPTHS), Column("N", drop=DEPTHS)]
     else:
         columns = [Column("layer", "left", shrink=True), Column("M", drop=DEPTHS), Column("N", drop=DEPTHS),
@@ -61,8 +62,8 @@ def layer_grid(report: Report) -> Grid:
                               legend=f"{ctype.short} = {ctype.label} FLOPs" if ctype.short else None))
         if v.variant != "standard":  # headed by its equation: unique without abbreviating
             columns.append(Column(f"ratio ({ctype.ratio_equation})", drop=RATIO))
-    grid = Grid(title=("Per-stage FLOPs" if stages else "Per-layer FLOPs") + time_views.per_image(report),
-                columns=columns)
+    title = {"layer": "Per-layer FLOPs", "stage": "Per-stage FLOPs"}.get(report.by, f"FLOPs by name, {report.by}")
+    grid = Grid(title=title + time_views.per_image(report), columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
         if not costed(rows):
@@ -92,8 +93,11 @@ def layer_grid(report: Report) -> Grid:
             "output: C x H x W.")
     grid.notes = [f"{what} params, share: the standard network's parameters and share of its FLOPs. ratio: FLOPs "
                   "over standard FLOPs as counted; in parentheses the paper's closed form (eq. 5, 11 or 7)."]
-    if stages:
-        scoped = any(layer.name.startswith("/") for layer in report.network.layers)
+    scoped = any(layer.name.startswith("/") for layer in report.network.layers)
+    if report.by.startswith("depth:"):
+        grid.notes.append(f"Each row groups the layers whose names share their first {report.by[6:]} dot-separated "
+                          "parts (a layer with fewer parts is its own row); layers: how many it holds.")
+    elif stages:
         grid.notes.append("A stage is the part of a layer's name before its first dot; layers without one are "
                           "grouped while their input resolution stays the same; layers: how many it holds."
                           + (" An ONNX node's stage is its top module, or a trunk's children where one top "

@@ -42,22 +42,24 @@ def next_line(report: Report, arch: str, auto_stages: bool) -> str:
     return "Next: " + "; ".join(steps) + "."
 
 
-def document(report: Report, per_layer: bool = True, stages: bool = False) -> Document:
-    """report_views.report_document, per stage if `stages`: the summary still comes from every layer (a
-    stage row keeps a closed form only when its layers share one, and the summary gives their range)."""
-    if not stages:
+def document(report: Report, per_layer: bool = True, stages: bool = False, by: str | None = None) -> Document:
+    """report_views.report_document, per stage if `stages` (grouped `by` "stage" or "depth:N" if given): the
+    summary still comes from every layer (a stage row keeps a closed form only when its layers share one, and
+    the summary gives their range)."""
+    by = by or ("stage" if stages else None)
+    if by is None or by == report.by:
         return report_document(report, per_layer)
-    doc = report_document(report.by_stage(), per_layer)
+    doc = report_document(report.grouped(by), per_layer)
     summary = report_grids(report, per_layer=False)[0]
     return Document(doc.lines, [summary if g.title == summary.title else g for g in doc.grids], doc.footer,
                     doc.details)
 
 
 def short_document(report: Report, arch: str, per_layer: bool = True, full_rules: bool = False,
-                   stages: bool = False, auto_stages: bool = False) -> Document:
+                   stages: bool = False, auto_stages: bool = False, by: str | None = None) -> Document:
     """`document` with the rules in one line (unless `full_rules`) and a closing `Next:` line;
     `auto_stages`: the per-stage table was chosen for the reader (`default_by`), not asked for."""
-    doc = document(report, per_layer, stages)
+    doc = document(report, per_layer, stages, by)
     lines = doc.lines
     if not full_rules:
         rules = set(report.convention.rules())
