@@ -27,6 +27,8 @@ MAX_MODULE_LINES = 600
 LAZY_INTERNAL = {
     ("hetcalc", "hetcalc.network.spec"): "start-up: load_spec_* load the spec parser when first used",
     ("hetcalc", "hetcalc.measure"): "torch extra: build_module loads the torch builder when called",
+    ("hetcalc", "hetcalc.views"): "layering and start-up: a Report's str/repr/table()/_repr_html_ load their "
+                                  "views (views.notebook) into analysis's display slot when first shown",
     ("hetcalc.measure", "hetcalc.measure"): "torch extra: torch is imported only when a module is built or timed",
     ("hetcalc.network.sources", "hetcalc.network"): "start-up: a warm built-in needs neither the spec parser "
                                                     "nor an importer (no onnx unless a model is read)",

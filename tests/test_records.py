@@ -24,7 +24,12 @@ def test_the_table_path_classes_are_records():
 def test_records_are_dataclasses_with_no_generated_methods(cls):
     assert dataclasses.is_dataclass(cls)
     for method in ("__init__", "__eq__", "__hash__", "__repr__", "__setattr__"):
+        if (cls.__name__, method) in HAND_WRITTEN:
+            continue
         assert method not in vars(cls), method  # from Record
+
+
+HAND_WRITTEN = {("Report", "__repr__")}  # a report shows its summary, not every field (views/notebook.py)
 
 
 @record

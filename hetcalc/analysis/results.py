@@ -28,6 +28,21 @@ class Row(NamedTuple):
     closed_form: Fraction | None  # exact
 
 
+# How a Report shows itself, filled by hetcalc.views.notebook (analysis never imports views): "text" (the
+# summary, for str() and repr()), "table" (the command line's tables as text) and "html" (a notebook's view).
+# DISPLAY_LOADERS load the module that fills it; the package root adds its loader (hetcalc/__init__.py).
+DISPLAY: dict[str, Any] = {}
+DISPLAY_LOADERS: list[Any] = []
+
+
+def display(name: str):
+    """The view registered as `name` in DISPLAY, its module loaded on first use."""
+    if name not in DISPLAY:
+        for load in DISPLAY_LOADERS:
+            load()
+    return DISPLAY[name]
+
+
 TIME_FIELDS = ("bytes", "intensity", "time_s", "bound", "peak_activation_bytes", "time_speedup")
 
 
@@ -188,6 +203,22 @@ class Report(Record):
             return stage_report(self)
         base = self.baseline or self.standard
         return group_report(self, depth_of([r.name for r in base.layers], int(by[6:])), by)
+
+    def table(self, by: str | None = None, width: int | None = None, per_layer: bool = True) -> str:
+        """The tables `hetcalc ARCH` prints, as text: grouped `by` "layer", "stage" or "depth:N" (default: as
+        the report is); fitted to `width` columns as on a terminal of that width (None: every column)."""
+        return display("table")(self, by=by, width=width, per_layer=per_layer)
+
+    def __str__(self) -> str:
+        """The summary: what was analyzed and one row per variant (totals, reductions, speedup)."""
+        return display("text")(self)
+
+    def __repr__(self) -> str:  # a REPL's or notebook's plain view: the summary, not a dump of every field
+        return display("text")(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the HTML report's summary and per-layer (or per-stage) tables."""
+        return display("html")(self)
 
     def to_dict(self, layers: bool = True) -> dict:
         """The JSON object of docs/json.md; `layers=False` leaves out the per-layer lists."""
