@@ -21,6 +21,7 @@ from hetcalc.network.importers.common import (
     GraphAssembler, Tensor, UncountedOpWarning, check_input_shape, passthrough, report_uncounted, require_countable,
 )
 from hetcalc.network.importers.onnx.foldable import FOLDABLE, all_constant
+from hetcalc.network.importers.hints import warn_if_batchnorm_folded
 from hetcalc.network.importers.onnx.handlers import HANDLERS, absorbable_activation, constant
 from hetcalc.network.importers.onnx.patterns import rewrite
 from hetcalc.network.importers.onnx.reader import dims, read_model, values
@@ -44,7 +45,9 @@ def load_onnx_file(path: str | Path, *, input_shape=None, strict: bool = False, 
     model = read_model(path)
     # a file name that is not UTF-8 (os.fsdecode's surrogates) still gives a printable, encodable name
     source, stem = path_text(path), path_text(path.stem)
-    return network_from_model(model, source, name or stem, input_shape=input_shape, strict=strict)
+    network = network_from_model(model, source, name or stem, input_shape=input_shape, strict=strict)
+    warn_if_batchnorm_folded(network)  # a module (importers.torch) is exported with its BatchNorm kept
+    return network
 
 
 def network_from_model(model, source: str, name: str, *, input_shape=None, strict: bool = False,
