@@ -88,15 +88,17 @@ def layer_grid(report: Report) -> Grid:
         grid.total.append(fmt.si(v.flops))
         if v.variant != "standard":
             grid.total.append(fmt.ratio(Fraction(v.flops, base.flops)) if base.flops else "")
-    what = ("Stages with a replaced layer are marked with *." if stages else
+    what = (f"{'Stages' if report.by == 'stage' else 'Rows'} with a replaced layer are marked with *." if stages else
             "Replaced layers are marked with *. K, s: kernel and stride (h x w when they differ); g: groups; "
             "output: C x H x W.")
     grid.notes = [f"{what} params, share: the standard network's parameters and share of its FLOPs. ratio: FLOPs "
                   "over standard FLOPs as counted; in parentheses the paper's closed form (eq. 5, 11 or 7)."]
     scoped = any(layer.name.startswith("/") for layer in report.network.layers)
     if report.by.startswith("depth:"):
-        grid.notes.append(f"Each row groups the layers whose names share their first {report.by[6:]} dot-separated "
-                          "parts (a layer with fewer parts is its own row); layers: how many it holds.")
+        n = int(report.by[6:])
+        grid.notes.append(f"Each row groups the layers whose names share their first {n} dot-separated "
+                          f"part{'s' if n > 1 else ''} (a layer with no more parts is its own row); layers: how many "
+                          "it holds.")
     elif stages:
         grid.notes.append("A stage is the part of a layer's name before its first dot; layers without one are "
                           "grouped while their input resolution stays the same; layers: how many it holds."
