@@ -9,6 +9,9 @@ whose weights are written out by hand from the split ones (float64).
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import pytest
 
 import hetcalc
@@ -17,6 +20,8 @@ torch = pytest.importorskip("torch", reason="torch is not installed (pip install
 
 from hetcalc.measure.torch import HetConv2d, MaskedHetConv2d, build, parameter_count  # noqa: E402
 from test_torch_build import VARIANTS, conv_linear_macs, dense_from_split  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 EVERY_KIND = """
 name: every-kind
@@ -164,3 +169,16 @@ def test_se_option_on_a_graph_counts_as_hetcalc_counts():
         expected = hetcalc.analyze(net, P=2, se=4).variant(variant)
         assert parameter_count(model) == expected.params
         assert conv_linear_macs(model, net.input) == expected.macs
+
+
+@pytest.mark.parametrize("path", sorted(str(p.name) for p in (ROOT / "tests" / "onnx").glob("*.onnx")))
+def test_every_model_of_the_onnx_corpus_builds_and_counts(path):
+    pytest.importorskip("onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the corpus' uncounted ops are another test's concern
+        report = hetcalc.analyze(ROOT / "tests" / "onnx" / path, P=2)
+    for v in report.variants:
+        with torch.device("meta"):
+            model = build(report.network, v.variant, P=2)
+            macs = conv_linear_macs(model, report.input)
+        assert (parameter_count(model), macs) == (v.params, v.macs), v.variant
