@@ -30,10 +30,13 @@ def test_repr_and_str_are_the_summary(vgg):
         assert label in text
 
 
-@pytest.mark.parametrize("args, by", [((), None), (("--by", "stage"), "stage"), (("--depth", "2"), "depth:2")])
-def test_table_is_what_the_command_prints(run, args, by):
+@pytest.mark.parametrize("args, by", [(("--by", "layer"), None), (("--by", "stage"), "stage"),
+                                      (("--depth", "2"), "depth:2")])
+def test_table_is_what_the_command_writes(run, tmp_path, args, by):
     report = hetcalc.analyze("resnet56", P=4)
-    assert report.table(by=by) == run("resnet56", "--P", "4", *args).stdout
+    out = tmp_path / "resnet56.txt"
+    assert run("resnet56", "--P", "4", *args, "-o", str(out)).exit_code == 0
+    assert report.table(by=by) == out.read_text(encoding="utf-8")
 
 
 def test_table_fits_a_width():

@@ -9,7 +9,8 @@ import html
 
 from hetcalc.analysis.results import DISPLAY, Report
 from hetcalc.views.html import grid_html
-from hetcalc.views.report_views import header_lines, layer_grid, report_document, summary_grid
+from hetcalc.views.report_views import header_lines, layer_grid, summary_grid
+from hetcalc.views.short_report import document
 from hetcalc.views.text import render, render_text, renderables, to_text
 
 # the HTML report's table style, scoped to the notebook cell (no page-wide rules)
@@ -33,9 +34,9 @@ def summary_text(report: Report) -> str:
 
 
 def table_text(report: Report, by: str | None = None, width: int | None = None, per_layer: bool = True) -> str:
-    """The document `hetcalc ARCH` prints, as plain text: piped (every column) or fitted to `width` columns."""
-    shown = report.grouped(by) if by is not None else report
-    doc = report_document(shown, per_layer)
+    """The document `hetcalc ARCH -o FILE.txt` writes (the rules in full, no `Next:` line), as plain text:
+    every column, or fitted to a terminal of `width` columns."""
+    doc = document(report, per_layer, by=None if by is None else report.grouped(by).by)
     if width is None:
         return render(doc)
     return render_text(renderables(doc), width)
