@@ -84,3 +84,11 @@ def test_the_torch_extra_carries_the_default_exporter():
     line = re.search(r"^torch = \[(.*)\]", (ROOT / "pyproject.toml").read_text(), re.M).group(1)
     names = {re.match(r'\s*"([a-z]+)', req).group(1) for req in line.split(",")}
     assert {"torch", "onnx", "onnxscript"} <= names
+
+
+def test_a_network_normalized_by_layernorm_gets_none():
+    path = ROOT / "tests" / "onnx" / "modern" / "convnext_tiny.onnx"
+    if not path.exists():
+        pytest.skip("no ConvNeXt export in tests/onnx/modern")
+    _, hints = warnings_of(path)
+    assert not hints

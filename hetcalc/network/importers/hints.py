@@ -12,11 +12,11 @@ class FoldedBatchNormWarning(UserWarning):
 
 
 def batchnorm_folded(network: Network) -> bool:
-    """Convolutions with biases and no BatchNorm anywhere: what an export that folds BatchNorm into the
+    """Convolutions with biases and no BatchNorm (nor LayerNorm: ConvNeXt, ViT) anywhere: what an export that folds BatchNorm into the
     convolutions leaves (torch.onnx.export with training=EVAL, its default, or the dynamo exporter)."""
     convs = [layer for layer in network.layers if isinstance(layer, Conv)]
-    return (any(c.bias for c in convs) and not any(c.bn for c in convs)
-            and not any(isinstance(layer, BatchNorm) for layer in network.layers))
+    return (any(c.bias for c in convs) and not any(c.bn for c in convs)  # a network that normalizes otherwise
+            and not any(isinstance(layer, BatchNorm) or layer.kind == "norm" for layer in network.layers))
 
 
 def warn_if_batchnorm_folded(network: Network) -> None:
