@@ -115,11 +115,11 @@ def layer_problem(layer) -> str | None:
 
 
 def movement_problem(op: str, in_shape, out_shape, mode: str = "") -> str | None:
-    """A pad only grows height and width, a slice only keeps part of its input (sides no larger); a pad's and
-    an upsample's mode is one a spec can state."""
-    if op == "pad" and (out_shape[0] != in_shape[0] or out_shape[1] < in_shape[1] or out_shape[2] < in_shape[2]):
+    """A pad only grows channels, height and width, a slice only keeps part of its input (sides no larger); a
+    pad's and an upsample's mode is one a spec can state."""
+    if op == "pad" and any(o < i for o, i in zip(out_shape, in_shape)):
         return (f"pads {'x'.join(map(str, in_shape))} to {'x'.join(map(str, out_shape))}: a pad may only add "
-                "height and width (a negative pad, a crop, is a slice)")
+                "channels, height and width (a negative pad, a crop, is a slice)")
     allowed = {"pad": PAD_MODES, "upsample": UPSAMPLE_MODES}.get(op)
     if allowed and mode not in allowed:
         return f"{op} mode {printable(str(mode))!r} is not one of {', '.join(allowed)}"

@@ -93,7 +93,11 @@ def _entry(network: Network, i: int, layer) -> dict:
             return {"upsample": opts}
         if layer.op == "pad":
             ci, hi, wi = layer.in_shape
-            opts.update(padding=[0, 0, h - hi, w - wi], mode=layer.mode or "constant")
+            if h != hi or w != wi:
+                opts["padding"] = [0, 0, h - hi, w - wi]
+            if c != ci:
+                opts["channels"] = [0, c - ci]
+            opts["mode"] = layer.mode or "constant"
             return {"pad": opts}
         opts["out"] = [c, h, w]
         return {"slice" if layer.op == "slice" else "reshape": opts}

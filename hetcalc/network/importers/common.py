@@ -15,7 +15,9 @@ from typing import Any, Callable
 
 from hetcalc.core.errors import OptionError, SpecError
 from hetcalc.network.graph import INPUT, Conv, Linear, MatMul
-from hetcalc.network.rules import MAX_LAYERS, MAX_VALUE, layer_name, layer_problem, printable, text_of
+from hetcalc.network.rules import (
+    MAX_LAYERS, MAX_VALUE, broadcast_shape, layer_name, layer_problem, printable, text_of,
+)
 
 
 class UncountedOpWarning(UserWarning):
@@ -122,7 +124,7 @@ class GraphAssembler:
         name = self.name_of(node)
         layer = layer_cls(name=name, in_shape=as3(in_shape), out_shape=as3(out_full),
                           where=f"{self.source}: node {name}", inputs=tuple(inputs), **fields)
-        problem = layer_problem(layer) or self.declared_problem(node, out_full)
+        problem = layer_problem(layer) or self.declared_problem(node, out_full) or self.merge_problem(layer)
         if problem:
             raise self.fail(node, problem)
         if len(self.layers) >= MAX_LAYERS:
@@ -131,6 +133,20 @@ class GraphAssembler:
         index = len(self.layers) - 1
         self.set(node, out_full, index)
         return index
+
+    def merge_problem(self, layer) -> str | None:
+        """An add or mul whose input layers' shapes do not broadcast (an op left uncounted between a layer and
+        the merge changed the shape): counted as it stands, it would add maps that differ."""
+        if layer.kind not in ("add", "mul") or any(j == INPUT for j in layer.inputs):
+            return None
+        shapes = [self.layers[j].out_shape for j in layer.inputs]
+        if broadcast_shape(shapes) is not None:
+            return None
+        listed = ", ".join(f"{printable(self.layers[j].name)} {'x'.join(map(str, s))}" for j, s in
+                           zip(layer.inputs, shapes))
+        why = f" ({', '.join(sorted(self.uncounted))} left uncounted between them changed a shape)" \
+            if self.uncounted else ""
+        return f"its input layers' outputs do not fit together: {listed}{why}"
 
     def declared_problem(self, node, out_full) -> str | None:
         """The file's declared shape of the node's output (value_info), when it is fixed and differs from the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hetcalc.core.located import At, choice, pair
+from hetcalc.core.located import At, choice, got, pair, positive_int
 from hetcalc.core.yamlio import YMap
 from hetcalc.network.graph import Reshape, Shape
 from hetcalc.network.spec.builder import Flow, GraphBuilder, entry, where
@@ -33,12 +33,25 @@ def upsample(b: GraphBuilder, args: YMap, flow: Flow, prefix: str, at: At, depth
 
 @entry("pad")
 def pad(b: GraphBuilder, args: YMap, flow: Flow, prefix: str, at: At, depth: int) -> Flow:
-    if "padding" not in args:
-        raise at.error("pad needs 'padding'")
-    t, l, bottom, r = pads(args["padding"], "padding", where(args, "padding", at))
+    """Zero cost; `padding` of height and width, `channels` ([before, after] or one number for both) of the
+    channel axis (an option-A shortcut's zero channels)."""
+    if "padding" not in args and "channels" not in args:
+        raise at.error("pad needs 'padding' (or 'channels')")
+    t, l, bottom, r = pads(args.get("padding", 0), "padding", where(args, "padding", at))
+    front, back = channel_pads(args.get("channels", 0), where(args, "channels", at))
     mode = choice(args.get("mode", "constant"), "pad mode", where(args, "mode", at), PAD_MODES)
     c, h, w = flow.shape
-    return move(b, "pad", args, flow, prefix, at, (c, h + t + bottom, w + l + r), mode)
+    return move(b, "pad", args, flow, prefix, at, (c + front + back, h + t + bottom, w + l + r), mode)
+
+
+def channel_pads(value, at: At) -> tuple[int, int]:
+    """A pad's `channels`: one number (before and after alike) or [before, after], each at least 0."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise at.error(f"channels must be an integer or [before, after], got {got(value)}")
+        return positive_int(value[0], "channels", at, 0), positive_int(value[1], "channels", at, 0)
+    n = positive_int(value, "channels", at, 0)
+    return n, n
 
 
 @entry("slice")

@@ -23,7 +23,7 @@ BN_KEYS = ("act", "name")
 ACT_KEYS = ("fn", "name")
 SE_KEYS = ("reduction", "squeeze", "bias", "act", "gate", "name")
 UPSAMPLE_KEYS = ("scale", "size", "mode", "name")
-PAD_KEYS = ("padding", "mode", "name")
+PAD_KEYS = ("padding", "channels", "mode", "name")
 SHAPE_KEYS = ("out", "name")
 FLATTEN_KEYS = ("name",)
 

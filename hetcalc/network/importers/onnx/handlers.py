@@ -308,8 +308,9 @@ def transpose(imp: GraphAssembler, node) -> None:
 
 
 def pad(imp: GraphAssembler, node) -> None:
-    """Pad by known pads of the spatial dimensions -> pad (its mode kept); padding batch or channels is
-    uncounted."""
+    """Pad by known pads of the channels, height and width -> pad (its mode kept; zero channels make an
+    option-A shortcut's missing maps); padding the batch is uncounted. Pads that are not known leave the output's
+    shape unknown, so a layer reading it is refused rather than shaped as the input."""
     x = imp.get(node, 0)
     xs = imp.shape(node, 0)
     pads = attrs(node).get("pads") or imp.const(node, 1)
@@ -322,7 +323,7 @@ def pad(imp: GraphAssembler, node) -> None:
     out = list(xs)
     for i, a in enumerate(axes):
         out[a] += int(pads[i]) + int(pads[i + len(axes)])
-    if out[:2] != list(xs[:2]):
+    if out[0] != xs[0] or len(xs) != 4:
         imp.uncount(node)
         return passthrough(imp, node, shape=out)
     mode = text(attrs(node).get("mode", "constant"))

@@ -1,0 +1,79 @@
+"""Issue 18, classes 4 and 5 and the large graphs: what only the torch module shows, exporter variants, option-A
+shortcuts, and `import` of large and odd graphs. Expected values are hand formulas or the real tools' figures."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+pytest.importorskip("onnx", reason="onnx is not installed")
+
+from onnx import TensorProto, helper  # noqa: E402
+
+import hetcalc  # noqa: E402
+from test_bad_specs import assert_one_line_error, run_cli  # noqa: E402
+from test_hostile_import import conv, import_and_compare, model, n, save, weight  # noqa: E402
+
+
+def ints(name, values):
+    return helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+
+
+# --------------------------------------------------------------------------- class 5: option-A shortcuts
+
+def option_a_nodes():
+    """He et al.'s CIFAR option A: the shortcut subsamples by 2 and pads 8 zero channels on each side, its pads
+    computed at run time (torch writes them as ConstantOfShape -> Concat -> Reshape -> Slice -> Transpose)."""
+    return [conv("x", "a", "w1", pads=[1, 1, 1, 1], strides=[2, 2]),  # 16x16x16 -> 32x8x8
+            n("Slice", ["x", "st", "en", "ax", "sp"], ["s"], name="sub"),  # 16x8x8
+            n("ConstantOfShape", ["two"], ["zeros"], name="cos"),
+            n("Concat", ["base", "zeros"], ["flat"], name="cat", axis=0),
+            n("Reshape", ["flat", "pairs"], ["pairs2"], name="rs"),
+            n("Slice", ["pairs2", "rst", "ren", "rax", "rsp"], ["rev"], name="rev"),
+            n("Transpose", ["rev"], ["tr"], name="tr", perm=[1, 0]),
+            n("Reshape", ["tr", "minus1"], ["pads"], name="rs2"),
+            n("Pad", ["s", "pads"], ["padded"], name="pad"),
+            n("Add", ["a", "padded"], ["y"], name="add")]
+
+
+def option_a_inits():
+    return [weight("w1", 32, 16, 3, 3), ints("st", [0, 0]), ints("en", [2**62, 2**62]), ints("ax", [2, 3]),
+            ints("sp", [2, 2]), ints("two", [2]), ints("base", [0, 0, 0, 0, 8, 8]), ints("pairs", [-1, 2]),
+            ints("rst", [-1]), ints("ren", [-2**62]), ints("rax", [0]), ints("rsp", [-1]), ints("minus1", [-1])]
+
+
+def test_an_option_a_channel_pad_is_a_layer_and_imports(tmp_path):
+    path = save(tmp_path, model(option_a_nodes(), x=(1, 16, 16, 16), inits=option_a_inits()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is left uncounted
+        report = hetcalc.analyze(path, variants="standard")
+    layers = {layer.name: layer for layer in report.network.layers}
+    assert layers["pad"].in_shape == (16, 8, 8) and layers["pad"].out_shape == (32, 8, 8)
+    assert layers["add"].in_shape == (32, 8, 8)
+    assert report.standard.macs == 8 * 8 * 32 * 16 * 9
+    text, _ = import_and_compare(tmp_path, path)
+    assert "channels: [0, 16]" in text
+
+
+def test_a_spec_pad_takes_channels():
+    spec = {"name": "t", "input": [16, 8, 8], "layers": [
+        {"conv": {"out": 16, "kernel": 3}}, {"pad": {"channels": [8, 8]}}, {"conv": {"out": 4, "kernel": 1}}]}
+    report = hetcalc.analyze(spec, variants="standard")
+    assert report.network.layers[1].out_shape == (32, 8, 8)
+    assert report.standard.macs == 64 * 16 * 16 * 9 + 64 * 32 * 4
+
+
+def test_a_merge_of_layers_an_uncounted_op_reshaped_is_refused(tmp_path):
+    """SpaceToDepth is uncounted: its declared output (64x4x4) makes the Add's tensors fit, but the layers it
+    adds (a 16x8x8 conv and a 64x4x4 conv) do not: analysing the file must not add them."""
+    nodes = [conv("x", "c", "w", pads=[1, 1, 1, 1]),
+             n("SpaceToDepth", ["c"], ["s"], name="s2d", blocksize=2),
+             n("Conv", ["x", "w2"], ["d"], name="down", kernel_shape=[2, 2], strides=[2, 2]),
+             n("Add", ["s", "d"], ["y"], name="add")]
+    info = [helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, 64, 4, 4])]
+    path = save(tmp_path, model(nodes, x=(1, 3, 8, 8), inits=[weight("w", 16, 3, 3, 3), weight("w2", 64, 3, 2, 2)],
+                                value_info=info))
+    line = assert_one_line_error(run_cli(path, "--P", "2"), "node 'add' (Add)", "do not fit together",
+                                 "SpaceToDepth", code=1)
+    assert "16x8x8" in line and "64x4x4" in line
