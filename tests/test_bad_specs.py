@@ -139,7 +139,7 @@ def no_hang(seconds: int = 120):
 
 
 @pytest.mark.parametrize("text, fragment", [
-    (billion_laughs(), "more than 100,000 values"),
+    (billion_laughs(), "more than 1,200,000 values"),
     ("layers: " + "[" * 10_000 + "]" * 10_000 + "\n", "nesting deeper than 64 levels"),
     ("layers: " + "{a: " * 10_000 + "1" + "}" * 10_000 + "\n", "nesting deeper than 64 levels"),
     ("".join(" " * i + f"k{i}:\n" for i in range(1_000)), "nesting deeper than 64 levels"),
@@ -288,10 +288,10 @@ def test_file_over_the_size_bound(tmp_path):
 
     path = tmp_path / "huge.yaml"
     path.write_bytes(b"# " + b"x" * MAX_BYTES + b"\n")
-    with pytest.raises(SpecError, match="larger than 2 MiB") as info:
+    with pytest.raises(SpecError, match=f"larger than {MAX_BYTES // 2**20} MiB") as info:
         load_spec_file(path)
     assert info.value.line == 1
-    with pytest.raises(SpecError, match="longer than 2 MiB"):
+    with pytest.raises(SpecError, match=f"longer than {MAX_BYTES // 2**20} MiB"):
         load_spec_text(path.read_text(), "huge.yaml")
 
 

@@ -77,3 +77,35 @@ def test_a_merge_of_layers_an_uncounted_op_reshaped_is_refused(tmp_path):
     line = assert_one_line_error(run_cli(path, "--P", "2"), "node 'add' (Add)", "do not fit together",
                                  "SpaceToDepth", code=1)
     assert "16x8x8" in line and "64x4x4" in line
+
+
+# --------------------------------------------------------------------------- import of odd and large graphs
+
+def test_a_concat_of_one_input_is_that_input_and_imports(tmp_path):
+    """torchvision's DenseNet concatenates a one-tensor list before each block's first layer."""
+    nodes = [conv("x", "c", "w", pads=[1, 1, 1, 1]), n("Concat", ["c"], ["one"], name="cat1", axis=1),
+             n("Conv", ["one", "w2"], ["y"], name="pw", kernel_shape=[1, 1])]
+    path = save(tmp_path, model(nodes, inits=[weight("w", 16, 3, 3, 3), weight("w2", 4, 16, 1, 1)]))
+    text, report = import_and_compare(tmp_path, path)
+    assert [layer.name for layer in report.network.layers] == ["c", "pw"]
+    assert report.standard.macs == 64 * (16 * 3 * 9 + 4 * 16)
+
+
+def test_twelve_thousand_convolutions_import_and_load_back(tmp_path):
+    """A 12,000-conv chain (3x3 with ReLU, names as torch writes them): its spec was over the loader's old bound
+    of 100,000 values; each conv is 4 x 4 x 9 MACs on a 4x4 map. (50,000 round-trip too, in 25 s: too slow here.)"""
+    count = 12_000
+    nodes = []
+    for i in range(count):
+        scope = f"/stage{i // 1000}/block{i % 1000}"
+        nodes += [n("Conv", ["x" if i == 0 else f"r{i - 1}", "w"], [f"t{i}"], name=f"{scope}/conv/Conv",
+                    kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                  n("Relu", [f"t{i}"], [f"r{i}" if i < count - 1 else "y"], name=f"{scope}/relu/Relu")]
+    path = save(tmp_path, model(nodes, x=(1, 4, 4, 4), inits=[weight("w", 4, 4, 3, 3)]))
+    out = tmp_path / "out.yaml"
+    result = run_cli("import", path, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    written = hetcalc.analyze(out, variants="standard")
+    assert len(written.network.layers) == count
+    assert written.standard.macs == count * 16 * 4 * 4 * 9
+    assert written.network.layers[-1].name == "/stage11/block999/conv/Conv" and written.network.layers[-1].act == "relu"

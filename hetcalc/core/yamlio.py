@@ -17,11 +17,13 @@ import yaml
 from hetcalc.core.errors import SpecError
 from hetcalc.core.inputs import note_input
 
-# Real specs have a few hundred values and fit in a few kilobytes; these bounds keep a hostile or mistaken
-# file to a couple of seconds of parsing.
-MAX_NODES = 100_000  # values, counted while parsing and again after alias and merge expansion
+# Hand-written specs have a few hundred values and fit in a few kilobytes; a spec `hetcalc import` writes has
+# one line per layer, about 11 values and 75 bytes for a plain conv, and must load back up to the graph's bound
+# of 100,000 layers (network/rules.py MAX_LAYERS): 1,200,000 values and 16 MiB hold that. The bounds keep a
+# hostile or mistaken file (an alias bomb, a runaway generator) to seconds of parsing, about 20 s at the bound.
+MAX_NODES = 1_200_000  # values, counted while parsing and again after alias and merge expansion
 MAX_DEPTH = 64  # nested lists and mappings
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024
 
 _Y = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = (_Y + t for t in ("str", "int", "float", "bool", "null"))

@@ -1,8 +1,8 @@
 """A Network back to an editable YAML spec (`hetcalc import`): every layer named, edges as `from`/`inputs`.
 
 Loading the written spec gives the same layers, shapes and edges, hence identical results;
-`round_trip_problem` checks that it does. Options at the spec's defaults are left out (a spec holds at most
-100,000 values). User text (names, the file name, op types, the producer) goes only into YAML values,
+`round_trip_problem` checks that it does. Options at the spec's defaults are left out, one line per layer,
+so the spec of a graph at the 100,000-layer bound stays within the loader's bounds (core/yamlio.py). User text (names, the file name, op types, the producer) goes only into YAML values,
 which the YAML emitter quotes and escapes, and into comments through `rules.printable`, so it can never
 become a line of its own.
 """

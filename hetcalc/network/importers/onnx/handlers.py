@@ -222,8 +222,11 @@ def elementwise(imp: GraphAssembler, node) -> None:
 
 
 def concat(imp: GraphAssembler, node) -> None:
-    """Concat along channels -> concat; of constants, a shape computation; along another axis, uncounted."""
+    """Concat along channels -> concat; of one input (torchvision's DenseNet: torch.cat of a one-tensor list)
+    the input itself; of constants, a shape computation; along another axis, uncounted."""
     ins = [imp.get(node, i) for i in range(len(node.input))]
+    if len(ins) == 1:
+        return imp.alias(node, ins[0])
     axis = attrs(node).get("axis", 1)
     if all(t.value is not None for t in ins):  # a shape computation
         value = [v for t in ins for v in t.value]
