@@ -109,3 +109,42 @@ def test_twelve_thousand_convolutions_import_and_load_back(tmp_path):
     assert len(written.network.layers) == count
     assert written.standard.macs == count * 16 * 4 * 4 * 9
     assert written.network.layers[-1].name == "/stage11/block999/conv/Conv" and written.network.layers[-1].act == "relu"
+
+
+# --------------------------------------------------------------------------- HetConv on attention networks
+
+ONNX_DIR = __import__("pathlib").Path(__file__).resolve().parent / "onnx"
+
+
+def test_the_rules_say_only_convolutions_are_replaced_on_an_attention_network():
+    report = hetcalc.analyze(ONNX_DIR / "modern" / "vit_b_16.onnx", variants="standard,hetconv")
+    patch = 768 * 3 * 16 * 16 * 14 * 14  # the patch embedding, ViT-B/16's one convolution (kept: the first)
+    share = 100 * (report.standard.macs - patch) / report.standard.macs
+    result = run_cli(ONNX_DIR / "modern" / "vit_b_16.onnx")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert f"Only convolutions are replaced: attention's products, norms and FC layers ({share:.1f}% of the " \
+           "standard MACs) stay standard" in text
+    assert report.variant("hetconv").macs == report.standard.macs
+    assert "Only convolutions" not in run_cli("resnet18").output
+
+
+def test_P_at_takes_torch_module_patterns_on_imported_names(tmp_path):
+    """resnet18.onnx's node '/layer4/layer4.0/conv1/Conv' is module layer4.0.conv1: one pattern serves both."""
+    path = ONNX_DIR / "resnet18.onnx"
+
+    def hetconv(report):
+        return report.variant("hetconv").macs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        onnx_style = hetcalc.analyze(path, P=4, P_at={"/layer4/*": 16})
+        torch_style = hetcalc.analyze(path, P=4, P_at={"layer4.*": 16})
+        plain = hetcalc.analyze(path, P=4)
+        off = hetcalc.analyze(path, P=4, P_at="layer4.0.conv1=off")
+    assert hetconv(torch_style) == hetconv(onnx_style) < hetconv(plain)
+    # layer4.0.conv1: 64 -> 128, 3x3, 1x1 output: standard 128 * 64 * 9, HetConv P=4 128 * (16 * 9 + 48)
+    assert hetconv(off) - hetconv(plain) == 128 * 64 * 9 - 128 * (16 * 9 + 48)
+    text, _ = import_and_compare(tmp_path, path)
+    written = hetcalc.analyze(tmp_path / "out.yaml", P=4, P_at={"layer4.*": 16})
+    assert hetconv(written) == hetconv(torch_style)

@@ -1,7 +1,8 @@
 """Per-layer parts: `--P-at PATTERN=P` (CLI) or `P_at={"PATTERN": P}` (API) on top of a network's own.
 
 A pattern is a shell-style pattern (fnmatch: `*`, `?`, `[...]`) matched against layer names, so
-`layer3.*` selects a torchvision stage and `*conv2` one convolution of every block. The value is a
+`layer3.*` selects a torchvision stage and `*conv2` one convolution of every block; on an imported ONNX
+graph a pattern matches a node's name or the torch module its scope names (`matches`). The value is a
 HetConv part (an integer, M or N) or `off`, which keeps the matched layers standard (`replace: false`).
 Later items win over earlier ones; a pattern that matches no convolution is an error, never ignored.
 """
@@ -15,6 +16,7 @@ from typing import Any, Iterable
 from hetcalc.convtypes.parts import parse_part
 from hetcalc.core.errors import OptionError
 from hetcalc.network.graph import Conv, Network
+from hetcalc.network.importers.torch import module_path
 
 OFF = ("off", "standard", "none")
 
@@ -52,7 +54,7 @@ def apply_parts(network: Network, items: Any) -> Network:
     pairs = parse_items(items)
     layers = list(network.layers)
     for pattern, part in pairs:
-        hits = [i for i, layer in enumerate(layers) if isinstance(layer, Conv) and fnmatchcase(layer.name, pattern)]
+        hits = [i for i, layer in enumerate(layers) if isinstance(layer, Conv) and matches(layer.name, pattern)]
         if not hits:
             names = [c.name for c in network.convs[:3]]
             raise OptionError(f"--P-at pattern '{pattern}' matches no convolution of {network.name} "
@@ -64,6 +66,18 @@ def apply_parts(network: Network, items: Any) -> Network:
             else:
                 layers[i] = replace(conv, P=part, replace=None if conv.replace is False else conv.replace)
     return replace(network, layers=tuple(layers))
+
+
+def matches(name: str, pattern: str) -> bool:
+    """The pattern matches the layer's name, or the torch module an exporter's node name stands for (an
+    imported '/layer4/layer4.0/conv1/Conv' is module 'layer4.0.conv1', as `analyze(module)` names it), so one
+    pattern serves a spec, a module and its ONNX file alike."""
+    if fnmatchcase(name, pattern):
+        return True
+    if not name.startswith("/"):
+        return False
+    path, _ = module_path(name)
+    return bool(path) and fnmatchcase(path, pattern)
 
 
 def describe(items: Iterable[tuple[str, Any]]) -> str:

@@ -38,3 +38,20 @@ def plan(network: Network, convention: Convention) -> Plan:
                    for layer, flag in zip(layers, flags)]
     ratio_k2 = max((c.kernel[0] * c.kernel[1] for c in replaced), default=9)
     return Plan(flags, ratio_flags, replaced, ratio_k2)
+
+
+
+TRANSFORMER_KINDS = ("matmul", "norm")  # layers of attention networks that no variant rebuilds
+
+
+def kept_rule(report) -> str | None:
+    """For a network with attention products, norms or per-token FC layers, the rule that only its convolutions
+    are replaced, with the share of the standard FLOPs the other layers hold; None for a plain CNN."""
+    layers = report.network.layers if report.network is not None else ()
+    if not any(layer.kind in TRANSFORMER_KINDS or getattr(layer, "rows", 1) > 1 for layer in layers):
+        return None
+    total = report.standard.macs
+    conv_macs = sum(c.out_area * c.N * (c.M // c.groups) * c.kernel[0] * c.kernel[1] for c in report.network.convs)
+    share = f" ({100 * (total - conv_macs) / total:.1f}% of the standard MACs)" if total else ""
+    return (f"Only convolutions are replaced: attention's products, norms and FC layers{share} stay standard "
+            "in every variant.")

@@ -84,24 +84,29 @@ def _entry(network: Network, i: int, layer) -> dict:
         opts["fn"] = layer.act
         return {"act": opts}
     if isinstance(layer, Reshape):
-        c, h, w = layer.out_shape
-        if layer.op == "flatten" and layer.out_shape == (c, 1, 1) and c == layer.in_shape[0] * layer.in_shape[1] * \
-                layer.in_shape[2]:
-            return {"flatten": opts}
-        if layer.op == "upsample":
-            opts.update(size=[h, w], mode=layer.mode or "nearest")
-            return {"upsample": opts}
-        if layer.op == "pad":
-            ci, hi, wi = layer.in_shape
-            if h != hi or w != wi:
-                opts["padding"] = [0, 0, h - hi, w - wi]
-            if c != ci:
-                opts["channels"] = [0, c - ci]
-            opts["mode"] = layer.mode or "constant"
-            return {"pad": opts}
-        opts["out"] = [c, h, w]
-        return {"slice" if layer.op == "slice" else "reshape": opts}
+        return _movement(layer, opts)
     raise TypeError(f"cannot write layer {layer!r}")
+
+
+def _movement(layer: Reshape, opts: dict) -> dict:
+    """A data-movement layer's entry: flatten, upsample, pad (of channels too), slice or reshape."""
+    c, h, w = layer.out_shape
+    if layer.op == "flatten" and layer.out_shape == (c, 1, 1) and c == layer.in_shape[0] * layer.in_shape[1] * \
+            layer.in_shape[2]:
+        return {"flatten": opts}
+    if layer.op == "upsample":
+        opts.update(size=[h, w], mode=layer.mode or "nearest")
+        return {"upsample": opts}
+    if layer.op == "pad":
+        ci, hi, wi = layer.in_shape
+        if h != hi or w != wi:
+            opts["padding"] = [0, 0, h - hi, w - wi]
+        if c != ci:
+            opts["channels"] = [0, c - ci]
+        opts["mode"] = layer.mode or "constant"
+        return {"pad": opts}
+    opts["out"] = [c, h, w]
+    return {"slice" if layer.op == "slice" else "reshape": opts}
 
 
 def unwritable(layer) -> str | None:

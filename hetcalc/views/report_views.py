@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from hetcalc.core import formatting as fmt
 from hetcalc.convtypes import CONV_TYPES
+from hetcalc.analysis.replace import kept_rule
 from hetcalc.analysis.results import Report, costed
 from hetcalc.views import time_views
 from hetcalc.views.document import Document
@@ -21,7 +22,9 @@ def header_lines(report: Report) -> list[str]:
     if settings:
         head += f"  {settings}"
     note = report.network.meta.get("note") if report.network is not None else None
-    lines = [head, f"spec: {report.source}", *([f"Note: {note}"] if note else []), *report.convention.rules()]
+    kept = kept_rule(report)
+    lines = [head, f"spec: {report.source}", *([f"Note: {note}"] if note else []), *report.convention.rules(),
+             *([kept] if kept else [])]
     lines += time_views.header_lines(report)  # none without a dtype
     if report.se:
         lines.append(f"Squeeze-and-Excitation (reduction {report.se}) after every convolution outside "
