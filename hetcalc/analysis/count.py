@@ -18,6 +18,7 @@ from hetcalc.convtypes import CONV_TYPES, Piece, fixed_cost, se_cost
 from hetcalc.convtypes.parts import layer_part
 from hetcalc.convtypes.steps import step_pieces
 from hetcalc.counting.convention import Convention
+from hetcalc.counting.modules import MODULE_RULES, module_delta
 from hetcalc.network.graph import Add, Conv, Network
 
 NO_SUMS: Sums = (0, 0, 0, 0)
@@ -91,6 +92,13 @@ class Counter:
                 if kind is not None:
                     memo[kind] = hit
             out.append(hit)
+        facts = self.network.meta.get("modules")
+        if facts and self.convention.preset in MODULE_RULES:  # a torch module: what its classes change
+            for i, (layer, parts) in enumerate(zip(self.network.layers, facts)):
+                flops, params = module_delta(self.convention.preset, parts, fixed_cost(layer)[0], self.convention.ops)
+                if flops or params:
+                    f, p, m, d = out[i]
+                    out[i] = (f + flops, p + params, m, d)
         return out
 
     def _se_sums(self) -> list[Sums]:

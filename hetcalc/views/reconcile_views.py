@@ -43,9 +43,14 @@ def reconcile_grid(rec: Reconciliation) -> Grid:
                       f"{counted} report them" + (f"; {silent} gives none." if silent else "."))
     grid.notes.append("count x times = ops; each tool's ops add up to its figure, in parentheses its difference "
                       "from the paper's (terms the network has none of are left out; JSON and CSV list them).")
-    grid.notes.append("Each figure is the tool's for the model written as torchvision writes it (modules for "
-                      "layers, `+=` and flatten as tensor operations, eval mode); docs/conventions.md names "
-                      "what moves it.")
+    if any(t.term == "modules" for tool in rec.tools for t in tool.terms):
+        grid.notes.append("The torch module's own classes: 'by module class' is what they change for the tools "
+                          "that count by class (functional calls, subclasses; docs/conventions.md).")
+    else:
+        grid.notes.append("Each figure is the tool's for the model written as torchvision writes it (modules for "
+                          "layers, `+=` and flatten as tensor operations, eval mode); docs/conventions.md names "
+                          "what moves it.")
+    grid.notes += list(rec.notes)
     return grid
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import replace
 from typing import Any
 
 from hetcalc.core.errors import SpecError
 from hetcalc.network.graph import Network
 from hetcalc.network.importers.common import check_input_shape
+from hetcalc.network.rules import layer_name
 
 
 def to_onnx_bytes(module: Any, input_shape: Any) -> bytes:
@@ -52,7 +54,88 @@ def network_from_module(module: Any, input_shape: Any, *, strict: bool = False) 
     model = onnx.load_from_string(to_onnx_bytes(module, input_shape))
     name = type(module).__name__
     network = network_from_model(model, f"<torch {name}>", name, strict=strict, title=name)
+    network = replace(network, meta={**network.meta, "modules": module_facts(module, model, network)})
     return module_names(network)
+
+
+# the torch class each part of a layer must be an instance of to count as that module's own op; otherwise
+# the op was a functional call (F.relu, F.batch_norm, F.linear, ...) in its parent module's forward
+FAMILIES = {"conv": "modules.conv._ConvNd", "fc": "Linear", "bn": "modules.batchnorm._BatchNorm",
+            "pool": ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"),
+            "act:relu": "ReLU", "act:relu6": ("ReLU6", "Hardtanh"), "act:gelu": "GELU", "act:silu": "SiLU",
+            "act:leaky_relu": "LeakyReLU", "act:elu": "ELU", "act:sigmoid": "Sigmoid", "act:tanh": "Tanh",
+            "act:hardswish": "Hardswish", "act:hardsigmoid": "Hardsigmoid", "act:mish": "Mish",
+            "act:softplus": "Softplus", "act:selu": "SELU"}
+POOL_OPS = ("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool")
+
+
+def module_facts(module: Any, model: Any, network: Network) -> tuple:
+    """Per layer, the torch module each of its parts came from, as the peer tools that count by module class
+    see it (ptflops and thop look up type(module), torchinfo counts leaf modules): ((role, class, leaf), ...)
+    with role 'conv', 'fc', 'bn', 'pool' or 'act:KIND', class the module's exact class ('torch.nn.modules.
+    activation.ReLU') or None for a functional call, leaf whether the module has no children. The exporter's
+    node names carry the module scope ('/layer1/layer1.0/relu_1/Relu': the second call of layer1.0.relu)."""
+    modules = dict(module.named_modules())
+    nodes = {layer_name(node.name): node for node in model.graph.node}
+    readers: dict[str, list] = {}
+    for node in model.graph.node:
+        for tensor in node.input:
+            readers.setdefault(tensor, []).append(node)
+    facts = []
+    for layer in network.layers:
+        node = nodes.get(layer.name)
+        parts = [] if node is None else layer_parts(layer, node, readers)
+        facts.append(tuple((role, *module_of(modules, part, role)) for role, part in parts))
+    return tuple(facts)
+
+
+def layer_parts(layer, node, readers: dict) -> list[tuple[str, Any]]:
+    """(role, ONNX node) for the layer's own op and the BatchNorm and activation it took (each the first reader
+    of the tensor before it, as the importer absorbs them)."""
+    own = {"conv": "conv", "fc": "fc", "bn": "bn", "act": f"act:{getattr(layer, 'act', '')}"}.get(layer.kind)
+    if layer.kind == "pool" and node.op_type in POOL_OPS:
+        own = "pool"
+    parts = [(own, node)] if own else []
+    if layer.kind not in ("conv", "fc", "bn", "add", "mul"):
+        return parts
+    tensor = node.output[0]
+
+    def reader(op_type: str | None = None):
+        following = readers.get(tensor, [])
+        return following[0] if following and (op_type is None or following[0].op_type == op_type) else None
+
+    if layer.kind == "conv" and layer.bn and reader("BatchNormalization") is not None:
+        parts.append(("bn", reader()))
+        tensor = reader().output[0]
+    if layer.kind == "fc" and node.op_type == "MatMul" and layer.bias and reader("Add") is not None:
+        tensor = reader().output[0]
+    if layer.act and reader() is not None:
+        parts.append((f"act:{layer.act}", reader()))
+    return parts
+
+
+def module_of(modules: dict, node, role: str) -> tuple[str | None, bool]:
+    """The exact class of the module whose scope wrote `node` when it is of the role's family (else None: a
+    functional call), and whether that module is a leaf."""
+    import torch.nn as nn
+
+    path, _ = module_path(node.name)
+    found = modules.get(path)
+    if found is None and "_" in path.rsplit(".", 1)[-1]:  # 'relu_1': a module called again
+        found = modules.get(path.rsplit("_", 1)[0])
+    if found is None:
+        return None, False
+    families = FAMILIES.get(role, ())
+    classes = []
+    for family in (families,) if isinstance(families, str) else families:
+        target = nn
+        for attr in family.split("."):
+            target = getattr(target, attr)
+        classes.append(target)
+    leaf = next(iter(found.children()), None) is None
+    if not isinstance(found, tuple(classes)):
+        return None, leaf
+    return f"{type(found).__module__}.{type(found).__qualname__}", leaf
 
 
 FUNCTIONAL = ("add", "sub", "mul", "div", "sum", "concat", "reshape", "flatten", "pad", "slice", "resize",
@@ -79,8 +162,6 @@ def module_path(node_name: str) -> tuple[str, str]:
 
 def module_names(network: Network) -> Network:
     """Layers named by their torch module (`layer1.0.conv1`); a module's further ops get `.op` after it."""
-    from dataclasses import replace
-
     used: set[str] = set()
     layers = []
     for layer in network.layers:
