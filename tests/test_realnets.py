@@ -148,3 +148,17 @@ def test_P_at_takes_torch_module_patterns_on_imported_names(tmp_path):
     text, _ = import_and_compare(tmp_path, path)
     written = hetcalc.analyze(tmp_path / "out.yaml", P=4, P_at={"layer4.*": 16})
     assert hetconv(written) == hetconv(torch_style)
+
+
+def test_a_reduce_mean_imports_as_a_mean_and_keeps_its_preset_counts(tmp_path):
+    """torch's dynamo exporter writes x.mean((2, 3)) as ReduceMean; the spec says `mean: true`, so ptflops'
+    preset counts it 0 from the written spec as from the file (a pooling module would count 2 per input)."""
+    nodes = [conv("x", "c", "w", pads=[1, 1, 1, 1]),
+             n("ReduceMean", ["c", "axes"], ["m"], name="mean", keepdims=0),
+             n("Gemm", ["m", "fw"], ["y"], name="fc", transB=1)]
+    path = save(tmp_path, model(nodes, inits=[weight("w", 16, 3, 3, 3), ints("axes", [2, 3]), weight("fw", 4, 16)]))
+    text, _ = import_and_compare(tmp_path, path)
+    assert "mean: true" in text
+    macs = 16 * 27 * 64 + 16 * 4
+    for source in (path, tmp_path / "out.yaml"):
+        assert hetcalc.analyze(source, variants="standard", convention="ptflops-pytorch").standard.flops == macs

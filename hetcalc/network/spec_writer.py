@@ -69,6 +69,8 @@ def _entry(network: Network, i: int, layer) -> dict:
                 opts["padding"] = _pair(pads[:2]) if pads[:2] == pads[2:] else list(pads)
             if layer.ceil:
                 opts["ceil"] = True
+        if layer.reduce:
+            opts["mean"] = True
         return {kind: opts}
     if isinstance(layer, (Add, Mul, Concat)):
         opts.pop("from", None)

@@ -176,7 +176,8 @@ def avgpool(b: GraphBuilder, args: YMap, flow: Flow, prefix: str, at: At, depth:
 
 
 def pool(b: GraphBuilder, mode: str, args: YMap, flow: Flow, prefix: str, at: At) -> Flow:
-    """A pool: global (`global: true`), adaptive (`output: [h, w]`), or with a kernel, stride and padding."""
+    """A pool: global (`global: true`), adaptive (`output: [h, w]`), or with a kernel, stride and padding;
+    `mean: true` on an avgpool: written as a tensor mean (x.mean((2, 3)), ONNX ReduceMean), not a module."""
     kind = f"{mode}pool"
     c, h, w = flow.shape
     window = None
@@ -205,11 +206,14 @@ def pool(b: GraphBuilder, mode: str, args: YMap, flow: Flow, prefix: str, at: At
         if problem:
             raise where(args, "padding", at).error(problem)
         out_hw = output_hw((h, w), kernel, stride, padding, where(args, "kernel", at), kind, ceil=ceil)
+    mean = "mean" in args and boolean(args["mean"], "mean", where(args, "mean", at))
+    if mean and mode != "avg":
+        raise where(args, "mean", at).error("only an avgpool can be a tensor mean ('mean: true')")
     given = b.given_name(args, at)
     layer = Pool(name=given or b.next_name(prefix, "pool"), in_shape=flow.shape, out_shape=(c, *out_hw), mode=mode,
                  kernel=kernel, stride=stride, padding=padding[:2], where=str(at), inputs=(flow.index,),
                  window=window, adaptive=adaptive, padding_end=None if padding[2:] == padding[:2] else padding[2:],
-                 ceil=ceil, is_global=is_global)
+                 ceil=ceil, is_global=is_global, reduce=mean)
     return b.register(layer, at, given is not None)
 
 

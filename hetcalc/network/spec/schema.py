@@ -14,7 +14,7 @@ DEFAULT_KEYS = {"conv": ("bias", "bn", "act"), "fc": ("bias", "act")}
 CONV_KEYS = ("out", "in", "kernel", "stride", "padding", "dilation", "groups", "bias", "bn", "act", "repeat",
              "name", "replace", "P")
 FC_KEYS = ("out", "in", "bias", "act", "repeat", "name")
-POOL_KEYS = ("kernel", "stride", "padding", "global", "output", "ceil", "name")
+POOL_KEYS = ("kernel", "stride", "padding", "global", "output", "ceil", "mean", "name")
 STAGE_KEYS = ("block", "out", "repeat", "stride", "width", "shortcut", "groups", "P", "replace", "name")
 RESIDUAL_KEYS = ("body", "shortcut", "act", "name", "repeat")
 CONCAT_KEYS = ("branches", "with", "inputs", "repeat", "name")
