@@ -162,3 +162,18 @@ def test_a_reduce_mean_imports_as_a_mean_and_keeps_its_preset_counts(tmp_path):
     macs = 16 * 27 * 64 + 16 * 4
     for source in (path, tmp_path / "out.yaml"):
         assert hetcalc.analyze(source, variants="standard", convention="ptflops-pytorch").standard.flops == macs
+
+
+@pytest.mark.parametrize("model_name", ["convnext_tiny", "swin_t"])
+def test_attention_networks_import_and_read_back(tmp_path, model_name):
+    """LayerNorm (norm), attention products (matmul), Linear on [..., features] (fc rows), layer scale (act
+    params), Swin's zero pads and concats along other axes all have a spec form now: the written spec gives the
+    model's layers and counts (import_and_compare), under a preset too."""
+    path = ONNX_DIR / "modern" / f"{model_name}.onnx"
+    text, report = import_and_compare(tmp_path, path)
+    assert "- norm: {" in text and "rows: " in text
+    written = hetcalc.analyze(tmp_path / "out.yaml", variants="standard", convention="fvcore")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        direct = hetcalc.analyze(path, variants="standard", convention="fvcore")
+    assert (written.standard.flops, written.standard.params) == (direct.standard.flops, direct.standard.params)

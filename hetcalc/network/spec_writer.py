@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from hetcalc.core.errors import SpecError
-from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, Mul, Network, Pool, Reshape
+from hetcalc.network.graph import (
+    INPUT, Activation, Add, BatchNorm, Concat, Conv, Linear, MatMul, Mul, Network, Norm, Pool, Reshape,
+)
 from hetcalc.network.rules import printable
 
 
@@ -51,6 +52,8 @@ def _entry(network: Network, i: int, layer) -> dict:
         return {"conv": opts}
     if isinstance(layer, Linear):
         opts["out"] = layer.out_features
+        if layer.rows > 1:
+            opts.update(rows=layer.rows, shape=list(layer.out_shape))
         if not layer.bias:
             opts["bias"] = False
         if layer.act:
@@ -72,6 +75,8 @@ def _entry(network: Network, i: int, layer) -> dict:
         if layer.reduce:
             opts["mean"] = True
         return {kind: opts}
+    if isinstance(layer, (Norm, MatMul)) or isinstance(layer, Concat) and not _channel_join(network, layer):
+        return _tensor_entry(layer, opts, names)
     if isinstance(layer, (Add, Mul, Concat)):
         opts.pop("from", None)
         opts["inputs"] = names
@@ -84,10 +89,42 @@ def _entry(network: Network, i: int, layer) -> dict:
         return {"bn": opts}
     if isinstance(layer, Activation):
         opts["fn"] = layer.act
+        if layer.params:
+            opts["params"] = layer.params
         return {"act": opts}
     if isinstance(layer, Reshape):
         return _movement(layer, opts)
     raise TypeError(f"cannot write layer {layer!r}")
+
+
+def _channel_join(network: Network, layer: Concat) -> bool:
+    """A concat a spec's plain `concat: {inputs: ...}` gives: two or more inputs of one height and width,
+    joined along channels, no parameters."""
+    shapes = [network.input if j == INPUT else network.layers[j].out_shape for j in layer.inputs]
+    return (len(shapes) > 1 and not layer.params and len({tuple(s[1:]) for s in shapes}) == 1
+            and layer.out_shape == (sum(s[0] for s in shapes), *shapes[0][1:]))
+
+
+def _tensor_entry(layer, opts: dict, names: list[str]) -> dict:
+    """An attention network's layer (docs/spec.md: norm, matmul, a concat along any axis), its shape stated."""
+    if isinstance(layer, Norm):
+        if layer.norm != "layer":
+            opts["type"] = layer.norm
+        if layer.params:
+            opts["params"] = layer.params
+        if layer.act:
+            opts["act"] = layer.act
+        return {"norm": opts}
+    opts.pop("from", None)
+    opts.update(inputs=names, out=list(layer.out_shape))
+    if isinstance(layer, MatMul):
+        opts["inner"] = layer.inner
+        if layer.fused:
+            opts["fused"] = True
+        return {"matmul": opts}
+    if layer.params:
+        opts["params"] = layer.params
+    return {"concat": opts}
 
 
 def _movement(layer: Reshape, opts: dict) -> dict:
@@ -105,33 +142,17 @@ def _movement(layer: Reshape, opts: dict) -> dict:
             opts["padding"] = [0, 0, h - hi, w - wi]
         if c != ci:
             opts["channels"] = [0, c - ci]
+        if (c, h, w) == (ci, hi, wi):  # pads of 0 (Swin's, to a window multiple it already is)
+            opts["padding"] = 0
         opts["mode"] = layer.mode or "constant"
         return {"pad": opts}
     opts["out"] = [c, h, w]
     return {"slice" if layer.op == "slice" else "reshape": opts}
 
 
-def unwritable(layer) -> str | None:
-    """Why a spec cannot say what `layer` is yet (a norm, an attention product, a Linear over many rows, learnable
-    constants beside a layer), or None."""
-    if layer.kind in ("norm", "matmul"):
-        return f"a {layer.kind} layer"
-    if getattr(layer, "rows", 1) > 1:
-        return f"an fc layer applied to each of {layer.rows} rows"
-    if getattr(layer, "params", 0):
-        return f"a {layer.kind} layer holding {layer.params:,} learnable values"
-    return None
-
-
 def network_to_yaml(network: Network) -> str:
-    """The YAML text of `network`; a one-line SpecError if a layer has no spec form yet."""
+    """The YAML text of `network`."""
     import yaml
-
-    for layer in network.layers:
-        why = unwritable(layer)
-        if why is not None:
-            raise SpecError(f"cannot write {layer.name!r} as a spec: a spec has no form for {why} yet "
-                            "(analyse the ONNX file directly)", source=network.source)
 
     data = {"name": network.name, "title": network.title, "description": network.description or "",
             "input": list(network.input)}

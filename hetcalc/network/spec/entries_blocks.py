@@ -10,6 +10,7 @@ from hetcalc.network.graph import Add, Concat, Mul, Shape
 from hetcalc.network.rules import broadcast_shape
 from hetcalc.network.spec.builder import Flow, GraphBuilder, entry, renamed, repeat_name, where
 from hetcalc.network.spec.entries_layers import make_conv
+from hetcalc.network.spec.entries_tensor import stated_concat
 from hetcalc.network.spec.schema import BLOCKS, RESIDUAL_SHORTCUTS, STAGE_SHORTCUTS
 from hetcalc.network.spec.values import activation, fmt_shape
 
@@ -202,6 +203,8 @@ def merge_inputs(b: GraphBuilder, args: YMap, flow: Flow, at: At, kind: str) -> 
 @entry("concat")
 def concat(b: GraphBuilder, args: YMap, flow: Flow, prefix: str, at: At, depth: int) -> Flow:
     """Channel concatenation of parallel `branches` (each a layer list from the flow), or of named layers."""
+    if "out" in args:  # along any axis, with learnt elements: as `hetcalc import` writes it
+        return stated_concat(b, args, flow, prefix, at)
     given = b.given_name(args, at)
     if "branches" in args:
         if "with" in args or "inputs" in args:

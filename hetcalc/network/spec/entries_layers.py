@@ -10,6 +10,7 @@ from hetcalc.network.geometry import adaptive_windows, output_size, same_pads
 from hetcalc.network.graph import Activation, BatchNorm, Conv, Linear, Mul, Pool
 from hetcalc.network.rules import conv_pad_problem, pool_pad_problem
 from hetcalc.network.spec.builder import Flow, GraphBuilder, entry, renamed, repeat_name, where
+from hetcalc.network.spec.entries_tensor import rows_linear
 from hetcalc.network.spec.schema import PAD_WORDS
 from hetcalc.network.spec.values import activation, fmt_shape, pads, part_value
 
@@ -158,8 +159,11 @@ def fc(b: GraphBuilder, args: YMap, flow: Flow, prefix: str, at: At, depth: int)
                 raise where(args, "in", at).error(f"fc declares in: {declared} but its input gives {features} "
                                                   f"features ({fmt_shape(shape)} flattened)")
         name = repeat_name(given, repeat, j) or b.next_name(prefix, "fc")
-        layer = Linear(name=name, in_shape=shape, out_shape=(out, 1, 1), bias=bias, act=act, where=str(at),
-                       inputs=(index,))
+        if "rows" in args:  # on [..., features]: one vector per token or pixel (entries_tensor.py)
+            layer = rows_linear(args, at, shape, out, name, bias=bias, act=act, where=str(at), inputs=(index,))
+        else:
+            layer = Linear(name=name, in_shape=shape, out_shape=(out, 1, 1), bias=bias, act=act, where=str(at),
+                           inputs=(index,))
         flow = b.register(layer, at, given is not None)
     b.alias(given, flow)
     return flow
@@ -234,8 +238,9 @@ def act(b: GraphBuilder, args: YMap, flow: Flow, prefix: str, at: At, depth: int
         raise where(args, "fn", at).error("a standalone act needs an activation, got none")
     given = b.given_name(args, at)
     index, shape = flow
+    params = positive_int(args.get("params", 0), "act params", where(args, "params", at), 0)  # a layer scale
     layer = Activation(name=given or b.next_name(prefix, "act"), in_shape=shape, out_shape=shape, act=fn,
-                       where=str(at), inputs=(index,))
+                       where=str(at), inputs=(index,), params=params)
     return b.register(layer, at, given is not None)
 
 

@@ -13,7 +13,9 @@ from hetcalc.core.located import (At, at_item, at_key, at_mark, at_self, boolean
 from hetcalc.core.yamlio import load_yaml_document, read_spec_file
 from hetcalc.network.graph import INPUT, Conv, Linear, Network
 from hetcalc.network.rules import path_text
-from hetcalc.network.spec import entries_blocks, entries_layers, entries_movement  # noqa: F401 - they fill ENTRIES
+from hetcalc.network.spec import (  # noqa: F401 - they fill ENTRIES
+    entries_blocks, entries_layers, entries_movement, entries_tensor,
+)
 from hetcalc.network.spec.builder import Flow, GraphBuilder
 from hetcalc.network.spec.schema import DEFAULT_KEYS, TOP_KEYS
 from hetcalc.network.spec.values import activation

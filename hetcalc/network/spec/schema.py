@@ -13,14 +13,16 @@ DEFAULT_KEYS = {"conv": ("bias", "bn", "act"), "fc": ("bias", "act")}
 
 CONV_KEYS = ("out", "in", "kernel", "stride", "padding", "dilation", "groups", "bias", "bn", "act", "repeat",
              "name", "replace", "P")
-FC_KEYS = ("out", "in", "bias", "act", "repeat", "name")
+FC_KEYS = ("out", "in", "bias", "act", "repeat", "rows", "shape", "name")
 POOL_KEYS = ("kernel", "stride", "padding", "global", "output", "ceil", "mean", "name")
 STAGE_KEYS = ("block", "out", "repeat", "stride", "width", "shortcut", "groups", "P", "replace", "name")
 RESIDUAL_KEYS = ("body", "shortcut", "act", "name", "repeat")
-CONCAT_KEYS = ("branches", "with", "inputs", "repeat", "name")
+CONCAT_KEYS = ("branches", "with", "inputs", "repeat", "params", "out", "name")
 MERGE_KEYS = ("with", "inputs", "act", "name")
 BN_KEYS = ("act", "name")
-ACT_KEYS = ("fn", "name")
+ACT_KEYS = ("fn", "params", "name")
+NORM_KEYS = ("type", "params", "act", "name")
+MATMUL_KEYS = ("inputs", "out", "inner", "fused", "name")
 SE_KEYS = ("reduction", "squeeze", "bias", "act", "gate", "name")
 UPSAMPLE_KEYS = ("scale", "size", "mode", "name")
 PAD_KEYS = ("padding", "channels", "mode", "name")
@@ -31,7 +33,8 @@ FLATTEN_KEYS = ("name",)
 ENTRY_KEYS = {"conv": CONV_KEYS, "fc": FC_KEYS, "maxpool": POOL_KEYS, "avgpool": POOL_KEYS, "stage": STAGE_KEYS,
               "residual": RESIDUAL_KEYS, "concat": CONCAT_KEYS, "add": MERGE_KEYS, "mul": MERGE_KEYS,
               "bn": BN_KEYS, "act": ACT_KEYS, "se": SE_KEYS, "upsample": UPSAMPLE_KEYS, "pad": PAD_KEYS,
-              "slice": SHAPE_KEYS, "reshape": SHAPE_KEYS, "flatten": FLATTEN_KEYS}
+              "slice": SHAPE_KEYS, "reshape": SHAPE_KEYS, "flatten": FLATTEN_KEYS, "norm": NORM_KEYS,
+              "matmul": MATMUL_KEYS}
 LAYER_TYPES = tuple(ENTRY_KEYS)
 # the option a bare value stands for: `conv: 64` is `conv: {out: 64}`
 SHORTHAND = {"conv": "out", "fc": "out", "maxpool": "kernel", "avgpool": "kernel", "act": "fn", "se": "reduction",
