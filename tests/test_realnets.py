@@ -177,3 +177,17 @@ def test_attention_networks_import_and_read_back(tmp_path, model_name):
         warnings.simplefilter("ignore")
         direct = hetcalc.analyze(path, variants="standard", convention="fvcore")
     assert (written.standard.flops, written.standard.params) == (direct.standard.flops, direct.standard.params)
+
+
+def test_a_gather_whose_declared_output_drops_the_axis_is_read(tmp_path):
+    """torch's dynamo exporter declares a Gather's output (x[:, 0]: the axis dropped) in value_info; the reader
+    keeps the gathered axis as a slice of 1, so the ranks differ: not a conflict (ViT, Swin, ConvNeXt)."""
+    nodes = [conv("x", "c", "w", pads=[1, 1, 1, 1]),
+             n("Gather", ["c", "zero"], ["g"], name="pick", axis=1),
+             n("Flatten", ["g"], ["f"], name="flat"), n("Gemm", ["f", "wf"], ["y"], name="fc", transB=1)]
+    zero = helper.make_tensor("zero", TensorProto.INT64, [], [0])
+    declared = [helper.make_tensor_value_info("g", TensorProto.FLOAT, [1, 8, 8])]
+    path = save(tmp_path, model(nodes, inits=[weight("w", 4, 3, 3, 3), zero, weight("wf", 10, 64)],
+                                value_info=declared))
+    report = hetcalc.analyze(path, variants="standard")
+    assert report.standard.macs == 4 * 27 * 64 + 64 * 10

@@ -153,6 +153,8 @@ class GraphAssembler:
         one worked out from the node's inputs and attributes (batch aside): ONNX's strict shape inference
         refuses such a file."""
         declared = self.value_info.get(node.output[0])
+        if declared and len(declared) != len(out_full):  # a Gather kept as a slice of its axis: ranks differ
+            return None
         if declared and None not in declared[1:] and tuple(declared[1:]) != tuple(out_full)[1:]:
             got = "x".join(str(d) for d in tuple(out_full)[1:])
             return f"the file declares its output {node.output[0]!r} as {'x'.join(map(str, declared[1:]))}, " \
