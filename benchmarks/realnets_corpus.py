@@ -80,7 +80,7 @@ def check(folder: Path) -> None:
                 if (folder / f"{name}.{tag}.onnx").exists()}
         (_, macs_l, params_l), (_, macs_d, params_d) = rows["legacy"], rows.get("dynamo", ("", None, None))
         same = "" if macs_d is None or macs_l is None else \
-            ("MACs equal" if macs_l == macs_d else "MACs DIFFER") + f", params -{params_l - params_d:,}"
+            ("MACs equal" if macs_l == macs_d else "MACs DIFFER") + f", params {params_d - params_l:+,}"
         for tag, (text, _, _) in rows.items():
             print(f"| {name} | {tag} | {text} | {same if tag == 'dynamo' else ''} |")
 

@@ -164,7 +164,7 @@ def test_a_reduce_mean_imports_as_a_mean_and_keeps_its_preset_counts(tmp_path):
         assert hetcalc.analyze(source, variants="standard", convention="ptflops-pytorch").standard.flops == macs
 
 
-@pytest.mark.parametrize("model_name", ["convnext_tiny", "swin_t"])
+@pytest.mark.parametrize("model_name", ["convnext_tiny", "swin_t", "vit_b_16"])
 def test_attention_networks_import_and_read_back(tmp_path, model_name):
     """LayerNorm (norm), attention products (matmul), Linear on [..., features] (fc rows), layer scale (act
     params), Swin's zero pads and concats along other axes all have a spec form now: the written spec gives the

@@ -276,7 +276,7 @@ def reshape(imp: GraphAssembler, node) -> None:
         dims[dims.index(-1)] = math.prod(xs) // known if known else 0
     if math.prod(dims) != math.prod(xs):
         raise imp.fail(node, f"cannot reshape {xs} to {tuple(target)}")
-    op = "flatten" if len(dims) == 2 and dims[0] == xs[0] else "reshape"
+    op = "flatten" if len(dims) == 2 and dims[0] == xs[0] == 1 else "reshape"  # batch x features (batch 1)
     imp.add(node, Reshape, xs, dims, (x.producer,), op=op)
 
 

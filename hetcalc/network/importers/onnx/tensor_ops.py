@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from hetcalc.network.graph import Concat, Linear, MatMul, Norm, Reshape
-from hetcalc.network.importers.common import GraphAssembler, Tensor, passthrough
+from hetcalc.network.importers.common import GraphAssembler, Tensor, as3, passthrough
 from hetcalc.network.importers.onnx.reader import attrs, text
 from hetcalc.network.importers.onnx.static import broadcast
 
@@ -95,6 +95,8 @@ def gather(imp: GraphAssembler, node) -> None:
     out = (*data.shape[:axis], *idx.shape, *data.shape[axis + 1:])
     kept = (*data.shape[:axis], math.prod(idx.shape), *data.shape[axis + 1:])  # the slice, before the axis goes
     index = imp.add(node, Reshape, data.shape, kept, (data.producer,), op="slice")
+    if as3(out) != as3(kept):  # dropping the axis changes the (c, h, w) the next layer reads: a spec states it
+        index = imp.add(node, Reshape, kept, out, (index,), op="reshape")
     imp.tensors[node.output[0]] = Tensor(out, index)
 
 
