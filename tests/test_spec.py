@@ -752,7 +752,7 @@ def test_unknown_layer_type_suggests():
 def test_unknown_layer_type_lists_every_type_in_the_documented_order():
     spec_error("input: [3, 8, 8]\nlayers:\n  - xyz: 4\n", 3,
                "(known: conv, fc, maxpool, avgpool, stage, residual, concat, add, mul, bn, act, se, upsample, pad, "
-               "slice, reshape, flatten)")
+               "slice, reshape, flatten, norm, matmul)")
 
 
 def test_every_layer_type_has_one_handler():
