@@ -143,3 +143,21 @@ def test_an_onnx_file_says_which_figures_its_graph_cannot_fix(tmp_path):
     thop = next(t for t in from_module.tools if t.preset.name == "thop")
     assert [t.ops for t in thop.terms if t.term == "modules"] == [-(2048 + 32)]
     assert sum(t.ops for t in thop.terms) == thop.figure
+
+
+@pytest.mark.parametrize("tool", ["ptflops-pytorch", "thop", "torchinfo"])
+@pytest.mark.parametrize("case", ["resnet56-standard", "mobilenet-dwc_pwc", "separable-relu6-standard"])
+def test_a_torchvision_style_module_counts_as_its_spec(case, tool):
+    """Written as torchvision writes it (a ReLU module called twice per block, ReLU6, depthwise convolutions),
+    the module's own classes move nothing: its figure is the tool's, as the spec's is."""
+    import test_peer_tools as peers
+
+    pytest.importorskip(MODULES[tool], reason=f"{MODULES[tool]} is not installed")
+    index = peers.IDS.index(case)
+    name, size, _, _ = peers.CASES[index]
+    shape = tuple(peers.spec_data(name, size)["input"])
+    figure, _ = peer_tools.TOOLS[tool](peers.fresh_model(index), shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = hetcalc.analyze(peers.fresh_model(index), input_shape=shape, variants="standard", convention=tool)
+    assert result.standard.flops == figure
