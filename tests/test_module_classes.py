@@ -89,6 +89,23 @@ class Mixed(nn.Module):
         return self.fc(torch.flatten(self.pool(F.gelu(self.conv4(x))), 1))
 
 
+class OwnUpsample(nn.Upsample):
+    pass
+
+
+class Upsampling(nn.Module):
+    """nn.Upsample, F.interpolate (nearest and bilinear) and an Upsample subclass, on 3x8x8."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.up, self.c2 = nn.Conv2d(3, 4, 3, 1, 1), nn.Upsample(scale_factor=2), nn.Conv2d(4, 4, 3, 1, 1)
+        self.up2, self.c3 = OwnUpsample(scale_factor=2, mode="bilinear"), nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        x = F.interpolate(self.c2(self.up(self.c1(x))), scale_factor=2, mode="nearest")
+        return self.c3(F.interpolate(self.up2(x), scale_factor=2, mode="bilinear"))
+
+
 SHAPE = (3, 8, 8)
 
 
@@ -99,7 +116,7 @@ def analyze(model, tool):
 
 
 @pytest.mark.parametrize("tool", list(peer_tools.TOOLS))
-@pytest.mark.parametrize("build", [Functional, Mixed])
+@pytest.mark.parametrize("build", [Functional, Mixed, Upsampling])
 def test_every_preset_equals_its_tool_whatever_the_module_classes(build, tool):
     pytest.importorskip(MODULES[tool], reason=f"{MODULES[tool]} is not installed")
     torch.manual_seed(0)

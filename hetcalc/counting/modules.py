@@ -18,12 +18,14 @@ PTFLOPS_MODULES = {NN + c for c in (
     "conv.Conv1d", "conv.Conv2d", "conv.Conv3d", "activation.ReLU", "activation.PReLU", "activation.ELU",
     "activation.LeakyReLU", "activation.ReLU6", "activation.GELU", "pooling.MaxPool1d", "pooling.AvgPool1d",
     "pooling.AvgPool2d", "pooling.MaxPool2d", "pooling.AdaptiveMaxPool2d", "pooling.AdaptiveAvgPool2d",
-    "batchnorm.BatchNorm1d", "batchnorm.BatchNorm2d", "batchnorm.BatchNorm3d", "linear.Linear")}
+    "batchnorm.BatchNorm1d", "batchnorm.BatchNorm2d", "batchnorm.BatchNorm3d", "linear.Linear",
+    "upsampling.Upsample")}
 PTFLOPS_PATCHED = ("relu", "gelu", "silu")  # F.<kind> is patched, and nn.<Kind>.forward calls it
 PTFLOPS_ACTS = ("relu", "relu6", "gelu", "silu", "leaky_relu")  # the kinds its preset counts
 THOP_MODULES = {NN + c for c in (
     "conv.Conv1d", "conv.Conv2d", "conv.Conv3d", "batchnorm.BatchNorm1d", "batchnorm.BatchNorm2d",
-    "batchnorm.BatchNorm3d", "pooling.AvgPool2d", "pooling.AdaptiveAvgPool2d", "linear.Linear")}
+    "batchnorm.BatchNorm3d", "pooling.AvgPool2d", "pooling.AdaptiveAvgPool2d", "linear.Linear",
+    "upsampling.Upsample", "upsampling.UpsamplingNearest2d", "upsampling.UpsamplingBilinear2d")}
 
 
 def ptflops_delta(role: str, cls: str | None, leaf: bool, piece: Piece, times: dict) -> tuple[int, int]:
@@ -36,6 +38,8 @@ def ptflops_delta(role: str, cls: str | None, leaf: bool, piece: Piece, times: d
         return -2 * piece.bn_elements, 0
     if role == "pool":
         return (int(hooked) + 1 - 2) * piece.pool_inputs, 0
+    if role == "resize":  # nn.Upsample's hook, and the F.interpolate it or a functional call runs
+        return (int(hooked) + 1 - 2) * (piece.resize_nearest + piece.resize_linear), 0
     if role.startswith("act:") and role[4:] in PTFLOPS_ACTS:
         kind = role[4:]
         functional = kind in PTFLOPS_PATCHED or (kind == "relu6" and cls is None)  # nn.ReLU6 calls hardtanh
@@ -53,6 +57,8 @@ def thop_delta(role: str, cls: str | None, leaf: bool, piece: Piece, times: dict
         return -4 * piece.bn_elements, -2 * piece.bn_channels
     if role == "pool":
         return -(piece.gap_inputs + piece.avg_outputs), 0
+    if role == "resize":
+        return -piece.resize_nearest, 0
     return 0, 0
 
 

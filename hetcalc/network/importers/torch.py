@@ -65,8 +65,9 @@ FAMILIES = {"conv": "modules.conv._ConvNd", "fc": "Linear", "bn": "modules.batch
             "act:relu": "ReLU", "act:relu6": ("ReLU6", "Hardtanh"), "act:gelu": "GELU", "act:silu": "SiLU",
             "act:leaky_relu": "LeakyReLU", "act:elu": "ELU", "act:sigmoid": "Sigmoid", "act:tanh": "Tanh",
             "act:hardswish": "Hardswish", "act:hardsigmoid": "Hardsigmoid", "act:mish": "Mish",
-            "act:softplus": "Softplus", "act:selu": "SELU"}
+            "act:softplus": "Softplus", "act:selu": "SELU", "resize": "Upsample"}
 POOL_OPS = ("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool")
+RESIZE_OPS = ("Resize", "Upsample")
 
 
 def module_facts(module: Any, model: Any, network: Network) -> tuple:
@@ -95,6 +96,8 @@ def layer_parts(layer, node, readers: dict) -> list[tuple[str, Any]]:
     own = {"conv": "conv", "fc": "fc", "bn": "bn", "act": f"act:{getattr(layer, 'act', '')}"}.get(layer.kind)
     if layer.kind == "pool" and node.op_type in POOL_OPS:
         own = "pool"
+    if node.op_type in RESIZE_OPS and getattr(layer, "op", "") == "upsample":
+        own = "resize"
     parts = [(own, node)] if own else []
     if layer.kind not in ("conv", "fc", "bn", "add", "mul"):
         return parts
