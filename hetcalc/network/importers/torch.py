@@ -86,7 +86,8 @@ def module_facts(module: Any, model: Any, network: Network) -> tuple:
     for layer in network.layers:
         node = nodes.get(layer.name)
         parts = [] if node is None else layer_parts(layer, node, readers)
-        facts.append(tuple((role, *module_of(modules, part, role)) for role, part in parts))
+        found = ((role, module_of(modules, part, role)) for role, part in parts)
+        facts.append(tuple((role, *fact) for role, fact in found if fact is not None))  # unfound: as torchvision
     return tuple(facts)
 
 
@@ -117,9 +118,9 @@ def layer_parts(layer, node, readers: dict) -> list[tuple[str, Any]]:
     return parts
 
 
-def module_of(modules: dict, node, role: str) -> tuple[str | None, bool]:
+def module_of(modules: dict, node, role: str) -> tuple[str | None, bool] | None:
     """The exact class of the module whose scope wrote `node` when it is of the role's family (else None: a
-    functional call), and whether that module is a leaf."""
+    functional call), and whether that module is a leaf; None when no module has that scope."""
     import torch.nn as nn
 
     path, _ = module_path(node.name)
@@ -127,7 +128,7 @@ def module_of(modules: dict, node, role: str) -> tuple[str | None, bool]:
     if found is None and "_" in path.rsplit(".", 1)[-1]:  # 'relu_1': a module called again
         found = modules.get(path.rsplit("_", 1)[0])
     if found is None:
-        return None, False
+        return None
     families = FAMILIES.get(role, ())
     classes = []
     for family in (families,) if isinstance(families, str) else families:
