@@ -89,6 +89,21 @@ class Mixed(nn.Module):
         return self.fc(torch.flatten(self.pool(F.gelu(self.conv4(x))), 1))
 
 
+class TensorCalls(nn.Module):
+    """torch.relu, x.relu() and F.relu6 beside F.gelu and F.silu in one forward, on 3x8x8."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2, self.c3 = nn.Conv2d(3, 8, 3, 1, 1), nn.Conv2d(8, 8, 3, 1, 1), nn.Conv2d(8, 8, 1)
+        self.c4, self.c5 = nn.Conv2d(8, 8, 1), nn.Conv2d(8, 8, 1)
+
+    def forward(self, x):
+        x = torch.relu(self.c1(x))
+        x = self.c2(x).relu()
+        x = F.relu6(self.c3(x))
+        return F.silu(self.c5(F.gelu(self.c4(x))))
+
+
 class OwnUpsample(nn.Upsample):
     pass
 
@@ -116,7 +131,7 @@ def analyze(model, tool):
 
 
 @pytest.mark.parametrize("tool", list(peer_tools.TOOLS))
-@pytest.mark.parametrize("build", [Functional, Mixed, Upsampling])
+@pytest.mark.parametrize("build", [Functional, Mixed, Upsampling, TensorCalls])
 def test_every_preset_equals_its_tool_whatever_the_module_classes(build, tool):
     pytest.importorskip(MODULES[tool], reason=f"{MODULES[tool]} is not installed")
     torch.manual_seed(0)

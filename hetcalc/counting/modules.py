@@ -5,8 +5,9 @@ parameters (a convolution's rule when its class name holds "Conv"); the presets 
 (every layer its own `nn.Conv2d`, `nn.BatchNorm2d`, `nn.ReLU`, `nn.Linear` module). When hetcalc analyses a
 torch module, the importer records which module each part of a layer came from (`meta["modules"]`, see
 network/importers/torch.py), and `module_delta` gives the difference from the preset's count, found by
-running the pinned tools (tests/test_realnets.py checks each rule against them). A functional call (F.relu)
-is taken for the F.* function ptflops patches; torch.relu and x.relu() look the same in the graph.
+running the pinned tools (tests/test_module_classes.py checks each rule against them). The importer also notes
+which F.* activations ran while the module was traced, so torch.relu and x.relu(), which ptflops does not
+see, are told from F.relu, which it does (class '' in the facts).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def ptflops_delta(role: str, cls: str | None, leaf: bool, piece: Piece, times: d
         return (int(hooked) + 1 - 2) * (piece.resize_nearest + piece.resize_linear), 0
     if role.startswith("act:") and role[4:] in PTFLOPS_ACTS:
         kind = role[4:]
-        functional = kind in PTFLOPS_PATCHED or (kind == "relu6" and cls is None)  # nn.ReLU6 calls hardtanh
+        functional = cls != "" and (kind in PTFLOPS_PATCHED or (kind == "relu6" and cls is None))  # nn.ReLU6
+        # calls hardtanh; '' is torch.relu or x.relu(), which no patched F.* sees
         return (int(hooked) + int(functional) - times.get(role, 0)) * piece.act_elements, 0
     return 0, 0
 

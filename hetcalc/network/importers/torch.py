@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -21,8 +22,9 @@ from hetcalc.network.importers.common import check_input_shape
 from hetcalc.network.rules import layer_name
 
 
-def to_onnx_bytes(module: Any, input_shape: Any) -> bytes:
-    """The module as ONNX bytes: structure and shapes, no weights."""
+def to_onnx_bytes(module: Any, input_shape: Any, calls: set | None = None) -> bytes:
+    """The module as ONNX bytes: structure and shapes, no weights. `calls`, when given, receives
+    (module path, name) for each call of a functional in PATCHED while the module is traced."""
     import torch
 
     shape = check_input_shape(input_shape)
@@ -30,7 +32,7 @@ def to_onnx_bytes(module: Any, input_shape: Any) -> bytes:
     module.eval()
     buffer = io.BytesIO()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), recording(module, calls):
             warnings.simplefilter("ignore")
             torch.onnx.export(module, (torch.zeros(1, *shape),), buffer, dynamo=False, export_params=False,
                               training=torch.onnx.TrainingMode.PRESERVE, input_names=["input"],
@@ -43,6 +45,42 @@ def to_onnx_bytes(module: Any, input_shape: Any) -> bytes:
     return buffer.getvalue()
 
 
+PATCHED = ("relu", "gelu", "silu", "relu6")  # the F.* activations ptflops patches: torch.relu is not one
+
+
+@contextmanager
+def recording(module: Any, calls: set | None):
+    """While the module runs: each call of F.<PATCHED> noted with the path of the module it runs in."""
+    if calls is None:
+        yield
+        return
+    import torch.nn.functional as F
+
+    stack: list[str] = [""]
+    hooks = []
+    for path, child in module.named_modules():
+        if path:
+            hooks.append(child.register_forward_pre_hook(lambda m, a, path=path: stack.append(path)))
+            hooks.append(child.register_forward_hook(lambda m, a, o: stack.pop() and None))  # None: output kept
+    originals = {name: getattr(F, name) for name in PATCHED}
+
+    def wrap(name, function):
+        def called(*args, **kwargs):
+            calls.add((stack[-1], name))
+            return function(*args, **kwargs)
+        return called
+
+    try:
+        for name, function in originals.items():
+            setattr(F, name, wrap(name, function))
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(F, name, function)
+        for hook in hooks:
+            hook.remove()
+
+
 def network_from_module(module: Any, input_shape: Any, *, strict: bool = False) -> Network:
     """A Network from a torch.nn.Module traced at `input_shape` (channels, height, width)."""
     try:
@@ -51,10 +89,11 @@ def network_from_module(module: Any, input_shape: Any, *, strict: bool = False) 
         raise SpecError("costing a torch module needs the onnx package: pip install 'hetcalc[torch]'") from None
     from hetcalc.network.importers.onnx import network_from_model
 
-    model = onnx.load_from_string(to_onnx_bytes(module, input_shape))
+    calls: set = set()
+    model = onnx.load_from_string(to_onnx_bytes(module, input_shape, calls))
     name = type(module).__name__
     network = network_from_model(model, f"<torch {name}>", name, strict=strict, title=name)
-    network = replace(network, meta={**network.meta, "modules": module_facts(module, model, network)})
+    network = replace(network, meta={**network.meta, "modules": module_facts(module, model, network, calls)})
     return module_names(network)
 
 
@@ -70,12 +109,13 @@ POOL_OPS = ("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool")
 RESIZE_OPS = ("Resize", "Upsample")
 
 
-def module_facts(module: Any, model: Any, network: Network) -> tuple:
+def module_facts(module: Any, model: Any, network: Network, calls: set = frozenset()) -> tuple:
     """Per layer, the torch module each of its parts came from, as the peer tools that count by module class
     see it (ptflops and thop look up type(module), torchinfo counts leaf modules): ((role, class, leaf), ...)
     with role 'conv', 'fc', 'bn', 'pool' or 'act:KIND', class the module's exact class ('torch.nn.modules.
-    activation.ReLU') or None for a functional call, leaf whether the module has no children. The exporter's
-    node names carry the module scope ('/layer1/layer1.0/relu_1/Relu': the second call of layer1.0.relu)."""
+    activation.ReLU') or None for a functional call ('' for an activation no F.* call made: torch.relu, x.relu()),
+    leaf whether the module has no children. The exporter's node names carry the module scope
+    ('/layer1/layer1.0/relu_1/Relu': the second call of layer1.0.relu); `calls` the F.* calls seen."""
     modules = dict(module.named_modules())
     nodes = {layer_name(node.name): node for node in model.graph.node}
     readers: dict[str, list] = {}
@@ -86,7 +126,7 @@ def module_facts(module: Any, model: Any, network: Network) -> tuple:
     for layer in network.layers:
         node = nodes.get(layer.name)
         parts = [] if node is None else layer_parts(layer, node, readers)
-        found = ((role, module_of(modules, part, role)) for role, part in parts)
+        found = ((role, tensor_call(module_of(modules, part, role), role, part, calls)) for role, part in parts)
         facts.append(tuple((role, *fact) for role, fact in found if fact is not None))  # unfound: as torchvision
     return tuple(facts)
 
@@ -116,6 +156,14 @@ def layer_parts(layer, node, readers: dict) -> list[tuple[str, Any]]:
     if layer.act and reader() is not None:
         parts.append((f"act:{layer.act}", reader()))
     return parts
+
+
+def tensor_call(fact, role: str, node, calls: set):
+    """A functional activation that no patched F.* call made in its module (torch.relu, x.relu()): class ''."""
+    if fact is None or fact[0] is not None or role[4:] not in PATCHED or not calls:
+        return fact
+    path, _ = module_path(node.name)
+    return fact if (path, role[4:]) in calls else ("", fact[1])
 
 
 def module_of(modules: dict, node, role: str) -> tuple[str | None, bool] | None:
