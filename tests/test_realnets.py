@@ -191,3 +191,24 @@ def test_a_gather_whose_declared_output_drops_the_axis_is_read(tmp_path):
                                 value_info=declared))
     report = hetcalc.analyze(path, variants="standard")
     assert report.standard.macs == 4 * 27 * 64 + 64 * 10
+
+
+def test_a_pad_whose_pads_are_a_graph_input_is_refused_naming_it(tmp_path):
+    """Pads that no shape arithmetic gives (a second graph input): the Pad's output has no known shape, so a
+    conv reading it is refused naming the Pad (never counted on the unpadded input), and an Add of it is left
+    out with the warning, an error with --strict."""
+    def graph_with(nodes, inits):
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 16, 16]),
+                                               helper.make_tensor_value_info("pads", TensorProto.INT64, [8])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=inits)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+    pad = n("Pad", ["x", "pads"], ["padded"], name="pad")
+    path = save(tmp_path, graph_with([pad, conv("padded", "y", "w")], [weight("w", 8, 16, 3, 3)]), name="conv.onnx")
+    assert_one_line_error(run_cli(path, "--P", "2"), "node 'y' (Conv)", "Pad node 'pad' pads by 'pads'", code=1)
+    nodes = [conv("x", "a", "w", pads=[1, 1, 1, 1]), pad, n("Add", ["a", "padded"], ["y"], name="add")]
+    path = save(tmp_path, graph_with(nodes, [weight("w", 16, 16, 3, 3)]), name="add.onnx")
+    assert_one_line_error(run_cli(path, "--strict"), "Add x1", "Pad x1", code=1)
+    with pytest.warns(UserWarning, match="Add x1, Pad x1"):
+        report = hetcalc.analyze(path, variants="standard")
+    assert [layer.kind for layer in report.network.layers] == ["conv"]

@@ -16,7 +16,7 @@ from hetcalc.network.importers.common import GraphAssembler, Tensor, passthrough
 from hetcalc.network.importers.onnx.reader import MAX_CONST, attrs, text, values
 from hetcalc.network.importers.onnx.tensor_ops import TENSOR_HANDLERS, concat_params, linear_any_rank, matmul
 from hetcalc.network.importers.onnx.tensor_ops import gather as gather_activation
-from hetcalc.network.rules import broadcast_shape
+from hetcalc.network.rules import broadcast_shape, layer_name, printable
 
 ACTIVATION_OPS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leaky_relu",
                   "HardSwish": "hardswish", "HardSigmoid": "hardsigmoid", "Gelu": "gelu", "Elu": "elu",
@@ -319,7 +319,12 @@ def pad(imp: GraphAssembler, node) -> None:
     pads = attrs(node).get("pads") or imp.const(node, 1)
     if pads is None:
         imp.uncount(node)
-        return passthrough(imp, node, shape=None)
+        passthrough(imp, node, shape=None)
+        out = imp.tensors[node.output[0]]
+        if out.shape is None:
+            out.origin = (f"Pad node '{printable(layer_name(node.name))}' pads by {printable(node.input[1])!r}, "
+                          "which hetcalc cannot work out from the graph")
+        return
     axes = imp.const(node, 3)
     rank = len(xs)
     axes = [a % rank for a in axes] if axes else list(range(rank))
