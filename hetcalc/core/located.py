@@ -10,9 +10,8 @@ from typing import Any
 
 from hetcalc.core.errors import SpecError
 from hetcalc.core.hints import close_matches, suggest  # noqa: F401  (re-exported: the spec and profile checks)
+from hetcalc.core.limits import MAX_VALUE  # noqa: F401  (re-exported: the spec checks)
 from hetcalc.core.yamlio import YMap
-
-MAX_VALUE = 10**30  # any integer in a spec; keeps every count exact and every ratio a finite float
 
 
 @dataclass(frozen=True)

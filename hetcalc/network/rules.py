@@ -8,7 +8,7 @@ Each check returns None when the values keep the rule, else the problem in words
 from __future__ import annotations
 
 from hetcalc.core.formatting import printable  # control characters, lone surrogates escaped
-from hetcalc.core.located import MAX_VALUE
+from hetcalc.core.limits import MAX_VALUE  # not core.located: that loads yaml, which a warm start needs not
 from hetcalc.network.graph import Conv, Pool, Reshape
 
 __all__ = ["MAX_LAYERS", "MAX_VALUE", "PAD_MODES", "UPSAMPLE_MODES", "broadcast_shape", "conv_pad_problem", "layer_name", "layer_problem",
