@@ -260,3 +260,13 @@ def test_ratios_round_half_to_even_from_the_exact_value():
     assert fmt.ratio(Fraction(57, 800)) == "0.0712" and fmt.ratio(Fraction(1, 3)) == "0.3333"
     assert fmt.ratio(Fraction(123465, 10**6)) == "0.1235" and fmt.ratio(Fraction(-1, 8)) == "-0.1250"
     assert fmt.ratio(0.07125) == fmt.ratio(Fraction(0.07125))
+
+
+def test_a_shortened_name_never_ends_inside_a_number():
+    """A device title such as 'Xeon 14.95 GHz' cut to fit must not read as a different number ('14.9…')."""
+    from hetcalc.views.grid import _shorten
+
+    assert _shorten("Xeon 14.95 GHz", 10) == "Xeon …"
+    assert _shorten("Xeon 14.95 GHz", 14) == "Xeon 14.95 GHz"
+    assert _shorten("RTX PRO 6000 Blackwell", 13) == "RTX PRO 6000…"  # the number is whole: kept
+    assert _shorten("stage1.0.conv2 *", 12) == "stage1.0.… *"  # 9 characters, the mark kept

@@ -50,6 +50,7 @@ def cell_width(text: str) -> int:
 
 
 GAP = 2  # spaces between columns, in plain text and on a terminal
+NUMERIC = "0123456789.,"  # characters a number is written with: a name is never cut between two of them
 MIN_SHRUNK = 8  # a shortened name keeps at least this many characters, "…" included
 MIN_WRAPPED = 12  # a wrapping text column (a reason, a description) keeps at least this many columns
 
@@ -87,7 +88,11 @@ def _shorten(text: str, width: int) -> str:
     if len(text) <= width:
         return text
     mark = " *" if text.endswith(" *") else ""
-    return text[:width - 1 - len(mark)] + "…" + mark
+    cut = width - 1 - len(mark)
+    keep = text[:cut]
+    if keep[-1:] in NUMERIC and text[cut:cut + 1] in NUMERIC:  # never end inside a number ("14.9…" of 14.95)
+        keep = keep.rstrip(NUMERIC)
+    return keep + "…" + mark
 
 
 def _view(grid: Grid, keep: list[bool], short: bool) -> Grid:
