@@ -16,6 +16,7 @@ the fastest round (other processes only ever slow a round down). Runs in a few m
     python benchmarks/time_model.py --device local       # use a saved profile (after `hetcalc calibrate`)
     python benchmarks/time_model.py --configs vgg16:32,resnet56:1 --rounds 5
     python benchmarks/time_model.py --markdown           # the tables of docs/performance.md
+    python benchmarks/time_model.py --heldout            # the held-out networks of benchmarks/heldout/
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's hetcalc, installed or not
 
 CONFIGS = ["vgg16:1", "vgg16:32", "resnet56:1", "resnet56:32", "resnet34:1", "resnet50:1"]
+# never used to fit anything (calibrate fits single kernels and its own check network): other depths and widths,
+# a VGG with BN, a wide ResNet, a MobileNet-shaped network; CIFAR and ImageNet inputs; batch 1 to 32
+HELDOUT_DIR = Path(__file__).resolve().parent / "heldout"
+HELDOUT = ["resnet20:1", "resnet20:32", "wrn16-4:8", "vgg11-bn:16", "resnet18:1", "mobilenet-160:4"]
 PARTS = [2, 4, 8, 16]
 G = 4
 GOALS = {"time": 0.20, "speedup": 0.15, "rank": 0.8}
@@ -64,7 +69,8 @@ def run_config(arch: str, batch: int, device, rounds: int, threads: int | None, 
     from hetcalc.measure import measure
 
     started = time.perf_counter()
-    m = measure(arch, P=PARTS, G=G, variants="all", batch=batch, threads=threads, rounds=rounds, warmup=warmup,
+    spec = HELDOUT_DIR / f"{arch}.yaml"
+    m = measure(str(spec) if spec.is_file() else arch, P=PARTS, G=G, variants="all", batch=batch, threads=threads, rounds=rounds, warmup=warmup,
                 hetconv_impl="split", device=device)
     rows = []
     std = m.variant("standard")
@@ -136,8 +142,11 @@ def summary(configs: list[dict], markdown: bool) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--configs", default=",".join(CONFIGS),
-                        help="comma-separated ARCH:BATCH (default: %(default)s)")
+    parser.add_argument("--configs", default=None,
+                        help=f"comma-separated ARCH:BATCH (default: {','.join(CONFIGS)}); ARCH is a built-in "
+                             "or a spec in benchmarks/heldout/")
+    parser.add_argument("--heldout", action="store_true",
+                        help=f"the held-out configurations ({','.join(HELDOUT)}) instead")
     parser.add_argument("--device", default=None,
                         help="a profile name or path; default: run `hetcalc calibrate` now into a temporary profile")
     parser.add_argument("--rounds", type=int, default=7, help="measured rounds per variant (default 7)")
@@ -162,7 +171,8 @@ def main(argv=None) -> int:
 
         device = resolve_device(args.device)
     configs = []
-    for spec in args.configs.split(","):
+    chosen = args.configs or ",".join(HELDOUT if args.heldout else CONFIGS)
+    for spec in chosen.split(","):
         arch, _, batch = spec.strip().partition(":")
         print(f"measuring {arch} batch {batch or 1} ...", file=sys.stderr, flush=True)
         configs.append(run_config(arch, int(batch or 1), device, args.rounds, args.threads, args.warmup))

@@ -87,3 +87,54 @@ def test_check_network_is_none_of_the_benchmark_networks():
     for arch in ("vgg16", "resnet34", "resnet50", "resnet56"):
         assert shapes(mine) != shapes(hetcalc.resolve(arch))
     assert len(mine.convs) >= 8 and any(layer.kind == "pool" for layer in mine.layers)
+
+
+def test_fit_finds_a_fixed_time_between_grid_steps():
+    """The fixed time is solved for (least squares), not picked from a list: 23 us is recovered exactly."""
+    samples = synthetic(RATES, fixed=23e-6, gc=16, overhead=5e-6, memory_bw=1e15)
+    fit = fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
+    assert fit.half_work / fit.peak == pytest.approx(23e-6, rel=1e-6)
+    for c, r in RATES.items():
+        assert fit.rates[c] == pytest.approx(r, rel=1e-6)
+
+
+def test_one_disturbed_timing_barely_moves_the_fit():
+    """A timing three times too slow (another process ran meanwhile) is down-weighted: the rates stay
+    within 2% and the fixed time within 2 us of the ones that made the other timings."""
+    samples = synthetic(RATES, fixed=20e-6, gc=16, overhead=5e-6, memory_bw=1e15)
+    i = next(i for i, s in enumerate(samples) if s.kclass == "dense")
+    samples[i] = ConvSample(*CONV_SHAPES[i], seconds=3 * samples[i].seconds)
+    fit = fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
+    assert abs(fit.half_work / fit.peak - 20e-6) < 2e-6
+    for c, r in RATES.items():
+        assert fit.rates[c] == pytest.approx(r, rel=0.02)
+
+
+def test_passes_combine_by_their_median_per_shape():
+    from hetcalc.measure.calibrate.steps import combine_passes
+
+    shapes = CONV_SHAPES[:2]
+    passes = [[ConvSample(*shape, seconds=t) for shape, t in zip(shapes, ts)]
+              for ts in ([1.0, 9.0], [3.0, 2.0], [2.0, 4.0])]
+    combined = combine_passes(passes)
+    assert [s.seconds for s in combined] == [2.0, 4.0]
+    assert [(s.cin, s.cout, s.groups) for s in combined] == [shape[1:3] + shape[5:] for shape in shapes]
+
+
+def test_uncertainty_is_the_spread_of_the_passes_predictions():
+    """Two profiles that differ only in network_factor (1 and 1.5) predict every point exactly 1.5x apart:
+    the spread is 50% everywhere; identical profiles spread 0."""
+    from dataclasses import replace
+
+    from hetcalc.devices import resolve_device
+    from hetcalc.measure.calibrate.spread import SPREAD_BATCHES, spread_points, uncertainty
+
+    base = resolve_device("x86-server")
+    one = replace(base, network_factor=Value(1.0, "test"))
+    other = replace(base, network_factor=Value(1.5, "test"))
+    networks = {"resnet56": "resnet56"}
+    points = spread_points([one, other], networks)
+    assert len(points) == len(SPREAD_BATCHES) * 4  # standard, HetConv, GWC+PWC, DWC+PWC
+    assert points == pytest.approx([0.5] * len(points))
+    record = uncertainty([one, one], networks)
+    assert record["median_spread"] == 0 and record["largest_spread"] == 0 and record["passes"] == 2

@@ -11,7 +11,7 @@ import pytest
 import hetcalc.measure.calibrate as cal
 from hetcalc.measure.calibrate.plan import Plan, seconds_left
 from hetcalc.measure.calibrate.plausible import implausible
-from hetcalc.measure.quiet import BUSY_CORES, CpuSnapshot, Watch, machine_busy_seconds, others_cores
+from hetcalc.measure.quiet import BUSY_CORES, CpuSnapshot, Watch, busy_seconds, machine_busy_seconds, others_cores
 from hetcalc.timing.devices import Value, load_device_file, resolve_device
 from hetcalc.timing.provenance import ProfileWarning, provenance_warnings, thread_mismatch
 
@@ -20,6 +20,22 @@ def test_busy_seconds_leave_out_idle_iowait_and_guest():
     # user nice system idle iowait irq softirq steal guest guest_nice, at 100 ticks a second
     line = "cpu  100 20 30 400 50 5 5 10 7 3"
     assert machine_busy_seconds(line, 100) == pytest.approx((100 + 20 + 30 + 5 + 5 + 10) / 100)
+
+
+STAT = """cpu  300 0 100 900 10 0 0 0 0 0
+cpu0 250 0 50 100 5 0 0 0 0 0
+cpu1 50 0 50 800 5 0 0 0 0 0
+intr 12345
+"""
+
+
+def test_a_pinned_process_counts_only_its_own_cores():
+    # pinned to core 1 (taskset -c 1): cpu1's user + system only, 50 + 50 ticks; cpu0's 300 busy ticks are not ours
+    assert busy_seconds(STAT, 100, {1}) == pytest.approx((50 + 50) / 100)
+    assert busy_seconds(STAT, 100, {0, 1}) == pytest.approx((250 + 50 + 50 + 50) / 100)
+    assert busy_seconds(STAT, 100, None) == pytest.approx((300 + 100) / 100)  # the machine's line
+    with pytest.raises(KeyError):
+        busy_seconds(STAT, 100, {7})  # a core /proc/stat does not list: the snapshot says "cannot tell"
 
 
 def test_others_cores_is_machine_busy_time_minus_our_own_over_wall_time():
@@ -104,6 +120,17 @@ def test_the_busy_machine_profile_of_the_issue_is_implausible_on_every_count():
     assert "49%" in reasons[0] and "op_overhead.bn is 17.7 ms" in reasons[1] and "op_overhead.pool is 17.0 ms" in reasons[2]
     assert "0.21x" in reasons[3]
     assert implausible(quiet_profile(memory_bandwidth=Value(5e7, "t")))[0].startswith("memory_bandwidth is 50 MB/s")
+
+
+def test_timing_passes_that_disagree_make_the_profile_implausible():
+    steady = quiet_profile(measured={"conv_fit_median_error": 0.04, "network_ratio": 1.2,
+                                     "uncertainty": {"passes": 3, "median_spread": 0.02, "largest_spread": 0.04}})
+    assert implausible(steady) == []
+    # the three passes' own fits predicting 17% apart: a fit that noise moves that far is not a measurement
+    shaky = quiet_profile(measured={"conv_fit_median_error": 0.04, "network_ratio": 1.2,
+                                    "uncertainty": {"passes": 3, "median_spread": 0.166, "largest_spread": 0.9}})
+    (reason,) = implausible(shaky)
+    assert "passes disagree" in reason and "17% apart" in reason
 
 
 @pytest.fixture

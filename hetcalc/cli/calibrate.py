@@ -66,6 +66,9 @@ def calibrate(output, name, threads, statistic, no_torch, wait_s, force):
     commit_now()  # written (or failed) before it is said to be saved
     fit = device.measured.get("conv_fit_median_error")
     fit_text = f"; convolution fit: median error {fit:.0%}" if fit is not None else ""
+    spread = (device.measured.get("uncertainty") or {}).get("median_spread")
+    if spread is not None:
+        fit_text += f"; its {device.measured['uncertainty']['passes']} timing passes predict within {spread:.1%}"
     marked = f" MARKED UNRELIABLE ({len(reasons)} reason(s), see `hetcalc devices -v`)" if reasons else ""
     click.echo(f"saved {output}{marked} (took {device.measured.get('seconds')} s{fit_text}); "
                f"use it with --device {name if saved_by_name else output}", err=True)

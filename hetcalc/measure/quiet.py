@@ -1,8 +1,10 @@
 """Other processes' CPU use while we time: how calibration notices a busy machine.
 
-A snapshot reads the whole machine's busy CPU time (Linux /proc/stat) and this process's own CPU time
-(os.times); between two snapshots, the machine's busy time minus our own, over the wall time, is how many
-cores other processes used meanwhile. A step that ran while others used more than BUSY_CORES is disturbed:
+A snapshot reads the busy CPU time of the cores this process may run on (Linux /proc/stat: the whole
+machine, or only the `cpuN` lines of its affinity set when it is pinned, say by `taskset -c 0`) and this
+process's own CPU time (os.times); between two snapshots, those cores' busy time minus our own, over the
+wall time, is how many cores other processes used meanwhile. Work pinned to other cores does not count
+(it still shares the memory system: docs/time-model.md). A step that ran while others used more than BUSY_CORES is disturbed:
 calibration waits for quiet and runs it again, and says so in the profile when it stays disturbed.
 """
 
@@ -36,14 +38,34 @@ def machine_busy_seconds(stat_line: str, ticks: int) -> float:
     return (sum(values) - guest - idle) / ticks
 
 
+def busy_seconds(stat_text: str, ticks: int, cpus: set[int] | None) -> float:
+    """Busy CPU seconds of the cores in `cpus` from /proc/stat's text (the `cpu` line: all cores when
+    `cpus` is None). A core named in `cpus` but missing from the text is an error (ValueError)."""
+    lines = stat_text.splitlines()
+    if cpus is None:
+        return machine_busy_seconds(lines[0], ticks)
+    per_cpu = {int(line.split()[0][3:]): line for line in lines if line.startswith("cpu") and line[3:4].isdigit()}
+    return sum(machine_busy_seconds(per_cpu[cpu], ticks) for cpu in sorted(cpus))
+
+
+def pinned_cpus() -> set[int] | None:
+    """The cores this process may run on when that is fewer than the machine's, else None."""
+    try:
+        allowed = os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        return None
+    total = os.cpu_count()
+    return set(allowed) if total and len(allowed) < total else None
+
+
 def snapshot() -> CpuSnapshot:
-    """Now: wall time, the machine's busy CPU seconds and this process's CPU seconds."""
+    """Now: wall time, the busy CPU seconds of the cores we may run on and this process's CPU seconds."""
     own = os.times()
     busy = None
     try:
         with open("/proc/stat", encoding="ascii") as fh:
-            busy = machine_busy_seconds(fh.readline(), os.sysconf("SC_CLK_TCK"))
-    except (OSError, ValueError, IndexError, AttributeError):
+            busy = busy_seconds(fh.read(), os.sysconf("SC_CLK_TCK"), pinned_cpus())
+    except (OSError, ValueError, IndexError, KeyError, AttributeError):
         pass
     return CpuSnapshot(time.perf_counter(), busy, own.user + own.system)
 

@@ -52,6 +52,10 @@ def _made_with(measured: dict) -> list[str]:
     """How a calibrated profile was made (CPU, torch, threads) and why it is unreliable, if it is."""
     made = [f"{key} {measured[key]}" for key in ("machine", "torch", "threads") if measured.get(key) not in (None, "")]
     lines = [f"  calibrated with: {', '.join(made)}"] if made else []
+    spread = measured.get("uncertainty")
+    if isinstance(spread, dict) and isinstance(spread.get("median_spread"), (int, float)):
+        lines.append(f"  uncertainty: the {spread.get('passes')} timing passes, each fitted alone, predict "
+                     f"{spread['median_spread']:.1%} apart (median), {spread.get('largest_spread', 0):.1%} at most")
     return lines + [f"  unreliable: {reason}" for reason in measured.get("unreliable") or []]
 
 

@@ -21,13 +21,15 @@ from typing import Callable
 
 from hetcalc.measure.calibrate.fit import ConvFit, efficiencies, fit_convs, weight_passes
 from hetcalc.measure.calibrate.probe import CACHE_SOURCE, cache_size, cpu_name
-from hetcalc.measure.calibrate.steps import (CONV_ROUNDS, CONV_SHAPES, FRESH, LINEAR_SHAPES, ROUNDS, ConvSample,
-                                             DispatchFit, numpy_bandwidth, numpy_gemm, numpy_only_profile,
+from hetcalc.measure.calibrate.spread import SPREAD_NETWORKS, pass_profile, uncertainty
+from hetcalc.measure.calibrate.steps import (CONV_PASSES, CONV_ROUNDS, CONV_SHAPES, FRESH, LINEAR_SHAPES, ROUNDS,
+                                             ConvSample, DispatchFit, combine_passes, numpy_bandwidth, numpy_gemm, numpy_only_profile,
                                              torch_conv_samples, torch_dispatch_and_bandwidth, torch_linear,
                                              torch_page_fault, torch_threads)
 from hetcalc.measure.calibrate.plan import NUMPY_STEPS, TORCH_STEPS, Plan
 from hetcalc.measure.calibrate.plausible import implausible
 from hetcalc.measure.quiet import BUSY_CORES, Watch
+from hetcalc.network.sources import resolve
 from hetcalc.timing.devices import Device, Value, check_device_name
 from hetcalc.timing.traffic import CONV_CLASSES
 
@@ -61,20 +63,49 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
 
     version, threads = torch_threads(threads)
     measured.update(torch=version, threads=threads, statistic=statistic)
+    passes = []
+
+    def conv_pass() -> None:  # the passes lie apart in time, between the other steps
+        passes.append(plan.run(f"convolutions over 5 kernel classes, pass {len(passes) + 1} of {CONV_PASSES} "
+                               f"(torch conv2d)", lambda: torch_conv_samples(statistic)))
+
+    conv_pass()
     dispatch = plan.run("dispatch overhead and bandwidth (torch element-wise kernels)",
                         lambda: torch_dispatch_and_bandwidth(statistic, threads))
+    conv_pass()
     page_fault = plan.run("page faults of large fresh tensors (torch)", lambda: torch_page_fault(statistic, threads))
-    samples = plan.run("convolutions over 5 kernel classes (torch conv2d)", lambda: torch_conv_samples(statistic))
     linear = plan.run("linear layers (torch linear)", lambda: torch_linear(statistic))
+    conv_pass()
 
-    overhead = dispatch.kernel_overhead.value
-    fit = fit_convs(samples, overhead, gemm, dispatch.memory_bandwidth.value, dispatch.cache_bandwidth.value, cache)
-    measured.update(_record(fit, samples, linear, gemm))
-    device = _fitted_profile(name, threads, dispatch, page_fault, fit, gemm, cache, measured,
-                             efficiencies(fit, samples, linear, overhead, threads, statistic))
+    samples = combine_passes(passes)
+    fits = [_fit(s, dispatch, gemm, cache) for s in [samples, *passes]]
+    measured.update(_record(fits[0], samples, linear, gemm))
+    device = _fitted_profile(name, threads, dispatch, page_fault, fits[0], gemm, cache, measured,
+                             efficiencies(fits[0], samples, linear, dispatch.kernel_overhead.value, threads, statistic))
     device = plan.run("whole-network check (calibrate's own small network, batch 1 and 8)",
                       lambda: network_check(device, threads, lambda text: None))
+    device = replace(device, measured={**device.measured, "uncertainty": _uncertainty(
+        device, [(f, s) for f, s in zip(fits[1:], passes)], linear, threads, statistic)})
     return _judged(device, watch, plan)
+
+
+def _fit(samples: list[ConvSample], dispatch: DispatchFit, gemm: float, cache: int | None) -> ConvFit:
+    return fit_convs(samples, dispatch.kernel_overhead.value, gemm, dispatch.memory_bandwidth.value,
+                     dispatch.cache_bandwidth.value, cache)
+
+
+def _uncertainty(device: Device, pass_fits: list[tuple[ConvFit, list[ConvSample]]], linear: list[float],
+                 threads: int, statistic: str) -> dict:
+    """calibrate/spread.py's record: the profiles of each pass alone, predicting fixed networks."""
+    from hetcalc.network.spec import load_spec_text
+
+    overhead = device.kernel_overhead.value
+    devices = [pass_profile(device, efficiencies(fit, samples, linear, overhead, threads, statistic),
+                            fit.half_work, fit.group_channels, fit.group_exponent, fit.weight_passes, fit.peak)
+               for fit, samples in pass_fits]
+    networks = {SPREAD_NETWORKS[0]: load_spec_text(CHECK_NETWORK, "calibrate check network"),
+                **{n: resolve(n) for n in SPREAD_NETWORKS[1:]}}
+    return uncertainty(devices, networks)
 
 
 def _settle(watch: Watch, say: Callable[[str], None]) -> None:
@@ -101,7 +132,7 @@ def _since(started: float) -> float:
 
 def _record(fit: ConvFit, samples: list[ConvSample], linear: list[float], gemm: float) -> dict:
     """The timings behind the fit, kept in the profile's `measured` for reference."""
-    return {"conv_fit_median_error": round(fit.median_error, 3),
+    return {"conv_fit_median_error": round(fit.median_error, 3), "conv_passes": CONV_PASSES,
             "convolutions": [{"shape": s.label(), "class": s.kclass, "seconds": float(f"{s.seconds:.4g}"),
                               "fit_error": round(e, 3)} for s, e in zip(samples, fit.errors)],
             "linear": [{"shape": f"B{b} {fin}->{fout}", "seconds": float(f"{t:.4g}")}

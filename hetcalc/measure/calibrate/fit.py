@@ -11,20 +11,19 @@ import statistics
 from dataclasses import dataclass
 from typing import Iterator
 
-from hetcalc.measure.calibrate.steps import CONV_ROUNDS, LINEAR_SHAPES, ConvSample
+from hetcalc.measure.calibrate.steps import CONV_PASSES, CONV_ROUNDS, LINEAR_SHAPES, ConvSample
 from hetcalc.timing.devices import Value
 
 GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 GROUP_EXPONENT_GRID = [0.75, 1.0, 1.5, 2.0]
-FIXED_GRID_S = [0.0, 5e-6, 10e-6, 20e-6, 30e-6, 50e-6, 80e-6, 120e-6, 160e-6, 200e-6, 250e-6, 300e-6,
-                400e-6]
+HUBER = 0.05  # relative residual beyond which a timing's weight falls (iteratively reweighted least squares)
+IRLS_STEPS = 4
 
 
 @dataclass(frozen=True)
 class GridPoint:
     group_channels: int
     group_exponent: float
-    fixed: float  # seconds of a convolution beyond the dispatch overhead, whatever its FLOPs
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,7 @@ def weight_passes(samples: list[ConvSample], overhead: float, peak: float, memor
 def grid() -> Iterator[GridPoint]:
     for gc in GROUP_CHANNEL_GRID:
         for exponent in GROUP_EXPONENT_GRID if gc > 2 else [1.0]:
-            for fixed in FIXED_GRID_S:
-                yield GridPoint(gc, exponent, fixed)
+            yield GridPoint(gc, exponent)
 
 
 def group_factor(point: GridPoint, s: ConvSample) -> float:
@@ -65,28 +63,48 @@ def group_factor(point: GridPoint, s: ConvSample) -> float:
     return min(1.0, s.channels_per_group / point.group_channels) ** point.group_exponent
 
 
-def rates_at(point: GridPoint, samples: list[ConvSample], memory: list[float], overhead: float) -> dict[str, float]:
-    """Each class's rate at a grid point: the median of flops / g / (t - overhead - fixed) over its samples
-    that the memory term does not bound (robust to a disturbed sample), or over all of them if it bounds all."""
-    gs = [group_factor(point, s) for s in samples]
-    rates = {}
-    for c in sorted({s.kclass for s in samples}):
-        mine = [s.flops / g / max(s.seconds - overhead - point.fixed, s.seconds * 0.05)
-                for s, g, m in zip(samples, gs, memory) if s.kclass == c and m < 0.5 * (s.seconds - overhead)]
-        if not mine:  # every sample of the class is bound by memory: use them all
-            mine = [s.flops / g / max(s.seconds - overhead - point.fixed, s.seconds * 0.05)
-                    for s, g in zip(samples, gs) if s.kclass == c]
-        rates[c] = statistics.median(mine)
-    return rates
+def rates_at(point: GridPoint, samples: list[ConvSample], memory: list[float],
+             overhead: float) -> tuple[float, dict[str, float]]:
+    """The fixed time of a convolution and each class's rate at a grid point, by least squares on relative
+    error: t = overhead + fixed + flops / g / rate[class] over the timings the memory term does not bound
+    (a class whose timings it bounds all keeps them all). One fixed time for every class, so that it cannot
+    trade against one class's rate; reweighted (Huber, HUBER) so that a disturbed timing pulls little.
+    A negative fixed time is refitted as 0."""
+    import numpy as np
+
+    classes = sorted({s.kclass for s in samples})
+    free = {c for c in classes if not any(s.kclass == c and m < 0.5 * (s.seconds - overhead)
+                                          for s, m in zip(samples, memory))}
+    used = [(s, group_factor(point, s)) for s, m in zip(samples, memory)
+            if s.kclass in free or m < 0.5 * (s.seconds - overhead)]
+    rows = np.zeros((len(used), 1 + len(classes)))
+    target = np.empty(len(used))
+    for i, (s, g) in enumerate(used):
+        rows[i, 0] = 1 / s.seconds
+        rows[i, 1 + classes.index(s.kclass)] = s.flops / g / s.seconds
+        target[i] = 1 - overhead / s.seconds
+    for fixed_free in (True, False):
+        a = rows if fixed_free else rows[:, 1:]
+        weights = np.ones(len(used))
+        for _ in range(IRLS_STEPS):
+            x = np.linalg.lstsq(a * weights[:, None], target * weights, rcond=None)[0]
+            residual = np.abs(a @ x - target)
+            weights = np.sqrt(1 / np.maximum(residual / HUBER, 1))
+        if not fixed_free or x[0] >= 0:
+            break
+    fixed, inverse = (float(x[0]), x[1:]) if fixed_free else (0.0, x)
+    top = max(s.flops / (s.seconds * 0.05) for s, _ in used)  # no rate beyond 20x the fastest timing's
+    return fixed, {c: float(1 / inv) if inv > 1 / top else top for c, inv in zip(classes, inverse)}
 
 
 def fit_convs(samples: list[ConvSample], overhead: float, peak: float, memory_bw: float,
               cache_bw: float | None, cache: int | None) -> ConvFit:
     """Fit half_work, weight_passes, group_channels, group_exponent and each class's rate.
 
-    weight_passes comes from the samples their weights bound (`weight_passes`); then at each grid point each
-    class's rate is `rates_at`, and the point with the smallest median relative error over all samples wins
-    (ties: the mean), preferring rates where no grouped class runs faster than the dense ones.
+    weight_passes comes from the samples their weights bound (`weight_passes`); then at each grid point of
+    (group_channels, group_exponent) the fixed time and each class's rate are `rates_at`, and the point with
+    the smallest median relative error over all samples wins (ties: the mean), preferring rates where no
+    grouped class runs faster than the dense ones.
     """
     def act_bw(s):
         return cache_bw if cache and cache_bw and s.activation_bytes <= cache else memory_bw
@@ -95,20 +113,20 @@ def fit_convs(samples: list[ConvSample], overhead: float, peak: float, memory_bw
     memory = [s.activation_bytes / act_bw(s) + passes * s.weight_bytes / memory_bw for s in samples]
     best = None
     for point in grid():
-        rates = rates_at(point, samples, memory, overhead)
+        fixed, rates = rates_at(point, samples, memory, overhead)
         errors = []
         for s, m in zip(samples, memory):
-            compute = s.flops / group_factor(point, s) / rates[s.kclass] + point.fixed
+            compute = s.flops / group_factor(point, s) / rates[s.kclass] + fixed
             errors.append(abs(overhead + max(compute, m) - s.seconds) / s.seconds)
         score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean
         ceiling = max(peak, *(r for c, r in rates.items() if c not in ("grouped", "grouped_pointwise")))
         physical = all(r <= 1.05 * ceiling for r in rates.values())  # grouped no faster than dense
         if best is None or (not physical, score) < (not best[-1], best[0]):
-            best = (score, point, rates, errors, physical)
-    score, point, rates, errors, _ = best
+            best = (score, point, fixed, rates, errors, physical)
+    score, point, fixed, rates, errors, _ = best
     top = max(peak, *rates.values())
     return ConvFit(group_channels=point.group_channels, group_exponent=point.group_exponent,
-                   half_work=point.fixed * top, weight_passes=passes, peak=top, rates=rates,
+                   half_work=fixed * top, weight_passes=passes, peak=top, rates=rates,
                    median_error=score[0], errors=errors)
 
 
@@ -119,8 +137,9 @@ def efficiencies(fit: ConvFit, samples: list[ConvSample], linear: list[float], o
     for c, rate in fit.rates.items():
         n = sum(s.kclass == c for s in samples)
         eff[c] = Value(min(rate / fit.peak, 1.0),
-                       f"fitted: {n} torch conv2d timings of this class ({threads} threads, {statistic} of "
-                       f"{CONV_ROUNDS} rounds); median rate over the shapes")
+                       f"fitted: {n} torch conv2d timings of this class ({threads} threads, the median over "
+                       f"{CONV_PASSES} passes of the {statistic} of {CONV_ROUNDS} rounds); median rate over the "
+                       f"shapes")
     # FC layers: attained rate of the largest, capped by the weight traffic the time model adds anyway
     fc_rate = max(2 * b * fin * fout / max(t - overhead, 1e-9) for (b, fin, fout), t in zip(LINEAR_SHAPES, linear))
     eff["linear"] = Value(min(fc_rate / fit.peak, 1.0), f"measured: best of {len(linear)} torch linear timings")

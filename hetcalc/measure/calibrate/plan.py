@@ -15,10 +15,12 @@ T = TypeVar("T")
 NUMPY_STEPS = {"memory bandwidth (numpy copies)": 2.0, "GEMM rate (numpy float32 matmul)": 1.0,
                "page faults of large fresh tensors (numpy)": 1.0}
 TORCH_STEPS = {"memory bandwidth (numpy copies)": 2.0, "GEMM rate (numpy float32 matmul)": 1.0,
-               "dispatch overhead and bandwidth (torch element-wise kernels)": 2.0,
+               "convolutions over 5 kernel classes, pass 1 of 3 (torch conv2d)": 4.0,
+               "dispatch overhead and bandwidth (torch element-wise kernels)": 5.0,
+               "convolutions over 5 kernel classes, pass 2 of 3 (torch conv2d)": 4.0,
                "page faults of large fresh tensors (torch)": 1.0,
-               "convolutions over 5 kernel classes (torch conv2d)": 6.0,
                "linear layers (torch linear)": 1.0,
+               "convolutions over 5 kernel classes, pass 3 of 3 (torch conv2d)": 4.0,
                "whole-network check (calibrate's own small network, batch 1 and 8)": 3.0}
 
 

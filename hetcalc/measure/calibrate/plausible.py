@@ -9,6 +9,7 @@ from hetcalc.timing.devices import Device
 MAX_FIT_ERROR = 0.25  # the convolution fit's median error (a quiet machine: a few percent)
 MAX_CALL_S = 1e-3  # seconds of fixed cost per kernel or op call (a quiet CPU: microseconds)
 MIN_BANDWIDTH = 1e8  # bytes/s from memory (any CPU of the last twenty years: gigabytes per second)
+MAX_PASS_SPREAD = 0.10  # the timing passes' own fits predicting this far apart (median): a quiet machine, ~1-3%
 NETWORK_RATIO = (0.5, 3.0)  # the whole-network check's measured / predicted: outside, the kernels do not explain it
 
 
@@ -33,4 +34,8 @@ def implausible(device: Device) -> list[str]:
     if isinstance(ratio, (int, float)) and not low <= ratio <= high:
         reasons.append(f"the whole-network check ran {ratio:.2f}x the fitted kernels' time (outside {low}-{high}: "
                        f"the kernels timed alone do not explain the network)")
+    spread = (device.measured.get("uncertainty") or {}).get("median_spread")
+    if isinstance(spread, (int, float)) and spread > MAX_PASS_SPREAD:
+        reasons.append(f"the convolution timing passes disagree: fitted alone, they predict {spread:.0%} apart "
+                       f"(median; a quiet machine: a few percent, under {MAX_PASS_SPREAD:.0%})")
     return reasons

@@ -9,7 +9,7 @@ Every timing is `hetcalc.measure.bench.interleaved`: medians (or the fastest) of
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Callable
 
@@ -20,7 +20,11 @@ from hetcalc.timing.timemodel import MMAP_THRESHOLD
 from hetcalc.timing.traffic import CONV_CLASSES, DTYPE_BYTES, Kernel, conv_kernel
 
 ROUNDS = 5
-CONV_ROUNDS = 11  # the convolution timings set the model's scale: more rounds than the rest
+CONV_ROUNDS = 7  # rounds per pass of the convolution timings
+CONV_PASSES = 3  # the convolutions are timed in this many passes, apart in time (calibrate's steps between them):
+# a slowdown of the machine lasting seconds (another tenant, a helper on the other core) spoils one pass, not
+# the median over passes; the passes' own fits are the calibration's uncertainty (calibrate/spread.py)
+ELEMENTWISE_PASSES = 3  # element-wise probes: median of this many back-to-back runs
 
 # (batch, in channels, out channels, map size, kernel, groups): CIFAR- and ImageNet-sized layers
 CONV_SHAPES = [
@@ -218,12 +222,13 @@ def _gather_index() -> list[int]:
 
 def torch_dispatch_and_bandwidth(statistic: str, threads: int) -> DispatchFit:
     """The dispatch overhead, main memory, cache and gather bandwidths, pooling's bandwidth and each op's
-    fixed cost, from element-wise torch kernels timed together."""
+    fixed cost, from element-wise torch kernels timed together (the median of ELEMENTWISE_PASSES runs)."""
     import torch
 
     with torch.inference_mode():
-        t = _elementwise_times(statistic)
-    rounds = f"{statistic} of {ROUNDS} rounds"
+        runs = [_elementwise_times(statistic) for _ in range(ELEMENTWISE_PASSES)]
+    t = {probe: statistics.median(run[probe] for run in runs) for probe in runs[0]}
+    rounds = f"median of {ELEMENTWISE_PASSES} runs of the {statistic} of {ROUNDS} rounds"
     op_source = (f"measured: the op as a torch module or call on a 1x64x4x4 activation (4 KiB), {threads} threads, "
                  f"{rounds}")
     op_overhead = {op: Value(t[probe], op_source) for op, probe in (
@@ -267,8 +272,15 @@ def torch_page_fault(statistic: str, threads: int) -> Value:
                         f"per 4 KiB page, {threads} threads, {statistic} of {ROUNDS} rounds")
 
 
+def combine_passes(passes: list[list[ConvSample]]) -> list[ConvSample]:
+    """One sample per shape: the median over the passes of its seconds."""
+    return [replace(first, seconds=statistics.median(p[i].seconds for p in passes))
+            for i, first in enumerate(passes[0])]
+
+
 def torch_conv_samples(statistic: str) -> list[ConvSample]:
-    """Every shape of CONV_SHAPES timed as torch.nn.functional.conv2d (random input and weights)."""
+    """Every shape of CONV_SHAPES timed as torch.nn.functional.conv2d (random input and weights), one pass
+    of CONV_ROUNDS interleaved rounds."""
     import torch
     import torch.nn.functional as F
 
