@@ -9,13 +9,16 @@ from hetcalc.measure.calibrate.fit import fit_convs
 from hetcalc.devices import Device, Value, load_device_text
 
 
-def synthetic(rates, fixed, gc, overhead, memory_bw, passes=1.0, exponent=1.0, cache=None, cache_bw=None):
+def synthetic(rates, fixed, gc, overhead, memory_bw, passes=1.0, exponent=1.0, cache=None, cache_bw=None,
+              pw=(1, 1.0)):
     """Conv timings made by the time model's formula (hand-written here), from known parameters."""
     out = []
     for shape in CONV_SHAPES:
         s = ConvSample(*shape, seconds=0.0)
-        g = min(1.0, s.channels_per_group / gc) ** exponent if s.kclass == "grouped" else 1.0
         b, cin, cout, size, k, groups = shape
+        fewest = min(cin // groups, cout // groups)
+        g = (min(1.0, fewest / gc) ** exponent if s.kclass == "grouped"
+             else min(1.0, fewest / pw[0]) ** pw[1] if s.kclass == "grouped_pointwise" else 1.0)
         weights = 4 * cout * (cin // groups) * k * k
         activations = 4 * b * (cin + cout) * size * size
         act_bw = cache_bw if cache and activations <= cache else memory_bw
@@ -138,3 +141,17 @@ def test_uncertainty_is_the_spread_of_the_passes_predictions():
     assert points == pytest.approx([0.5] * len(points))
     record = uncertainty([one, one], networks)
     assert record["median_spread"] == 0 and record["largest_spread"] == 0 and record["passes"] == 2
+
+
+def test_fit_recovers_the_grouped_pointwise_curve():
+    """Grouped 1 x 1 timings slowed as (channels per group / 8) ** 0.75 below 8 (HetConv split at large P):
+    the fit finds that curve, and with it the K x K curve and every rate."""
+    samples = synthetic(RATES, fixed=20e-6, gc=16, overhead=5e-6, memory_bw=1e15, pw=(8, 0.75))
+    fit = fit_convs(samples, overhead=5e-6, peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
+    assert (fit.pointwise_channels, fit.pointwise_exponent) == (8, 0.75)
+    assert fit.group_channels == 16
+    for c, r in RATES.items():
+        assert fit.rates[c] == pytest.approx(r, rel=1e-6)
+    plain = fit_convs(synthetic(RATES, fixed=20e-6, gc=16, overhead=5e-6, memory_bw=1e15), overhead=5e-6,
+                      peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
+    assert plain.pointwise_channels == 1  # no slowdown in the timings: none fitted (the profile leaves it out)

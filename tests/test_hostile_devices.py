@@ -169,7 +169,8 @@ def test_every_bound_is_declared_with_its_field_and_keeps_the_rates_finite():
             assert 0 < lower <= upper < 1e300 and lower > 1e-300, f.name
     meta = {f.name: f.metadata for f in fields(Device)}
     slowest = (meta["peak_flops"]["lower"] * meta["efficiency"]["lower"]
-               * (1 / meta["group_channels"]["upper"]) ** meta["group_exponent"]["upper"])
+               * (1 / meta["group_channels"]["upper"]) ** meta["group_exponent"]["upper"]
+               * (1 / meta["pointwise_group_channels"]["upper"]) ** meta["pointwise_group_exponent"]["upper"])
     assert 0 < slowest and math.isfinite(meta["half_work"]["upper"] / meta["peak_flops"]["lower"])
 
 

@@ -264,3 +264,21 @@ def test_profile_op_overhead_errors_name_the_place():
     back = load_device_text(yaml.safe_dump(text), "p.yaml")
     assert back.op_overhead["bn"].value == 2e-5
     assert load_device_text(yaml.safe_dump(back.to_dict()), "q.yaml").op_overhead == back.op_overhead
+
+
+def test_the_pointwise_group_curve_slows_grouped_1x1_only():
+    """HetConv split's grouped 1 x 1 at P = 16 on 64 outputs: 4 channels per group (the smaller of 60 inputs
+    and 4 outputs); with pointwise_group_channels 16 and exponent 2 it runs at (4/16)^2 = 1/16 of the rate."""
+    from hetcalc.timing.timemodel import group_factor
+    from hetcalc.timing.traffic import Kernel
+
+    d = device(pointwise_group_channels=Value(16, "test"), pointwise_group_exponent=Value(2, "test"))
+    pw = Kernel("conv", "grouped_pointwise", flops=2 * 960 // 16 * 64 * 256, bytes_read=1, bytes_written=1,
+                channels_per_group=4)
+    kxk = Kernel("conv", "grouped", flops=1, bytes_read=1, bytes_written=1, channels_per_group=4)
+    dense = Kernel("conv", "dense", flops=1, bytes_read=1, bytes_written=1, channels_per_group=64)
+    assert group_factor(d, pw) == pytest.approx((4 / 16) ** 2)
+    assert group_factor(d, kxk) == 1.0 and group_factor(d, dense) == 1.0  # no K x K curve in this profile
+    assert group_factor(device(), pw) == 1.0  # absent: the class's efficiency covers it
+    wide = Kernel("conv", "grouped_pointwise", flops=1, bytes_read=1, bytes_written=1, channels_per_group=32)
+    assert group_factor(d, wide) == 1.0

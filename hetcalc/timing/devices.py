@@ -107,6 +107,11 @@ class Device:
                                                 "proportion", optional=True, lower=1.0, upper=1e6)
     group_exponent: Value | None = entry(VALUE, "how steeply they slow down: (channels / group_channels) ** this "
                                                 "(1 if absent)", optional=True, lower=1e-3, upper=8.0)
+    pointwise_group_channels: Value | None = entry(VALUE, "channels per group (the smaller of a group's inputs "
+                                                          "and outputs) below which grouped 1 x 1 convs slow down",
+                                                   optional=True, lower=1.0, upper=1e6)
+    pointwise_group_exponent: Value | None = entry(VALUE, "how steeply grouped 1 x 1 convs slow down (1 if absent)",
+                                                   optional=True, lower=1e-3, upper=8.0)
     weight_passes: Value | None = entry(VALUE, "a convolution's weights are read this many times from main memory",
                                         optional=True, lower=1e-3, upper=64.0)
     gather_bandwidth: Value | None = entry(VALUE, "bytes/s of a channel gather (index_select); memory_bandwidth "

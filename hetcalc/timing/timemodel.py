@@ -46,12 +46,19 @@ def bound_of(overhead: float, compute: float, memory: float) -> str:
 def group_factor(device: Device, kernel: Kernel) -> float:
     """Grouped K x K convolutions with few channels per group reuse each input less: their attained rate
     falls as (channels per group / group_channels) ** group_exponent below the profile's `group_channels`
-    (1 when not given). Grouped 1 x 1 convolutions are a GEMM per group over its input channels, bound
-    by reading those inputs (the memory term): their class's efficiency covers them."""
-    if kernel.kclass != "grouped" or device.group_channels is None:
+    (1 when not given). Grouped 1 x 1 convolutions (HetConv split's second kernel: P groups of N/P outputs)
+    likewise below `pointwise_group_channels`, with `pointwise_group_exponent` (CPU profiles fit both; 1
+    when not given: the class's efficiency covers them)."""
+    if kernel.kclass == "grouped":
+        channels, exponent = device.group_channels, device.group_exponent
+    elif kernel.kclass == "grouped_pointwise":
+        channels, exponent = device.pointwise_group_channels, device.pointwise_group_exponent
+    else:
         return 1.0
-    exponent = device.group_exponent.value if device.group_exponent is not None else 1.0
-    return min(1.0, kernel.channels_per_group / device.group_channels.value) ** exponent
+    if channels is None:
+        return 1.0
+    power = exponent.value if exponent is not None else 1.0
+    return min(1.0, kernel.channels_per_group / channels.value) ** power
 
 
 def compute_rate(device: Device, kernel: Kernel, dtype: str) -> float:

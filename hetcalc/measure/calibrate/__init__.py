@@ -100,8 +100,7 @@ def _uncertainty(device: Device, pass_fits: list[tuple[ConvFit, list[ConvSample]
     from hetcalc.network.spec import load_spec_text
 
     overhead = device.kernel_overhead.value
-    devices = [pass_profile(device, efficiencies(fit, samples, linear, overhead, threads, statistic),
-                            fit.half_work, fit.group_channels, fit.group_exponent, fit.weight_passes, fit.peak)
+    devices = [pass_profile(device, efficiencies(fit, samples, linear, overhead, threads, statistic), fit)
                for fit, samples in pass_fits]
     networks = {SPREAD_NETWORKS[0]: load_spec_text(CHECK_NETWORK, "calibrate check network"),
                 **{n: resolve(n) for n in SPREAD_NETWORKS[1:]}}
@@ -157,6 +156,10 @@ def _fitted_profile(name: str, threads: int, dispatch: DispatchFit, page_fault: 
         if fit.half_work > 0 else None,  # no fixed time fitted: the profile leaves it out (0 is no valid value)
         group_channels=Value(fit.group_channels, fitted_grid),
         group_exponent=Value(fit.group_exponent, fitted_grid),
+        pointwise_group_channels=Value(fit.pointwise_channels, "fitted: grid search over the grouped 1 x 1 conv "
+                                                               "timings") if fit.pointwise_channels > 1 else None,
+        pointwise_group_exponent=Value(fit.pointwise_exponent, "fitted: grid search over the grouped 1 x 1 conv "
+                                                               "timings") if fit.pointwise_channels > 1 else None,
         weight_passes=Value(fit.weight_passes, "measured: the median of (t - overhead) x memory bandwidth / weight "
                                                "bytes over the conv timings their weights bound (large weights on "
                                                "small maps; the library reorders them on every call)"),

@@ -7,6 +7,7 @@ memory = activation bytes / (cache or memory bandwidth) + weight_passes * weight
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 from typing import Iterator
@@ -16,6 +17,7 @@ from hetcalc.timing.devices import Value
 
 GROUP_CHANNEL_GRID = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 GROUP_EXPONENT_GRID = [0.75, 1.0, 1.5, 2.0]
+POINTWISE_CHANNEL_GRID = [1, 2, 4, 8, 16, 32]  # 1: no slowdown (a grouped 1 x 1 has at least one channel)
 HUBER = 0.05  # relative residual beyond which a timing's weight falls (iteratively reweighted least squares)
 IRLS_STEPS = 4
 
@@ -24,6 +26,8 @@ IRLS_STEPS = 4
 class GridPoint:
     group_channels: int
     group_exponent: float
+    pointwise_channels: int = 1
+    pointwise_exponent: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class ConvFit:
     group_channels: int
     group_exponent: float
     half_work: float
+    pointwise_channels: int
+    pointwise_exponent: float
     weight_passes: float
     peak: float
     rates: dict[str, float]
@@ -50,17 +56,25 @@ def weight_passes(samples: list[ConvSample], overhead: float, peak: float, memor
     return max(1.0, statistics.median((s.seconds - overhead) * memory_bw / s.weight_bytes for s in bound))
 
 
-def grid() -> Iterator[GridPoint]:
-    for gc in GROUP_CHANNEL_GRID:
+def curve(channels: list[int]) -> Iterator[tuple[int, float]]:
+    for gc in channels:
         for exponent in GROUP_EXPONENT_GRID if gc > 2 else [1.0]:
-            yield GridPoint(gc, exponent)
+            yield gc, exponent
+
+
+def grid() -> Iterator[GridPoint]:
+    """Every (group_channels, group_exponent); then, at the best of them, every pointwise curve (`fit_convs`)."""
+    for gc, exponent in curve(GROUP_CHANNEL_GRID):
+        yield GridPoint(gc, exponent)
 
 
 def group_factor(point: GridPoint, s: ConvSample) -> float:
-    """g: a grouped K x K kernel's slowdown below group_channels channels per group (1 for other classes)."""
-    if s.kclass != "grouped":
-        return 1.0
-    return min(1.0, s.channels_per_group / point.group_channels) ** point.group_exponent
+    """g: a grouped kernel's slowdown below its curve's channels per group (1 for other classes)."""
+    if s.kclass == "grouped":
+        return min(1.0, s.channels_per_group / point.group_channels) ** point.group_exponent
+    if s.kclass == "grouped_pointwise":
+        return min(1.0, s.channels_per_group / point.pointwise_channels) ** point.pointwise_exponent
+    return 1.0
 
 
 def rates_at(point: GridPoint, samples: list[ConvSample], memory: list[float],
@@ -112,22 +126,40 @@ def fit_convs(samples: list[ConvSample], overhead: float, peak: float, memory_bw
     passes = weight_passes(samples, overhead, peak, memory_bw)
     memory = [s.activation_bytes / act_bw(s) + passes * s.weight_bytes / memory_bw for s in samples]
     best = None
-    for point in grid():
+    points = list(grid())
+    for stage in range(2):  # the K x K curve with no pointwise slowdown; then the pointwise curve at the best
+        if stage:
+            kxk = best[1]
+            points = [GridPoint(kxk.group_channels, kxk.group_exponent, pc, pe)
+                      for pc, pe in curve(POINTWISE_CHANNEL_GRID) if pc > 1]
+        best = _best_point(points, samples, memory, overhead, peak, best)
+    score, point, fixed, rates, errors, _ = best
+    top = max(peak, *rates.values())
+    return ConvFit(group_channels=point.group_channels, group_exponent=point.group_exponent,
+                   half_work=fixed * top, pointwise_channels=point.pointwise_channels,
+                   pointwise_exponent=point.pointwise_exponent, weight_passes=passes, peak=top, rates=rates,
+                   median_error=statistics.median(errors), errors=errors)
+
+
+def _best_point(points: list[GridPoint], samples: list[ConvSample], memory: list[float], overhead: float,
+                peak: float, best: tuple | None) -> tuple:
+    """The best of `best` and `points`: (score, point, fixed, rates, errors, physical)."""
+    for point in points:
         fixed, rates = rates_at(point, samples, memory, overhead)
-        errors = []
+        errors, predicted = [], []
         for s, m in zip(samples, memory):
             compute = s.flops / group_factor(point, s) / rates[s.kclass] + fixed
-            errors.append(abs(overhead + max(compute, m) - s.seconds) / s.seconds)
-        score = (round(statistics.median(errors), 3), statistics.fmean(errors))  # ties: the mean
+            predicted.append(overhead + max(compute, m))
+            errors.append(abs(predicted[-1] - s.seconds) / s.seconds)
+        # the mean |log| error: smooth in every sample, so the few timings a curve moves decide between curves
+        # (a rounded median is flat in them and flips between passes)
+        score = (statistics.fmean(abs(math.log(p / s.seconds)) for p, s in zip(predicted, samples)),
+                 statistics.median(errors))
         ceiling = max(peak, *(r for c, r in rates.items() if c not in ("grouped", "grouped_pointwise")))
         physical = all(r <= 1.05 * ceiling for r in rates.values())  # grouped no faster than dense
         if best is None or (not physical, score) < (not best[-1], best[0]):
             best = (score, point, fixed, rates, errors, physical)
-    score, point, fixed, rates, errors, _ = best
-    top = max(peak, *rates.values())
-    return ConvFit(group_channels=point.group_channels, group_exponent=point.group_exponent,
-                   half_work=fixed * top, weight_passes=passes, peak=top, rates=rates,
-                   median_error=score[0], errors=errors)
+    return best
 
 
 def efficiencies(fit: ConvFit, samples: list[ConvSample], linear: list[float], overhead: float, threads: int,

@@ -13,6 +13,7 @@ import statistics
 from dataclasses import replace
 
 from hetcalc.analysis.api import analyze
+from hetcalc.measure.calibrate.fit import ConvFit
 from hetcalc.timing.devices import Device, Value
 
 SPREAD_NETWORKS = ("calibration-check", "resnet56", "vgg16")
@@ -40,11 +41,13 @@ def uncertainty(devices: list[Device], networks: dict[str, object]) -> dict:
                        "batch 1 and 8); the profile itself fits the median over the passes"}
 
 
-def pass_profile(device: Device, efficiency: dict[str, Value], half_work: float, group_channels: int,
-                 group_exponent: float, weight_passes: float, peak: float) -> Device:
+def pass_profile(device: Device, efficiency: dict[str, Value], fit: ConvFit) -> Device:
     """`device` with one pass's fitted convolution parameters in place of the combined ones."""
     source = "fitted: one timing pass alone (for the calibration's uncertainty)"
-    return replace(device, efficiency=efficiency, peak_flops={**device.peak_flops, "fp32": Value(peak, source)},
-                   half_work=Value(half_work, source) if half_work > 0 else None,
-                   group_channels=Value(group_channels, source), group_exponent=Value(group_exponent, source),
-                   weight_passes=Value(weight_passes, source))
+    pointwise = fit.pointwise_channels > 1
+    return replace(device, efficiency=efficiency, peak_flops={**device.peak_flops, "fp32": Value(fit.peak, source)},
+                   half_work=Value(fit.half_work, source) if fit.half_work > 0 else None,
+                   group_channels=Value(fit.group_channels, source), group_exponent=Value(fit.group_exponent, source),
+                   pointwise_group_channels=Value(fit.pointwise_channels, source) if pointwise else None,
+                   pointwise_group_exponent=Value(fit.pointwise_exponent, source) if pointwise else None,
+                   weight_passes=Value(fit.weight_passes, source))

@@ -38,9 +38,13 @@ CONV_SHAPES = [
     # grouped 3x3 at several channels per group (GWC, and HetConv split's first kernel)
     (1, 64, 64, 32, 3, 4), (1, 128, 128, 16, 3, 8), (1, 256, 256, 8, 3, 4), (1, 256, 256, 14, 3, 16),
     (1, 512, 512, 4, 3, 16), (8, 64, 64, 16, 3, 16), (8, 32, 32, 16, 3, 4), (8, 64, 64, 32, 3, 16),
+    (1, 32, 32, 16, 3, 16), (1, 64, 64, 16, 3, 16),
     # grouped 1x1: HetConv split's second kernel, P groups of M - M/P inputs and N/P outputs
     (1, 192, 64, 32, 1, 4), (1, 896, 128, 16, 1, 8), (1, 7680, 512, 4, 1, 16), (8, 48, 32, 16, 1, 2),
-    (8, 240, 16, 32, 1, 16), (1, 1536, 256, 14, 1, 8),
+    (8, 240, 16, 32, 1, 16), (1, 1536, 256, 14, 1, 8), (8, 448, 64, 16, 1, 8), (8, 960, 64, 16, 1, 16),
+    # ... with few outputs per group (HetConv split at P = 8, 16) on maps that stay in the cache, so that the
+    # compute term, not the memory term, shows how they slow down
+    (1, 240, 16, 32, 1, 16), (1, 96, 32, 32, 1, 16), (1, 960, 64, 8, 1, 16), (1, 448, 64, 16, 1, 8),
     # depthwise 3x3
     (1, 64, 64, 32, 3, 64), (1, 256, 256, 8, 3, 256), (1, 128, 128, 56, 3, 128), (8, 64, 64, 16, 3, 64),
     # large weights on small maps (batch 1, the ends of VGG and ResNet): bound by the weights' traffic
