@@ -23,9 +23,10 @@ from hetcalc.measure.calibrate.fit import ConvFit, efficiencies, fit_convs, weig
 from hetcalc.measure.calibrate.probe import CACHE_SOURCE, cache_size, cpu_name
 from hetcalc.measure.calibrate.spread import SPREAD_NETWORKS, pass_profile, uncertainty
 from hetcalc.measure.calibrate.steps import (CONV_PASSES, CONV_ROUNDS, CONV_SHAPES, FRESH, LINEAR_SHAPES, ROUNDS,
-                                             ConvSample, DispatchFit, combine_passes, numpy_bandwidth, numpy_gemm, numpy_only_profile,
-                                             torch_conv_samples, torch_dispatch_and_bandwidth, torch_linear,
-                                             torch_page_fault, torch_threads)
+                                             ConvSample, DispatchFit, combine_passes, numpy_bandwidth, numpy_gemm,
+                                             numpy_only_profile, torch_conv_samples, torch_dispatch_and_bandwidth,
+                                             torch_elementwise, torch_linear, torch_page_fault,
+                                             torch_page_fault_seconds, torch_threads)
 from hetcalc.measure.calibrate.plan import NUMPY_STEPS, TORCH_STEPS, Plan
 from hetcalc.measure.calibrate.plausible import implausible
 from hetcalc.measure.quiet import BUSY_CORES, Watch
@@ -63,29 +64,30 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
 
     version, threads = torch_threads(threads)
     measured.update(torch=version, threads=threads, statistic=statistic)
-    passes = []
-
-    def conv_pass() -> None:  # the passes lie apart in time, between the other steps
-        passes.append(plan.run(f"convolutions over 5 kernel classes, pass {len(passes) + 1} of {CONV_PASSES} "
-                               f"(torch conv2d)", lambda: torch_conv_samples(statistic)))
-
-    conv_pass()
-    dispatch = plan.run("dispatch overhead and bandwidth (torch element-wise kernels)",
-                        lambda: torch_dispatch_and_bandwidth(statistic, threads))
-    conv_pass()
-    page_fault = plan.run("page faults of large fresh tensors (torch)", lambda: torch_page_fault(statistic, threads))
+    passes, elementwise, faults = [], [], []
+    for i in range(1, CONV_PASSES + 1):  # passes apart in time: a slowdown of a few seconds spoils one
+        of = f"pass {i} of {CONV_PASSES}"
+        passes.append(plan.run(f"convolutions over 5 kernel classes, {of} (torch conv2d)",
+                               lambda: torch_conv_samples(statistic)))
+        elementwise.append(plan.run(f"dispatch overhead and bandwidth, {of} (torch element-wise kernels)",
+                                    lambda: torch_elementwise(statistic)))
+        faults.append(plan.run(f"page faults of large fresh tensors, {of} (torch)",
+                               lambda: torch_page_fault_seconds(statistic)))
+    dispatch = torch_dispatch_and_bandwidth(statistic, threads, elementwise)
+    page_fault = torch_page_fault(statistic, threads, faults)
     linear = plan.run("linear layers (torch linear)", lambda: torch_linear(statistic))
-    conv_pass()
 
     samples = combine_passes(passes)
-    fits = [_fit(s, dispatch, gemm, cache) for s in [samples, *passes]]
+    alone = [(torch_dispatch_and_bandwidth(statistic, threads, [e]), torch_page_fault(statistic, threads, [f]))
+             for e, f in zip(elementwise, faults)]  # each pass's own measurements, for the uncertainty
+    fits = [_fit(samples, dispatch, gemm, cache)] + [_fit(p, d, gemm, cache) for p, (d, _) in zip(passes, alone)]
     measured.update(_record(fits[0], samples, linear, gemm))
     device = _fitted_profile(name, threads, dispatch, page_fault, fits[0], gemm, cache, measured,
                              efficiencies(fits[0], samples, linear, dispatch.kernel_overhead.value, threads, statistic))
     device = plan.run("whole-network check (calibrate's own small network, batch 1 and 8)",
                       lambda: network_check(device, threads, lambda text: None))
     device = replace(device, measured={**device.measured, "uncertainty": _uncertainty(
-        device, [(f, s) for f, s in zip(fits[1:], passes)], linear, threads, statistic)})
+        device, list(zip(fits[1:], passes, alone)), linear, threads, statistic)})
     return _judged(device, watch, plan)
 
 
@@ -94,14 +96,15 @@ def _fit(samples: list[ConvSample], dispatch: DispatchFit, gemm: float, cache: i
                      dispatch.cache_bandwidth.value, cache)
 
 
-def _uncertainty(device: Device, pass_fits: list[tuple[ConvFit, list[ConvSample]]], linear: list[float],
-                 threads: int, statistic: str) -> dict:
-    """calibrate/spread.py's record: the profiles of each pass alone, predicting fixed networks."""
+def _uncertainty(device: Device, pass_fits: list[tuple[ConvFit, list[ConvSample], tuple[DispatchFit, Value]]],
+                 linear: list[float], threads: int, statistic: str) -> dict:
+    """calibrate/spread.py's record: the profiles of each pass alone (its convolutions, element-wise kernels
+    and page faults), predicting fixed networks."""
     from hetcalc.network.spec import load_spec_text
 
-    overhead = device.kernel_overhead.value
-    devices = [pass_profile(device, efficiencies(fit, samples, linear, overhead, threads, statistic), fit)
-               for fit, samples in pass_fits]
+    devices = [pass_profile(device, efficiencies(fit, samples, linear, dispatch.kernel_overhead.value, threads,
+                                                 statistic), fit, dispatch, fault)
+               for fit, samples, (dispatch, fault) in pass_fits]
     networks = {SPREAD_NETWORKS[0]: load_spec_text(CHECK_NETWORK, "calibrate check network"),
                 **{n: resolve(n) for n in SPREAD_NETWORKS[1:]}}
     return uncertainty(devices, networks)

@@ -15,12 +15,11 @@ T = TypeVar("T")
 NUMPY_STEPS = {"memory bandwidth (numpy copies)": 2.0, "GEMM rate (numpy float32 matmul)": 1.0,
                "page faults of large fresh tensors (numpy)": 1.0}
 TORCH_STEPS = {"memory bandwidth (numpy copies)": 2.0, "GEMM rate (numpy float32 matmul)": 1.0,
-               "convolutions over 5 kernel classes, pass 1 of 3 (torch conv2d)": 4.0,
-               "dispatch overhead and bandwidth (torch element-wise kernels)": 5.0,
-               "convolutions over 5 kernel classes, pass 2 of 3 (torch conv2d)": 4.0,
-               "page faults of large fresh tensors (torch)": 1.0,
+               **{step: seconds for i in (1, 2, 3) for step, seconds in (
+                   (f"convolutions over 5 kernel classes, pass {i} of 3 (torch conv2d)", 5.0),
+                   (f"dispatch overhead and bandwidth, pass {i} of 3 (torch element-wise kernels)", 1.5),
+                   (f"page faults of large fresh tensors, pass {i} of 3 (torch)", 0.5))},
                "linear layers (torch linear)": 1.0,
-               "convolutions over 5 kernel classes, pass 3 of 3 (torch conv2d)": 4.0,
                "whole-network check (calibrate's own small network, batch 1 and 8)": 3.0}
 
 

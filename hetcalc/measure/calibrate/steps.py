@@ -224,15 +224,23 @@ def _gather_index() -> list[int]:
     return [c for g in range(GATHER_PART) for c in range(channels) if not g * block <= c < (g + 1) * block]
 
 
-def torch_dispatch_and_bandwidth(statistic: str, threads: int) -> DispatchFit:
-    """The dispatch overhead, main memory, cache and gather bandwidths, pooling's bandwidth and each op's
-    fixed cost, from element-wise torch kernels timed together (the median of ELEMENTWISE_PASSES runs)."""
+def torch_elementwise(statistic: str) -> dict[str, float]:
+    """One pass of the element-wise probes: seconds per call of each (`torch_dispatch_and_bandwidth` takes
+    the median over the passes)."""
     import torch
 
     with torch.inference_mode():
-        runs = [_elementwise_times(statistic) for _ in range(ELEMENTWISE_PASSES)]
+        return _elementwise_times(statistic)
+
+
+def torch_dispatch_and_bandwidth(statistic: str, threads: int, runs: list[dict[str, float]] | None = None
+                                 ) -> DispatchFit:
+    """The dispatch overhead, main memory, cache and gather bandwidths, pooling's bandwidth and each op's
+    fixed cost, from element-wise torch kernels timed together: the median over `runs` (passes of
+    `torch_elementwise` made apart in time), or over ELEMENTWISE_PASSES runs made now."""
+    runs = runs or [torch_elementwise(statistic) for _ in range(ELEMENTWISE_PASSES)]
     t = {probe: statistics.median(run[probe] for run in runs) for probe in runs[0]}
-    rounds = f"median of {ELEMENTWISE_PASSES} runs of the {statistic} of {ROUNDS} rounds"
+    rounds = f"median of {len(runs)} passes of the {statistic} of {ROUNDS} rounds"
     op_source = (f"measured: the op as a torch module or call on a 1x64x4x4 activation (4 KiB), {threads} threads, "
                  f"{rounds}")
     op_overhead = {op: Value(t[probe], op_source) for op, probe in (
@@ -264,16 +272,23 @@ def torch_dispatch_and_bandwidth(statistic: str, threads: int) -> DispatchFit:
                                f"({gather_bytes >> 20} MiB read + written), {rounds}"))
 
 
-def torch_page_fault(statistic: str, threads: int) -> Value:
-    """Seconds per 4 KiB page of a freshly mapped torch tensor."""
+def torch_page_fault_seconds(statistic: str) -> float:
+    """One pass: seconds per 4 KiB page of a freshly mapped torch tensor."""
     import torch
 
     with torch.inference_mode():
         reused = torch.empty(FRESH_BYTES // 4)
-        fault = page_fault_cost(lambda: torch.empty(FRESH_BYTES // 4).fill_(1.0), lambda: reused.fill_(1.0),
-                                statistic)
-    return Value(fault, f"measured: torch fill_ of a fresh {FRESH_BYTES >> 20} MiB tensor against a reused one, "
-                        f"per 4 KiB page, {threads} threads, {statistic} of {ROUNDS} rounds")
+        return page_fault_cost(lambda: torch.empty(FRESH_BYTES // 4).fill_(1.0), lambda: reused.fill_(1.0),
+                               statistic)
+
+
+def torch_page_fault(statistic: str, threads: int, runs: list[float] | None = None) -> Value:
+    """Seconds per 4 KiB page of a freshly mapped torch tensor: the median over `runs` (passes made apart in
+    time), or one pass made now."""
+    runs = runs or [torch_page_fault_seconds(statistic)]
+    return Value(statistics.median(runs), f"measured: torch fill_ of a fresh {FRESH_BYTES >> 20} MiB tensor "
+                                          f"against a reused one, per 4 KiB page, {threads} threads, median of "
+                                          f"{len(runs)} passes of the {statistic} of {ROUNDS} rounds")
 
 
 def combine_passes(passes: list[list[ConvSample]]) -> list[ConvSample]:
