@@ -155,3 +155,49 @@ def test_fit_recovers_the_grouped_pointwise_curve():
     plain = fit_convs(synthetic(RATES, fixed=20e-6, gc=16, overhead=5e-6, memory_bw=1e15), overhead=5e-6,
                       peak=100e9, memory_bw=1e15, cache_bw=None, cache=None)
     assert plain.pointwise_channels == 1  # no slowdown in the timings: none fitted (the profile leaves it out)
+
+
+def _fake_torch_steps(monkeypatch, conv_passes):
+    """calibrate's torch path with every timing replaced: `conv_passes` are the convolution passes in order."""
+    from dataclasses import replace
+
+    import hetcalc.measure.calibrate as cal
+
+    passes = iter(conv_passes)
+    elementwise = {"tiny": 2e-6, "large": 1e-2, "bn": 12e-6, "relu": 4e-6, "add": 3e-6, "gather": 2e-4,
+                   "bn_small": 8e-6, "relu_small": 2e-6, "add_small": 1e-6, "gather_small": 1e-6,
+                   "pool_small": 5e-6, "pool": 3e-4}
+    monkeypatch.setattr(cal, "numpy_bandwidth", lambda statistic: (Value(10e9, "t"), Value(50e9, "t")))
+    monkeypatch.setattr(cal, "numpy_gemm", lambda statistic: 100e9)
+    monkeypatch.setattr(cal, "cache_size", lambda: 2 << 20)
+    monkeypatch.setattr(cal, "torch_threads", lambda threads: ("2.13.0", 1))
+    monkeypatch.setattr(cal, "torch_conv_samples", lambda statistic: next(passes))
+    monkeypatch.setattr(cal, "torch_elementwise", lambda statistic: dict(elementwise))
+    monkeypatch.setattr(cal, "torch_page_fault_seconds", lambda statistic: 1e-6)
+    monkeypatch.setattr(cal, "torch_linear", lambda statistic: [1e-5, 5e-5, 1e-4])
+    monkeypatch.setattr(cal, "network_check", lambda device, threads, say: replace(
+        device, network_factor=Value(1.1, "t"), measured={**device.measured, "network_ratio": 1.1}))
+    return cal
+
+
+def test_three_equal_passes_make_a_profile_with_no_spread(monkeypatch):
+    samples = synthetic(RATES, fixed=20e-6, gc=16, overhead=2e-6, memory_bw=1e15)
+    cal = _fake_torch_steps(monkeypatch, [samples] * 3)
+    device = cal.calibrate(use_torch=True, wait_s=0, threads=1)
+    record = device.measured["uncertainty"]
+    assert record["passes"] == 3 and record["median_spread"] == 0 and record["largest_spread"] == 0
+    assert "unreliable" not in device.measured
+    assert device.half_work.value / device.peak("fp32") == pytest.approx(20e-6, rel=1e-6)
+
+
+def test_one_slow_pass_leaves_the_profile_alone_but_shows_in_its_uncertainty(monkeypatch):
+    """A pass during which the machine ran every convolution 1.5x slower: the median over the passes is the
+    other two passes' timings (the profile is the quiet one), while that pass's own fit predicts slower
+    than the others, which the recorded spread says."""
+    quiet = synthetic(RATES, fixed=20e-6, gc=16, overhead=2e-6, memory_bw=1e15)
+    slow = [ConvSample(*shape, seconds=1.5 * s.seconds) for shape, s in zip(CONV_SHAPES, quiet)]
+    cal = _fake_torch_steps(monkeypatch, [quiet, slow, quiet])
+    device = cal.calibrate(use_torch=True, wait_s=0, threads=1)
+    assert device.half_work.value / device.peak("fp32") == pytest.approx(20e-6, rel=1e-6)
+    assert device.measured["uncertainty"]["median_spread"] > 0.10
+    assert any("passes disagree" in reason for reason in device.measured["unreliable"])
