@@ -13,6 +13,7 @@ gpu_published.py. It also checks the speedup of compiling: the published eager o
     python benchmarks/gpu_compiled.py --models      # every model's measured and predicted times
     python benchmarks/gpu_compiled.py --ranking     # the HetConv variants' ranking, eager against compiled
     python benchmarks/gpu_compiled.py --generated-kernel   # an ablation: inductor's generated kernel, no epilogue
+    python benchmarks/gpu_compiled.py --layout nhwc        # compiled mode in channels-last, as inductor runs it
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def generated_kernel_times(name: str, compiled_file: str, device) -> dict:
                 warnings.simplefilter("ignore")
                 report = hetcalc.analyze(str(gp.onnx_path(d["model"], d["size"])), variants="standard")
             kernels = [k for layer in timed.variant_kernels(report, report.baseline, "fp16", d["batch"], "fused",
-                                                            "compiled") for k in layer]
+                                                            "compiled", LAYOUT["compiled"]) for k in layer]
             predicted.append(_time(device, kernels))
     finally:
         timed.compiled_kernels = original
@@ -73,16 +74,20 @@ def generated_kernel_times(name: str, compiled_file: str, device) -> dict:
 def _time(device, kernels) -> float:
     from hetcalc.timing.timemodel import kernel_time
 
-    return sum(kernel_time(device, k, "fp16").seconds for k in kernels)
+    return sum(kernel_time(device, k, "fp16", LAYOUT["compiled"]).seconds for k in kernels)
+
+
+LAYOUT = {"compiled": "nchw"}  # --layout: the layout of the compiled predictions (eager ones stay NCHW, as published)
 
 
 def with_mode(mode: str, fn, *args):
-    old = gp.MODE["mode"]
-    gp.MODE["mode"] = mode
+    """fn(*args) with the time model in `mode`; compiled mode in the layout --layout names, eager in NCHW."""
+    old = dict(gp.MODE)
+    gp.MODE.update(mode=mode, layout=LAYOUT["compiled"] if mode == "compiled" else "nchw")
     try:
         return fn(*args)
     finally:
-        gp.MODE["mode"] = old
+        gp.MODE.update(old)
 
 
 def evaluate_gpu(name: str) -> dict:
@@ -90,11 +95,11 @@ def evaluate_gpu(name: str) -> dict:
     device = gp.load_profile(name)
     source, usable, left_out = with_mode("compiled", gp.dataset, compiled_file)
     out = {"source": source, "left_out": left_out}
-    out["compiled"] = gp.evaluate(name, usable, {}, device=device, anchors_out=False)
+    out["compiled"] = with_mode("compiled", gp.evaluate, name, usable, {}, device, False)
     if ABLATION["on"]:
         out["generated_kernel"] = generated_kernel_times(name, compiled_file, device)
     _, eager_rows, _ = with_mode("eager", gp.dataset, compiled_file)  # the same rows, kernels as eager mode
-    eager_pred = [gp.product_time(device, d["kernels"]) for d in eager_rows]
+    eager_pred = [with_mode("eager", gp.product_time, device, d["kernels"]) for d in eager_rows]
     measured = [d["measured"] for d in eager_rows]
     out["eager_model"] = gp.figures(eager_pred, measured)
     # the speedup of compiling, per image: published eager file over compiled file, predicted eager over compiled
@@ -111,7 +116,7 @@ def evaluate_gpu(name: str) -> dict:
     out["speedup"]["measured_median"] = statistics.median(p["measured_x"] for p in pairs)
     out["speedup"]["predicted_median"] = statistics.median(p["predicted_x"] for p in pairs)
     out["pairs"] = pairs
-    if name in NHWC:  # a diagnostic, not a prediction: the layout gain taken from measurement
+    if name in NHWC and LAYOUT["compiled"] == "nchw":  # a diagnostic: the layout gain taken from measurement
         gain = {(d["model"], d["size"]): d["measured"] / d["batch"] for d in with_mode("eager", gp.dataset, NHWC[name])[1]}
         keep = [(m["predicted_ms"] / (published_eager[k] / gain[k]), m["measured_ms"]) for m in out["compiled"]["models"]
                 if (k := (m["model"], m["size"])) in gain and k in published_eager]
@@ -195,8 +200,11 @@ def main(argv=None) -> int:
     parser.add_argument("--ranking", action="store_true", help="the HetConv variants' ranking, eager and compiled")
     parser.add_argument("--generated-kernel", action="store_true", help="an ablation: the fused ops as one "
                         "generated element-wise kernel after the convolution (inductor's default), not its epilogue")
+    parser.add_argument("--layout", choices=("nchw", "nhwc"), default="nchw", help="the layout of the compiled "
+                        "predictions: nhwc as inductor runs convolution graphs (channels-last); eager stays NCHW")
     args = parser.parse_args(argv)
     ABLATION["on"] = args.generated_kernel
+    LAYOUT["compiled"] = args.layout
     if args.ranking:
         print(ranking())
         return 0
