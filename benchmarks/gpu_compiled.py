@@ -170,7 +170,8 @@ def report(results: dict, per_model: bool) -> str:
 
 
 def ranking(archs=("resnet50", "vgg16-imagenet", "vgg16"), device="rtx4090", batch=256) -> str:
-    """The convolution types of hetcalc's built-ins, timed eager and compiled (fp16): how the order changes."""
+    """The convolution types of hetcalc's built-ins, timed eager and compiled (fp16, both in --layout's layout):
+    how the order changes."""
     import warnings
 
     import hetcalc
@@ -184,14 +185,14 @@ def ranking(archs=("resnet50", "vgg16-imagenet", "vgg16"), device="rtx4090", bat
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     r = hetcalc.analyze(arch, P=4, device=device, dtype="fp16", batch=batch, hetconv_impl=impl,
-                                        mode=mode)
+                                        mode=mode, layout=LAYOUT["compiled"])
                 rows[mode] = {v.variant: (v.time_s, v.time_speedup) for v in r.variants}
             order = {m: sorted(rows[m], key=lambda k: rows[m][k][0]) for m in rows}
             for v in rows["eager"]:
                 cells = [f"{rows[m][v][0] * 1e3:.2f} ms, {rows[m][v][1]:.2f}x, {order[m].index(v) + 1}"
                          for m in ("eager", "compiled")]
                 lines.append(f"| {arch} | {impl} | {v} | {cells[0]} | {cells[1]} |")
-    return f"{device}, fp16, batch {batch}, P = G = 4\n" + "\n".join(lines)
+    return f"{device}, fp16, batch {batch}, P = G = 4, {LAYOUT['compiled'].upper()}\n" + "\n".join(lines)
 
 
 def main(argv=None) -> int:
