@@ -1,7 +1,7 @@
 """Compiled mode against published measurement: predict timm's torch.compile (`-dynamo`) inference step times.
 
 timm publishes, beside its eager runs, the same models compiled with torch.compile (dynamo + inductor, AMP
-fp16, NCHW input) on some GPUs. This script reads those rows (benchmarks/data/*-dynamo.csv, source named in
+fp16, NCHW input, which inductor converts to channels-last: --layout nhwc predicts in that layout) on some GPUs. This script reads those rows (benchmarks/data/*-dynamo.csv, source named in
 each file), predicts each step time with hetcalc's time model in compiled mode (BatchNorm folded, activations
 and residual adds in the convolution's epilogue: docs/time-model.md) on the built-in profile of that GPU,
 unchanged (its efficiencies come from the eager files: nothing is fitted here), and prints per GPU median
@@ -36,8 +36,8 @@ DYNAMO = {
 
 
 # the published eager channels-last file of the same GPU and software: inductor converts convolution graphs to
-# channels-last, which the time model does not model; dividing by the measured NHWC / NCHW gain shows how much
-# of the miss that is
+# channels-last; in NCHW (without --layout nhwc, which models it) dividing by the measured NHWC / NCHW gain
+# shows how much of the miss that is
 NHWC = {"rtx4090": "timm-infer-amp-nhwc-pt240-cu124-rtx4090.csv"}
 ABLATION = {"on": False}  # --generated-kernel
 
