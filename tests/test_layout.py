@@ -161,3 +161,30 @@ def test_every_time_command_is_covered():
     for command in (["sweep"], ["report"], ["reproduce"], ["devices"], ["list"], ["plot", "sweep"],
                     ["plot", "depth"], ["plot", "layers"], ["plot", "speedup"], ["calibrate"], ["import"]):
         assert not option.search(CliRunner().invoke(main, [*command, "--help"]).output), command
+
+
+def test_measure_runs_channels_last_modules_and_predicts_in_nhwc(monkeypatch):
+    torch = pytest.importorskip("torch")
+    import hetcalc.measure.runs as runs
+
+    seen = []
+    real = runs.Interleaved
+
+    def spy(fns):  # each is partial(model, x): the input and every weight must be channels-last
+        for fn in fns:
+            x = fn.args[0]
+            seen.append(x.is_contiguous(memory_format=torch.channels_last))
+            seen.extend(p.is_contiguous(memory_format=torch.channels_last) for p in fn.func.parameters()
+                        if p.dim() == 4)
+        return real(fns)
+
+    monkeypatch.setattr(runs, "Interleaved", spy)
+    tiny = {"input": [4, 8, 8], "layers": [{"conv": {"out": 8, "bn": True, "act": "relu"}}, {"maxpool": 2},
+                                           {"fc": 3}]}
+    m = runs.measure(tiny, P=2, variants="hetconv", rounds=1, warmup=0, device="x86-server", layout="nhwc")
+    assert m.layout == "nhwc" and m.to_dict()["layout"] == "nhwc" and seen and all(seen)
+    predicted = hetcalc.analyze(tiny, P=2, variants="hetconv", device="x86-server", dtype="fp32", batch=1,
+                                layout="nhwc").standard.time_s
+    assert m.variant("standard").predicted_s == pytest.approx(predicted)
+    with pytest.raises(OptionError, match="cannot apply"):
+        runs.measure(tiny, P=2, rounds=1, warmup=0, mode="compiled")
