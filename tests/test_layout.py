@@ -115,7 +115,10 @@ def test_header_json_and_csv_show_the_layout(tmp_path):
     assert "no channels-last factors (CPU profiles are calibrated in NCHW)" in text  # said, not refused
     r = CliRunner().invoke(main, ["resnet56", "--device", "rtx4090", "--layout", "nhwc", "--format", "json"])
     data = json.loads(r.output)
-    assert data["layout"] == "nhwc" and data["mode"] == "eager"
+    assert data["layout"] == "nhwc" and data["mode"] == "eager" and data["device"]["channels_last"] is True
+    cpu = json.loads(CliRunner().invoke(main, ["resnet56", "--device", "x86-server", "--layout", "nhwc",
+                                               "--format", "json"]).output)
+    assert cpu["device"]["channels_last"] is False  # NHWC at NCHW rates, said in the JSON too
     r = CliRunner().invoke(main, ["resnet56", "--device", "rtx4090", "--dtype", "fp16", "--format", "csv"])
     head, first = r.output.splitlines()[:2]
     assert head.split(",")[-2:] == ["mode", "layout"] and first.split(",")[-2:] == ["eager", "nchw"]

@@ -234,7 +234,8 @@ class Report(Record):
                 "layout": self.layout}
         if self.device is not None:
             data["device"] = {"name": self.device.name, "title": self.device.title,
-                              "validated": self.device.validated, "source": self.device.where}
+                              "validated": self.device.validated, "source": self.device.where,
+                              "channels_last": bool(self.device.channels_last)}
         return data
 
 
