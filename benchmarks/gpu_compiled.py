@@ -1,7 +1,7 @@
 """Compiled mode against published measurement: predict timm's torch.compile (`-dynamo`) inference step times.
 
 timm publishes, beside its eager runs, the same models compiled with torch.compile (dynamo + inductor, AMP
-fp16, NCHW input) on some GPUs. This script reads those rows (benchmarks/data/*-dynamo.csv, source named in
+fp16, NCHW input, which inductor converts to channels-last: --layout nhwc predicts in that layout) on some GPUs. This script reads those rows (benchmarks/data/*-dynamo.csv, source named in
 each file), predicts each step time with hetcalc's time model in compiled mode (BatchNorm folded, activations
 and residual adds in the convolution's epilogue: docs/time-model.md) on the built-in profile of that GPU,
 unchanged (its efficiencies come from the eager files: nothing is fitted here), and prints per GPU median
@@ -13,6 +13,7 @@ gpu_published.py. It also checks the speedup of compiling: the published eager o
     python benchmarks/gpu_compiled.py --models      # every model's measured and predicted times
     python benchmarks/gpu_compiled.py --ranking     # the HetConv variants' ranking, eager against compiled
     python benchmarks/gpu_compiled.py --generated-kernel   # an ablation: inductor's generated kernel, no epilogue
+    python benchmarks/gpu_compiled.py --layout nhwc        # compiled mode in channels-last, as inductor runs it
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ DYNAMO = {
 
 
 # the published eager channels-last file of the same GPU and software: inductor converts convolution graphs to
-# channels-last, which the time model does not model; dividing by the measured NHWC / NCHW gain shows how much
-# of the miss that is
+# channels-last; in NCHW (without --layout nhwc, which models it) dividing by the measured NHWC / NCHW gain
+# shows how much of the miss that is
 NHWC = {"rtx4090": "timm-infer-amp-nhwc-pt240-cu124-rtx4090.csv"}
 ABLATION = {"on": False}  # --generated-kernel
 
@@ -61,7 +62,7 @@ def generated_kernel_times(name: str, compiled_file: str, device) -> dict:
                 warnings.simplefilter("ignore")
                 report = hetcalc.analyze(str(gp.onnx_path(d["model"], d["size"])), variants="standard")
             kernels = [k for layer in timed.variant_kernels(report, report.baseline, "fp16", d["batch"], "fused",
-                                                            "compiled") for k in layer]
+                                                            "compiled", LAYOUT["compiled"]) for k in layer]
             predicted.append(_time(device, kernels))
     finally:
         timed.compiled_kernels = original
@@ -73,16 +74,20 @@ def generated_kernel_times(name: str, compiled_file: str, device) -> dict:
 def _time(device, kernels) -> float:
     from hetcalc.timing.timemodel import kernel_time
 
-    return sum(kernel_time(device, k, "fp16").seconds for k in kernels)
+    return sum(kernel_time(device, k, "fp16", LAYOUT["compiled"]).seconds for k in kernels)
+
+
+LAYOUT = {"compiled": "nchw"}  # --layout: the layout of the compiled predictions (eager ones stay NCHW, as published)
 
 
 def with_mode(mode: str, fn, *args):
-    old = gp.MODE["mode"]
-    gp.MODE["mode"] = mode
+    """fn(*args) with the time model in `mode`; compiled mode in the layout --layout names, eager in NCHW."""
+    old = dict(gp.MODE)
+    gp.MODE.update(mode=mode, layout=LAYOUT["compiled"] if mode == "compiled" else "nchw")
     try:
         return fn(*args)
     finally:
-        gp.MODE["mode"] = old
+        gp.MODE.update(old)
 
 
 def evaluate_gpu(name: str) -> dict:
@@ -90,11 +95,11 @@ def evaluate_gpu(name: str) -> dict:
     device = gp.load_profile(name)
     source, usable, left_out = with_mode("compiled", gp.dataset, compiled_file)
     out = {"source": source, "left_out": left_out}
-    out["compiled"] = gp.evaluate(name, usable, {}, device=device, anchors_out=False)
+    out["compiled"] = with_mode("compiled", gp.evaluate, name, usable, {}, device, False)
     if ABLATION["on"]:
         out["generated_kernel"] = generated_kernel_times(name, compiled_file, device)
     _, eager_rows, _ = with_mode("eager", gp.dataset, compiled_file)  # the same rows, kernels as eager mode
-    eager_pred = [gp.product_time(device, d["kernels"]) for d in eager_rows]
+    eager_pred = [with_mode("eager", gp.product_time, device, d["kernels"]) for d in eager_rows]
     measured = [d["measured"] for d in eager_rows]
     out["eager_model"] = gp.figures(eager_pred, measured)
     # the speedup of compiling, per image: published eager file over compiled file, predicted eager over compiled
@@ -111,7 +116,7 @@ def evaluate_gpu(name: str) -> dict:
     out["speedup"]["measured_median"] = statistics.median(p["measured_x"] for p in pairs)
     out["speedup"]["predicted_median"] = statistics.median(p["predicted_x"] for p in pairs)
     out["pairs"] = pairs
-    if name in NHWC:  # a diagnostic, not a prediction: the layout gain taken from measurement
+    if name in NHWC and LAYOUT["compiled"] == "nchw":  # a diagnostic: the layout gain taken from measurement
         gain = {(d["model"], d["size"]): d["measured"] / d["batch"] for d in with_mode("eager", gp.dataset, NHWC[name])[1]}
         keep = [(m["predicted_ms"] / (published_eager[k] / gain[k]), m["measured_ms"]) for m in out["compiled"]["models"]
                 if (k := (m["model"], m["size"])) in gain and k in published_eager]
@@ -165,7 +170,8 @@ def report(results: dict, per_model: bool) -> str:
 
 
 def ranking(archs=("resnet50", "vgg16-imagenet", "vgg16"), device="rtx4090", batch=256) -> str:
-    """The convolution types of hetcalc's built-ins, timed eager and compiled (fp16): how the order changes."""
+    """The convolution types of hetcalc's built-ins, timed eager and compiled (fp16, both in --layout's layout):
+    how the order changes."""
     import warnings
 
     import hetcalc
@@ -179,14 +185,14 @@ def ranking(archs=("resnet50", "vgg16-imagenet", "vgg16"), device="rtx4090", bat
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     r = hetcalc.analyze(arch, P=4, device=device, dtype="fp16", batch=batch, hetconv_impl=impl,
-                                        mode=mode)
+                                        mode=mode, layout=LAYOUT["compiled"])
                 rows[mode] = {v.variant: (v.time_s, v.time_speedup) for v in r.variants}
             order = {m: sorted(rows[m], key=lambda k: rows[m][k][0]) for m in rows}
             for v in rows["eager"]:
                 cells = [f"{rows[m][v][0] * 1e3:.2f} ms, {rows[m][v][1]:.2f}x, {order[m].index(v) + 1}"
                          for m in ("eager", "compiled")]
                 lines.append(f"| {arch} | {impl} | {v} | {cells[0]} | {cells[1]} |")
-    return f"{device}, fp16, batch {batch}, P = G = 4\n" + "\n".join(lines)
+    return f"{device}, fp16, batch {batch}, P = G = 4, {LAYOUT['compiled'].upper()}\n" + "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -195,8 +201,11 @@ def main(argv=None) -> int:
     parser.add_argument("--ranking", action="store_true", help="the HetConv variants' ranking, eager and compiled")
     parser.add_argument("--generated-kernel", action="store_true", help="an ablation: the fused ops as one "
                         "generated element-wise kernel after the convolution (inductor's default), not its epilogue")
+    parser.add_argument("--layout", choices=("nchw", "nhwc"), default="nchw", help="the layout of the compiled "
+                        "predictions: nhwc as inductor runs convolution graphs (channels-last); eager stays NCHW")
     args = parser.parse_args(argv)
     ABLATION["on"] = args.generated_kernel
+    LAYOUT["compiled"] = args.layout
     if args.ranking:
         print(ranking())
         return 0

@@ -15,6 +15,7 @@ bytes / bandwidth), summed).
     python benchmarks/gpu_published.py --fit              # refit the shared shape on the RTX 4090 file
     python benchmarks/gpu_published.py --write-profiles   # refit, then rewrite hetcalc/profiles/rtx*.yaml
     python benchmarks/gpu_published.py --export-with /path/to/python-with-torch-and-timm   # missing ONNX files
+    python benchmarks/gpu_published.py --layout nhwc      # channels-last runs (benchmarks/gpu_layout.py)
 
 Which numbers come from where (docs/gpu-validation.md): peaks, bandwidths and L2 sizes from NVIDIA's spec
 sheets; the efficiency of each kernel class relative to dense convolutions and the group curve (the shape)
@@ -51,11 +52,10 @@ FILES = {
 }
 FIT_ON = "rtx4090"
 # published files checked with a profile as it is (nothing solved or fitted on them): the RTX 4090 again,
-# measured with torch 2.9.1 and CUDA 12.8 where the profile's file used torch 2.4.0 and CUDA 12.4
 # measured with torch 2.9.1 and CUDA 12.8 where the profile's file used torch 2.4.0 and CUDA 12.4; and its
-# channels-last (NHWC) runs, which the time model does not model (it predicts NCHW): how far off that is
+# channels-last (NHWC) runs timed with the NCHW rules: how far off ignoring the layout is (--layout nhwc models it)
 CHECKS = {"rtx4090 (torch 2.9.1 file)": ("rtx4090", "timm-infer-amp-nchw-pt291-cu128-4090.csv"),
-          "rtx4090 NHWC (layout not modelled)": ("rtx4090", "timm-infer-amp-nhwc-pt240-cu124-rtx4090.csv")}
+          "rtx4090 NHWC file, NCHW rules (--layout nhwc models it)": ("rtx4090", "timm-infer-amp-nhwc-pt240-cu124-rtx4090.csv")}
 ANCHORS = (("resnet50", 224), ("mobilenetv2_100", 224))  # compute-bound, memory-bound
 # a published row whose MACs differ more from the ONNX graph's is another network (timm's re-parameterized
 # RepVGG: 11% fewer); counters differ by a few percent on SE and depthwise blocks, and rows round to 0.01 GMACs
@@ -100,13 +100,13 @@ def export_missing(pairs: set[tuple[str, int]], python: str) -> None:
 
 
 UNFUSED = {"on": False}  # --unfused-activations: charge SiLU and GELU as the exporter writes them (an ablation)
-MODE = {"mode": "eager"}  # the time model's mode; benchmarks/gpu_compiled.py sets "compiled"
+MODE = {"mode": "eager", "layout": "nchw"}  # the time model's mode and layout (gpu_compiled.py, --layout)
 
 
 def network_kernels(model: str, size: int, batch: int) -> tuple[int, list[dict]] | None:
     """(MACs of one image, the kernels of a batch) of the model's eager forward pass, cached beside its ONNX."""
     unfused = "-unfused" if UNFUSED["on"] else ""
-    mode = "" if MODE["mode"] == "eager" else f"-{MODE['mode']}"
+    mode = ("" if MODE["mode"] == "eager" else f"-{MODE['mode']}") + ("" if MODE["layout"] == "nchw" else "-nhwc")
     cache = ONNX_DIR / f"{model}-{size}-b{batch}{unfused}{mode}.kernels.json"
     source = onnx_path(model, size)
     if not source.is_file():
@@ -128,7 +128,7 @@ def network_kernels(model: str, size: int, batch: int) -> tuple[int, list[dict]]
         timed.decomposed_activations = lambda network: {}
     try:
         kernels = [asdict(k) for layer in variant_kernels(report, report.baseline, "fp16", batch, "fused",
-                                                          MODE["mode"]) for k in layer]
+                                                          MODE["mode"], MODE["layout"]) for k in layer]
     finally:
         timed.decomposed_activations = rules
     macs = report.baseline.macs
@@ -362,11 +362,12 @@ def anchors_of(name: str, usable: list[dict]) -> list[tuple]:
 
 
 def product_time(device, kernels: list[dict]) -> float:
-    """The step time hetcalc itself predicts with a profile (hetcalc.timing.timemodel.kernel_time)."""
+    """The step time hetcalc itself predicts with a profile (hetcalc.timing.timemodel.kernel_time), in the
+    layout MODE names."""
     from hetcalc.timing.timemodel import kernel_time
     from hetcalc.timing.traffic import Kernel
 
-    return sum(kernel_time(device, Kernel(**k), "fp16").seconds for k in kernels)
+    return sum(kernel_time(device, Kernel(**k), "fp16", MODE["layout"]).seconds for k in kernels)
 
 
 def evaluate(name: str, usable: list[dict], params: dict, device=None, anchors_out: bool = True) -> dict:
@@ -457,6 +458,14 @@ def profile_yaml(name: str, shape: dict, compute: float, memory: float, fit: dic
     return "\n".join(lines) + "\n"
 
 
+def write_keeping_layout(path: Path, text: str) -> None:
+    """Write a profile rewritten from the NCHW fit, keeping its channels_last entry (fitted by --layout nhwc)."""
+    import gpu_layout
+
+    kept = gpu_layout.current_block(path.read_text()) if path.is_file() else ""
+    path.write_text(gpu_layout.with_block(text, kept) if kept else text)
+
+
 def load_profile(name: str):
     from hetcalc.timing.devices import resolve_device
 
@@ -501,7 +510,8 @@ def run(args) -> dict:
                 summary = {"batch": usable[0]["batch"], "n": figs["hetcalc"]["n"], **figs["hetcalc"],
                            "flops_peak": figs["flops_peak"]["median"], "roofline": figs["roofline"]["median"]}
                 text = profile_yaml(name, results["shape"], compute, memory, summary, by_key)
-                (HERE.parent / "hetcalc" / "profiles" / f"{name}.yaml").write_text(text)
+                path = HERE.parent / "hetcalc" / "profiles" / f"{name}.yaml"
+                write_keeping_layout(path, text)
         else:
             device = load_profile(name)
             figs = evaluate(name, usable, {}, device=device)
@@ -574,10 +584,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--models", action="store_true", help="also print every model's times")
     parser.add_argument("--json", metavar="FILE", help="write the figures as JSON")
+    parser.add_argument("--layout", choices=("nchw", "nhwc"), default="nchw", help="nhwc: the channels-last "
+                        "files (RTX 4090 fit, RTX 3090 held out) with the NHWC rules (benchmarks/gpu_layout.py)")
     args = parser.parse_args(argv)
     UNFUSED["on"] = args.unfused_activations
-    results = run(args)
-    print(report(results, args.markdown, args.models))
+    if args.layout == "nhwc":
+        import gpu_layout
+
+        results = gpu_layout.run(args)
+        print(gpu_layout.report(results, args.markdown, args.models))
+    else:
+        results = run(args)
+        print(report(results, args.markdown, args.models))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
     return 0

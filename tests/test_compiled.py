@@ -119,7 +119,7 @@ def test_cli_mode_in_header_json_and_csv(tmp_path):
     csv_out = tmp_path / "r.csv"
     assert runner.invoke(main, ["resnet56", "--traffic", "--summary-only", "-o", str(csv_out)]).exit_code == 0
     header, first = csv_out.read_text().splitlines()[:2]
-    assert header.split(",")[-1] == "mode" and first.split(",")[-1] == "eager"
+    assert header.split(",")[-2] == "mode" and first.split(",")[-2] == "eager"
     bad = runner.invoke(main, ["resnet56", "--mode", "jit"])
     assert bad.exit_code != 0 and "jit" in bad.output
 

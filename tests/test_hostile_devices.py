@@ -187,11 +187,11 @@ def test_a_time_that_overflows_is_an_error_not_inf(monkeypatch):
     import hetcalc.analysis.timed as timed
     from hetcalc.timing.timemodel import LayerTime
 
-    monkeypatch.setattr(timed, "layer_time", lambda device, kernels, dtype: LayerTime(1e308, "compute"))
+    monkeypatch.setattr(timed, "layer_time", lambda device, kernels, dtype, layout: LayerTime(1e308, "compute"))
     with pytest.raises(OptionError, match="out of a float's range"):
         hetcalc.analyze("vgg16", device="t4")  # two layers of 1e308 s: their sum is inf
 
-    def overflow(device, kernels, dtype):
+    def overflow(device, kernels, dtype, layout):
         raise OverflowError("int too large to convert to float")
 
     monkeypatch.setattr(timed, "layer_time", overflow)

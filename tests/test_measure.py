@@ -227,7 +227,7 @@ def test_predictions_go_beside_measurements(run, tiny_spec, monkeypatch):
 
     monkeypatch.setattr(hetcalc.measure.runs, "analyze", timed_analyze)
     m = hetcalc.measure.measure(TINY, P=2, batch=3, rounds=2, warmup=0, device="fake", hetconv_impl="fused")
-    assert seen == {"device": "fake", "dtype": "fp32", "batch": 3, "hetconv_impl": "masked"}
+    assert seen == {"device": "fake", "dtype": "fp32", "batch": 3, "hetconv_impl": "masked", "layout": "nchw"}
     assert (m.device, m.device_title) == ("fake", "one GFLOP/s")
     std = m.variant("standard")
     for v in m.variants:

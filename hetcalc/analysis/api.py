@@ -24,7 +24,8 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
             convention: Convention | str | None = None, se: int | None = None, by: str = "layer", *,
             P_at: Any = None, input_shape: Any = None, strict: bool = False, device: Any = None,
             dtype: str | None = None, batch: int | None = None, hetconv_impl: str = "split",
-            traffic: bool | None = None, mode: str = "eager", **convention_options: Any) -> Report:
+            traffic: bool | None = None, mode: str = "eager", layout: str = "nchw",
+            **convention_options: Any) -> Report:
     """Cost every variant of `arch`: a built-in name, a YAML or .onnx path, a spec dict, a Network, or a
     torch module (with `input_shape`, e.g. (3, 224, 224)).
 
@@ -43,15 +44,17 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
     the memory traffic; traffic (bytes, intensity) is computed with a device, a dtype or a batch, or
     traffic=True. hetconv_impl: how HetConv runs ("fused", "split" or "masked"). mode: "eager" (every
     operation its own kernel) or "compiled" (BatchNorm folded, activations and residual adds fused into the
-    convolution before them, as torch.compile and TensorRT run; turns traffic on).
+    convolution before them, as torch.compile and TensorRT run; turns traffic on). layout: "nchw" or "nhwc"
+    (channels-last: the profile's channels-last rates, copies where a map is flattened; turns traffic on).
     """
     by = parse_by(by)
     timed = (device is not None or dtype is not None or batch is not None or bool(traffic)
-             or str(mode).strip().lower() != "eager")
+             or str(mode).strip().lower() != "eager" or str(layout).strip().lower() != "nchw")
     if timed:
         from hetcalc.analysis.timed import check_timing
 
-        device, dtype, batch, hetconv_impl, mode = check_timing(device, dtype, batch, hetconv_impl, mode)
+        device, dtype, batch, hetconv_impl, mode, layout = check_timing(device, dtype, batch, hetconv_impl, mode,
+                                                                        layout)
     parts, convention_options = split_part_options(convention_options)
     enabled = gc.isenabled()
     gc.disable()  # it builds many small acyclic objects: collector passes over the growing heap are superlinear
@@ -61,7 +64,7 @@ def analyze(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
         if timed:
             from hetcalc.analysis.timed import attach
 
-            report = attach(report, device, dtype, batch, hetconv_impl, mode)
+            report = attach(report, device, dtype, batch, hetconv_impl, mode, layout)
         return report.grouped(by)
     finally:
         if enabled:

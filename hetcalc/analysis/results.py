@@ -169,6 +169,7 @@ class Report(Record):
     hetconv_impl: str | None = None
     by: str = "layer"  # "layer", or "stage" when each row aggregates a stage (see `by_stage`)
     mode: str | None = None  # with traffic: "eager" or "compiled" (timing/fusion.py)
+    layout: str | None = None  # with traffic: "nchw" or "nhwc" (timing/layout.py)
 
     def variant(self, key: str) -> VariantResult:
         for v in self.variants:
@@ -229,10 +230,12 @@ class Report(Record):
     def _time_dict(self) -> dict:
         if self.dtype is None:
             return {}
-        data = {"dtype": self.dtype, "batch": self.batch, "hetconv_impl": self.hetconv_impl, "mode": self.mode}
+        data = {"dtype": self.dtype, "batch": self.batch, "hetconv_impl": self.hetconv_impl, "mode": self.mode,
+                "layout": self.layout}
         if self.device is not None:
             data["device"] = {"name": self.device.name, "title": self.device.title,
-                              "validated": self.device.validated, "source": self.device.where}
+                              "validated": self.device.validated, "source": self.device.where,
+                              "channels_last": bool(self.device.channels_last)}
         return data
 
 

@@ -10,25 +10,26 @@ from hetcalc.core.errors import OptionError
 from hetcalc.network.graph import Conv
 from hetcalc.analysis.results import Report, VariantResult
 from hetcalc.timing.fusion import check_mode, compiled_kernels
+from hetcalc.timing.layout import check_layout, layout_kernels
 from hetcalc.timing.timemodel import LayerTime, layer_time
 from hetcalc.timing.traffic import (DTYPE_BYTES, SKIP, Kernel, conv_layer_kernels, decomposed_activations,
                                     fixed_layer_kernels, peak_activation_bytes, shortcut_inputs)
 
 
-def check_timing(device, dtype, batch, impl, mode="eager"):
-    """The timing options checked before any work: dtype, batch, HetConv implementation, mode, and the device
-    (resolved, and able to run the dtype)."""
+def check_timing(device, dtype, batch, impl, mode="eager", layout="nchw"):
+    """The timing options checked before any work: dtype, batch, HetConv implementation, mode, layout, and the
+    device (resolved, and able to run the dtype)."""
     from hetcalc.timing.traffic import check_batch, check_dtype, check_impl
 
     dtype, batch, impl = check_dtype(dtype or "fp32"), check_batch(1 if batch is None else batch), check_impl(impl)
-    mode = check_mode(mode)
+    mode, layout = check_mode(mode), check_layout(layout)
     if device is not None:
         from hetcalc.timing.devices import resolve_device
 
         device = resolve_device(device)
         device.peak(dtype)  # refuse a dtype the device has no peak for, before any work
         _warn_provenance(device)
-    return device, dtype, batch, impl, mode
+    return device, dtype, batch, impl, mode, layout
 
 
 def _warn_provenance(device) -> None:
@@ -42,10 +43,11 @@ def _warn_provenance(device) -> None:
 
 
 def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: int,
-                    impl: str, mode: str = "eager") -> list[list[Kernel]]:
+                    impl: str, mode: str = "eager", layout: str = "nchw") -> list[list[Kernel]]:
     """The kernels each layer of `variant` runs, layer by layer (the order of report.network.layers): a rebuilt
-    layer runs its convolution type's realization steps with the part it was counted with. In compiled mode,
-    with BatchNorm folded and epilogues fused (timing/fusion.py)."""
+    layer runs its convolution type's realization steps with the part it was counted with. In NHWC, with the
+    layout's copies (timing/layout.py); in compiled mode, with BatchNorm folded and epilogues fused
+    (timing/fusion.py)."""
     network = report.network
     size = DTYPE_BYTES[dtype]
     shortcuts = shortcut_inputs(network)
@@ -58,14 +60,15 @@ def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: i
             out.append(conv_layer_kernels(layer, variant.variant, part, impl, batch, size, pointwise_bias))
         else:
             out.append(fixed_layer_kernels(layer, batch, size, shortcuts.get(i), roles.get(i)))
+    out = layout_kernels(network, out, layout, batch, size)
     if mode == "compiled":
         return compiled_kernels(network, out, frozenset(i for i, role in roles.items() if role == SKIP))
     return out
 
 
 def _annotate(report: Report, variant: VariantResult, device, dtype: str, batch: int, impl: str,
-              std_time: float | None, mode: str = "eager") -> VariantResult:
-    kernels = variant_kernels(report, variant, dtype, batch, impl, mode)
+              std_time: float | None, mode: str = "eager", layout: str = "nchw") -> VariantResult:
+    kernels = variant_kernels(report, variant, dtype, batch, impl, mode, layout)
     layers = []
     total_bytes = 0
     total_time = 0.0
@@ -75,7 +78,7 @@ def _annotate(report: Report, variant: VariantResult, device, dtype: str, batch:
         total_bytes += nbytes
         extra = {"bytes": nbytes, "intensity": flops / nbytes if nbytes else 0.0}
         if device is not None:
-            t = _finite_time(device, ks, dtype, f"layer {result.name!r} of {variant.label}")
+            t = _finite_time(device, ks, dtype, f"layer {result.name!r} of {variant.label}", layout)
             extra.update(time_s=t.seconds, bound=t.bound)
             total_time += t.seconds
         layers.append(replace(result, **extra))
@@ -90,11 +93,11 @@ def _annotate(report: Report, variant: VariantResult, device, dtype: str, batch:
     return replace(variant, layers=tuple(layers), **extra)
 
 
-def _finite_time(device, kernels: list[Kernel], dtype: str, what: str) -> LayerTime:
+def _finite_time(device, kernels: list[Kernel], dtype: str, what: str, layout: str = "nchw") -> LayerTime:
     """layer_time, or an OptionError when its seconds do not fit a float (a count too large for the profile's
     rates): a time is printed finite, never inf or nan."""
     try:
-        t = layer_time(device, kernels, dtype)
+        t = layer_time(device, kernels, dtype, layout)
     except (OverflowError, ZeroDivisionError):
         t = LayerTime(math.inf, "compute")
     _check_finite(device, t.seconds, what)
@@ -108,11 +111,11 @@ def _check_finite(device, value: float, what: str, noun: str = "a predicted time
 
 
 def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, impl: str = "split",
-           mode: str = "eager") -> Report:
+           mode: str = "eager", layout: str = "nchw") -> Report:
     """Every variant (and the baseline) with bytes and intensity; with a device, time and bound too."""
-    baseline = _annotate(report, report.baseline, device, dtype, batch, impl, None, mode)
+    baseline = _annotate(report, report.baseline, device, dtype, batch, impl, None, mode, layout)
     std_time = baseline.time_s
     variants = tuple(baseline if v.variant == "standard" else
-                     _annotate(report, v, device, dtype, batch, impl, std_time, mode) for v in report.variants)
+                     _annotate(report, v, device, dtype, batch, impl, std_time, mode, layout) for v in report.variants)
     return replace(report, variants=variants, baseline=baseline, device=device, dtype=dtype, batch=batch,
-                   hetconv_impl=impl, mode=mode)
+                   hetconv_impl=impl, mode=mode, layout=layout)

@@ -51,7 +51,7 @@ PER_LAYER_P = click.option(
 @time_options
 @convention_options
 def analyze(arch, P, P_at, G, parts, variants, per_layer, by, depth, wide, full_rules, fmt, output, se, strict,
-            input_shape, device, dtype, batch, hetconv_impl, traffic, mode, **convention_options):
+            input_shape, device, dtype, batch, hetconv_impl, traffic, mode, layout, **convention_options):
     """Compare the cost of ARCH under the four convolution types.
 
     ARCH is a built-in name (see `hetcalc list`), a path to a YAML spec, or an .onnx model (needs
@@ -73,7 +73,7 @@ def analyze(arch, P, P_at, G, parts, variants, per_layer, by, depth, wide, full_
     report = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention_options),
                           se=se, P_at=list(P_at) or None, strict=strict, input_shape=parse_shape(input_shape),
                           device=device, dtype=dtype, batch=batch, hetconv_impl=hetconv_impl,
-                          traffic=traffic or None, mode=mode)
+                          traffic=traffic or None, mode=mode, layout=layout)
     if depth is not None:  # torchinfo's depth: rows per name prefix, for a person and in every format
         grouping = f"depth:{depth}"
         auto = False

@@ -7,8 +7,8 @@ from functools import partial
 
 import click
 
-from hetcalc.cli.options import (check_writable, emit_document, format_option, is_terminal, output_option,
-                                 part_options, variants_option, wide_option)
+from hetcalc.cli.options import (check_writable, emit_document, format_option, is_terminal, layout_option,
+                                 output_option, part_options, variants_option, wide_option)
 
 
 @click.command("measure")
@@ -29,10 +29,16 @@ from hetcalc.cli.options import (check_writable, emit_document, format_option, i
               show_default=True,
               help="How HetConv is built: split (grouped K x K + grouped 1 x 1), masked (dense, masked "
                    "weights) or fused (timed as masked: PyTorch has no fused kernel).")
+@click.option("--mode", default="eager", show_default=True, type=click.Choice(("eager", "compiled"),
+                                                                             case_sensitive=False),
+              help="Only eager applies: the modules run eagerly (predict compiled time with `hetcalc ARCH "
+                   "--device NAME --mode compiled`).")
+@layout_option
 @wide_option
 @format_option()
 @output_option
-def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, wide, fmt, output):
+def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetconv_impl, mode, layout, wide, fmt,
+            output):
     """Time the variants as PyTorch modules, beside the prediction.
 
     Needs the torch extra: pip install 'hetcalc[torch]'. Builds each variant (hetcalc.build_module), runs forward passes under torch.inference_mode on the CPU
@@ -55,7 +61,8 @@ def measure(arch, P, G, variants, batch, threads, rounds, warmup, device, hetcon
         device = None
     try:
         result = run_measure(arch, P=P, G=G, variants=variants, batch=batch, threads=threads, rounds=rounds,
-                             warmup=warmup, hetconv_impl=hetconv_impl, device=device, progress=_progress())
+                             warmup=warmup, hetconv_impl=hetconv_impl, device=device, progress=_progress(),
+                             mode=mode, layout=layout)
     finally:
         _progress_done()
     emit_document(output, fmt, partial(measurement_document, result), wide=wide,

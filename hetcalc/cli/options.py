@@ -57,6 +57,16 @@ def convention_options(func):
     return func
 
 
+mode_option = click.option(
+    "--mode", default="eager", show_default=True, type=click.Choice(("eager", "compiled"), case_sensitive=False),
+    help="eager: every operation its own kernel; compiled: BatchNorm folded, activations and residual adds fused "
+         "into the convolution (torch.compile, TensorRT).")
+layout_option = click.option(
+    "--layout", default="nchw", show_default=True, type=click.Choice(("nchw", "nhwc"), case_sensitive=False),
+    help="Activation layout: nchw (PyTorch's default) or nhwc (channels-last: the profile's channels-last "
+         "rates, a copy where a map is flattened).")
+
+
 def time_options(func):
     """Memory traffic and predicted time (docs/time-model.md): device, element type, batch, HetConv kernels."""
     options = [
@@ -75,10 +85,8 @@ def time_options(func):
                           "kernel with HetConv's FLOPs, which no framework ships)."),
         click.option("--traffic", is_flag=True,
                      help="Show memory traffic (bytes, FLOPs per byte) without a device."),
-        click.option("--mode", default="eager", show_default=True, type=click.Choice(("eager", "compiled"),
-                                                                                     case_sensitive=False),
-                     help="eager: every operation its own kernel; compiled: BatchNorm folded, activations and "
-                          "residual adds fused into the convolution (torch.compile, TensorRT)."),
+        mode_option,
+        layout_option,
     ]
     for option in reversed(options):
         func = option(func)

@@ -12,8 +12,8 @@ import click
 
 from hetcalc.core.errors import OptionError
 from hetcalc.analysis.api import analyze as run_analysis
-from hetcalc.cli.options import (check_writable, convention_options, make_convention, part_options,
-                                 variants_option, write_atomic)
+from hetcalc.cli.options import (check_writable, convention_options, layout_option, make_convention, mode_option,
+                                 part_options, variants_option, write_atomic)
 
 class PlotGroup(click.Group):
     """`hetcalc plot speedup|sweep ...`; anything else (an architecture, an option) runs `layers`."""
@@ -282,8 +282,11 @@ def depth(arch, P, G, parts, variants, output, data_path, dpi, size, title, **co
               type=click.Choice(("fused", "split", "masked"), case_sensitive=False),
               help="How HetConv runs: split (what PyTorch runs), masked, or fused (hypothetical: no framework "
                    "ships it).")
+@mode_option
+@layout_option
 @figure_options
-def roofline(arch, device, P, G, parts, variants, dtype, batch, hetconv_impl, output, data_path, dpi, size, title):
+def roofline(arch, device, P, G, parts, variants, dtype, batch, hetconv_impl, mode, layout, output, data_path, dpi,
+             size, title):
     """Each variant's layers on DEVICE's roofline: FLOPs per byte against predicted FLOP/s.
 
     Points are layers (larger where replaced); lines are the device's peak, its dense-convolution
@@ -295,7 +298,7 @@ def roofline(arch, device, P, G, parts, variants, dtype, batch, hetconv_impl, ou
     output = default_output(output, arch, "roofline")
     _check_outputs(output, data_path, arch)
     report = run_analysis(arch, P=P, G=G, **parts, variants=variants, device=device, dtype=dtype, batch=batch,
-                          hetconv_impl=hetconv_impl)
+                          hetconv_impl=hetconv_impl, mode=mode, layout=layout)
     from hetcalc.views.figures import roofline as rf
 
     with one_line_warnings():

@@ -23,6 +23,8 @@ from hetcalc.analysis.api import analyze
 from hetcalc.convtypes.parts import parse_part
 from hetcalc.analysis.options import parse_variants
 from hetcalc.measure.bench import Interleaved
+from hetcalc.timing.fusion import check_mode
+from hetcalc.timing.layout import check_layout
 
 DEFAULT_ROUNDS = 10
 DEFAULT_WARMUP = 2
@@ -83,6 +85,7 @@ class Measurement:
     cpus: int | None = None  # os.cpu_count()
     load_average: float | None = None  # the 1-minute load average as the run started (None where unknown)
     baseline: VariantTiming | None = field(default=None, repr=False)  # standard, even when not chosen
+    layout: str = "nchw"  # of the modules and input timed, and of the predictions
 
     def variant(self, key: str) -> VariantTiming:
         """A variant by key: "standard", "hetconv" (the only or first P), "hetconv:8", "gwc_pwc", "dwc_pwc"."""
@@ -151,15 +154,21 @@ class _Entry:
 def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str | None = None, *, batch: int = 1,
             threads: int | None = None, rounds: int = DEFAULT_ROUNDS, warmup: int = DEFAULT_WARMUP,
             hetconv_impl: str = "split", device: Any = None, seed: int = 0,
-            progress: Callable[[str], None] | None = None) -> Measurement:
+            progress: Callable[[str], None] | None = None, mode: str = "eager", layout: str = "nchw") -> Measurement:
     """Time each variant of `arch` on this machine (CPU, fp32, eval mode, inference_mode).
 
     P: one HetConv part or several ("2,4,8" or [2, 4, 8]): each is a variant of its own, timed in the same
     interleaved rounds. G: GWC+PWC groups (default: the first P). threads: torch.set_num_threads for the
     run (restored after). rounds: samples per variant, after `warmup` untimed passes. device: a device
     profile (name or path) whose predicted times go beside the measured ones. progress: called with a short
-    status line as the run goes. Standard is always timed: speedups are against it.
+    status line as the run goes. Standard is always timed: speedups are against it. mode: only "eager" (the
+    modules run eagerly; compiled time is predicted by analyze(mode="compiled")). layout: "nchw", or "nhwc"
+    (modules and input channels-last, predicted in NHWC).
     """
+    if check_mode(mode) != "eager":
+        raise OptionError(f"measure times eager PyTorch modules: mode {mode!r} cannot apply (predict compiled "
+                          "time with analyze or `hetcalc ARCH --device NAME --mode compiled`)")
+    layout = check_layout(layout)
     batch = _check_count(batch, "batch", 1)
     rounds = _check_count(rounds, "rounds", 1)
     warmup = _check_count(warmup, "warmup", 0)
@@ -172,14 +181,14 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
 
     if hetconv_impl not in HETCONV_IMPLS:
         raise OptionError(f"HetConv realization must be one of {', '.join(HETCONV_IMPLS)}, got {hetconv_impl!r}")
-    reports = [_report(arch, part, G, keys, device, batch, hetconv_impl) for part in parts]
+    reports = [_report(arch, part, G, keys, device, batch, hetconv_impl, layout) for part in parts]
     report = reports[0]
     _check_batch_fits(batch, report.input, report.architecture)
     entries = _entries(reports, keys, parts)
     _build_models(entries, report, parts[0], hetconv_impl, batch)
     load = _load_average()
     used_threads = _time_models(torch, entries, report, batch, threads=threads, rounds=rounds, warmup=warmup,
-                                seed=seed, progress=progress)
+                                seed=seed, progress=progress, layout=layout)
     timings = _timings(entries, report)
     _warn_threads(getattr(report, "device", None), used_threads)
     chosen = tuple(t for t in timings if t.key != "standard" or "standard" in keys)
@@ -188,7 +197,7 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
                        batch=batch, threads=used_threads, rounds=rounds, warmup=warmup, hetconv_impl=hetconv_impl,
                        torch_version=str(torch.__version__).split("+")[0], variants=chosen,
                        device=getattr(profile, "name", None), device_title=getattr(profile, "title", None),
-                       cpus=os.cpu_count(), load_average=load, baseline=timings[0])
+                       cpus=os.cpu_count(), load_average=load, baseline=timings[0], layout=layout)
 
 
 def _entries(reports, keys: list[str], parts: list[Any]) -> list[_Entry]:
@@ -218,8 +227,9 @@ def _build_models(entries: list[_Entry], report, first_part: Any, hetconv_impl: 
 
 
 def _time_models(torch, entries: list[_Entry], report, batch: int, *, threads: int | None, rounds: int,
-                 warmup: int, seed: int, progress: Callable[[str], None] | None) -> int:
-    """Time every entry's model on one random batch in interleaved rounds; return the threads used."""
+                 warmup: int, seed: int, progress: Callable[[str], None] | None, layout: str = "nchw") -> int:
+    """Time every entry's model on one random batch in interleaved rounds (channels-last in NHWC); return the
+    threads used."""
     previous_threads = torch.get_num_threads()
     torch.set_flush_denormal(True)  # denormal activations would time the FPU's slow path, not the model
     say = progress or (lambda text: None)
@@ -229,6 +239,10 @@ def _time_models(torch, entries: list[_Entry], report, batch: int, *, threads: i
             torch.set_num_threads(threads)
         used_threads = torch.get_num_threads()
         x = torch.randn(batch, *report.input, generator=torch.Generator().manual_seed(seed))
+        if layout == "nhwc":
+            x = x.contiguous(memory_format=torch.channels_last)
+            for entry in entries:
+                entry.model.to(memory_format=torch.channels_last)
         bench = Interleaved([partial(entry.model, x) for entry in entries])
         with torch.inference_mode():
             bench.warm_up(warmup, lambda i: say(f"warm-up {entries[i].result.label} ({i + 1}/{len(entries)})"))
@@ -251,13 +265,13 @@ def local_profile() -> str | None:
     return "local" if (config_dir() / "local.yaml").is_file() else None
 
 
-def _report(arch, part, G, keys, device, batch, hetconv_impl):
+def _report(arch, part, G, keys, device, batch, hetconv_impl, layout="nchw"):
     """hetcalc's analysis of one P: FLOPs always, predicted times with a device profile."""
     if device is None:
         return analyze(arch, P=part, G=G, variants=keys)
     # fused runs as masked here (PyTorch has no fused HetConv kernel): predict what runs
     return analyze(arch, P=part, G=G, variants=keys, device=device, dtype="fp32", batch=batch,
-                   hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl)
+                   hetconv_impl="masked" if hetconv_impl == "fused" else hetconv_impl, layout=layout)
 
 
 def _warn_threads(profile, threads: int) -> None:

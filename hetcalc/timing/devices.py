@@ -25,7 +25,7 @@ from hetcalc.core.hints import did_you_mean
 from hetcalc.core.located import At, at_key, at_self, check_keys, got
 from hetcalc.core.paths import PROFILES_DIR
 from hetcalc.core.yamlio import load_yaml_document, read_spec_file
-from hetcalc.timing.traffic import CONV_CLASSES, DTYPE_BYTES
+from hetcalc.timing.traffic import CONV_CLASSES, DTYPE_BYTES, KERNEL_CLASSES
 
 PROFILES = PROFILES_DIR
 KINDS = ("cpu", "gpu")
@@ -126,6 +126,10 @@ class Device:
                                          optional=True, **BANDWIDTH)
     network_factor: Value | None = entry(VALUE, "a whole network's time over the sum of its kernels' (1 if "
                                                 "absent)", optional=True, lower=0.01, upper=100.0)
+    channels_last: dict[str, Value] = entry(TABLE, "kernel class -> its efficiency (element-wise: bandwidth) in "
+                                                   "the NHWC layout over NCHW; NHWC is timed as NCHW if absent",
+                                            keys=KERNEL_CLASSES, optional=True, default_factory=dict, lower=0.01,
+                                            upper=100.0)
     cache_bytes: Value | None = entry(VALUE, "an activation working set up to this size is served at "
                                              "cache_bandwidth", optional=True, key="cache.bytes", lower=1.0,
                                       upper=1e18)

@@ -12,6 +12,11 @@ Per kernel (docs/time-model.md gives the formulas and their limits):
 
 A forward pass runs its kernels one after another on one stream, so a variant's time is the sum over its
 kernels; parallel branches (residual shortcuts) do not overlap.
+
+In the channels-last layout (layout="nhwc") a profile's `channels_last` factors scale each class's efficiency
+(capped at 1) and element-wise kernels' bandwidth, and grouped K x K convolutions lose the group curve: their
+rate no longer falls with fewer channels per group (fitted on published GPU runs: docs/time-model.md). A
+profile without the factors times NHWC at its NCHW rates.
 """
 
 from __future__ import annotations
@@ -43,13 +48,27 @@ def bound_of(overhead: float, compute: float, memory: float) -> str:
     return "compute" if compute >= memory else "memory"
 
 
-def group_factor(device: Device, kernel: Kernel) -> float:
+def channels_last(device: Device, layout: str) -> bool:
+    """Whether the NHWC rules apply: the layout is channels-last and the profile gives its factors."""
+    return layout == "nhwc" and bool(device.channels_last)
+
+
+def layout_factor(device: Device, key: str, layout: str) -> float:
+    """The profile's channels-last factor for a kernel class (1 in NCHW, or where it gives none)."""
+    if not channels_last(device, layout):
+        return 1.0
+    factor = device.channels_last.get(key)
+    return factor.value if factor is not None else 1.0
+
+
+def group_factor(device: Device, kernel: Kernel, layout: str = "nchw") -> float:
     """Grouped K x K convolutions with few channels per group reuse each input less: their attained rate
     falls as (channels per group / group_channels) ** group_exponent below the profile's `group_channels`
     (1 when not given). Grouped 1 x 1 convolutions (HetConv split's second kernel: P groups of N/P outputs)
     likewise below `pointwise_group_channels`, with `pointwise_group_exponent` (CPU profiles fit both; 1
-    when not given: the class's efficiency covers them)."""
-    if kernel.kclass == "grouped":
+    when not given: the class's efficiency covers them). In NHWC, with the profile's channels-last factors,
+    grouped K x K convolutions have no curve (docs/time-model.md)."""
+    if kernel.kclass == "grouped" and not channels_last(device, layout):
         channels, exponent = device.group_channels, device.group_exponent
     elif kernel.kclass == "grouped_pointwise":
         channels, exponent = device.pointwise_group_channels, device.pointwise_group_exponent
@@ -61,14 +80,22 @@ def group_factor(device: Device, kernel: Kernel) -> float:
     return min(1.0, kernel.channels_per_group / channels.value) ** power
 
 
-def compute_rate(device: Device, kernel: Kernel, dtype: str) -> float:
-    """FLOP/s attained by a large kernel of this class."""
-    return device.peak(dtype) * device.efficiency[kernel.kclass].value * group_factor(device, kernel)
+def compute_rate(device: Device, kernel: Kernel, dtype: str, layout: str = "nchw") -> float:
+    """FLOP/s attained by a large kernel of this class (in NHWC with the profile's channels-last factor)."""
+    efficiency = min(1.0, device.efficiency[kernel.kclass].value * layout_factor(device, kernel.kclass, layout))
+    return device.peak(dtype) * efficiency * group_factor(device, kernel, layout)
 
 
-def bandwidth(device: Device, kernel: Kernel) -> float:
+def bandwidth(device: Device, kernel: Kernel, layout: str = "nchw") -> float:
     """Bytes/s for this kernel: cache bandwidth when its activations fit in the cache; a gather's own
-    bandwidth (when the profile gives one) when they do not."""
+    bandwidth (when the profile gives one) when they do not; element-wise kernels in NHWC scaled by the
+    profile's channels-last factor."""
+    if kernel.kclass == "elementwise" and channels_last(device, layout):
+        return _bandwidth(device, kernel) * layout_factor(device, "elementwise", layout)
+    return _bandwidth(device, kernel)
+
+
+def _bandwidth(device: Device, kernel: Kernel) -> float:
     if kernel.op == "pool" and device.pool_bandwidth is not None:
         return device.pool_bandwidth.value
     if kernel.op == "gather" and device.gather_bandwidth is not None and (
@@ -79,7 +106,7 @@ def bandwidth(device: Device, kernel: Kernel) -> float:
     return device.memory_bandwidth.value
 
 
-def memory_time(device: Device, kernel: Kernel) -> float:
+def memory_time(device: Device, kernel: Kernel, layout: str = "nchw") -> float:
     """Seconds of a kernel's memory traffic.
 
     With `weight_passes`, a convolution's weights come from main memory that many times (a CPU library
@@ -92,7 +119,7 @@ def memory_time(device: Device, kernel: Kernel) -> float:
                   and kernel.activation_bytes <= device.cache_bytes.value else device.memory_bandwidth.value)
         return (activations / act_bw
                 + device.weight_passes.value * kernel.weight_bytes / device.memory_bandwidth.value)
-    return kernel.bytes / bandwidth(device, kernel)
+    return kernel.bytes / bandwidth(device, kernel, layout)
 
 
 PAGE = 4096
@@ -116,13 +143,13 @@ def fresh_time(device: Device, kernel: Kernel) -> float:
     return -(-fresh // PAGE) * device.page_fault.value
 
 
-def kernel_time(device: Device, kernel: Kernel, dtype: str) -> KernelTime:
-    """Predicted seconds of one kernel, with its three terms."""
+def kernel_time(device: Device, kernel: Kernel, dtype: str, layout: str = "nchw") -> KernelTime:
+    """Predicted seconds of one kernel, with its three terms, in `layout` (nchw or nhwc)."""
     compute = 0.0
     if kernel.kclass != "elementwise" and kernel.flops:
         half = device.half_work.value if device.half_work is not None else 0.0
-        compute = kernel.flops / compute_rate(device, kernel, dtype) + half / device.peak(dtype)
-    memory = memory_time(device, kernel)
+        compute = kernel.flops / compute_rate(device, kernel, dtype, layout) + half / device.peak(dtype)
+    memory = memory_time(device, kernel, layout)
     fresh = fresh_time(device, kernel)
     own = device.op_overhead.get(kernel.op)
     overhead = own.value if own is not None else device.kernel_overhead.value
@@ -138,9 +165,9 @@ class LayerTime:
     bound: str
 
 
-def layer_time(device: Device, kernels: list[Kernel], dtype: str) -> LayerTime:
+def layer_time(device: Device, kernels: list[Kernel], dtype: str, layout: str = "nchw") -> LayerTime:
     """A layer's kernels in sequence; its bound is the term that takes the most of its time."""
-    times = [kernel_time(device, k, dtype) for k in kernels]
+    times = [kernel_time(device, k, dtype, layout) for k in kernels]
     total = sum(t.seconds for t in times)
     shares = {"overhead": 0.0, "compute": 0.0, "memory": 0.0}
     for t in times:

@@ -100,7 +100,7 @@ def to_csv(report: Report, per_layer: bool = True) -> str:
     timed = report.device is not None
     extra_layer = [f for f in TIME_LAYER_FIELDS if timed or f in ("bytes", "intensity")] if report.dtype else []
     extra_summary = [f for f in TIME_SUMMARY_FIELDS if timed or not f.startswith("time")] if report.dtype else []
-    mode = ["mode"] if report.dtype else []  # eager or compiled: the kernels the traffic columns price
+    mode = ["mode", "layout"] if report.dtype else []  # eager or compiled, nchw or nhwc: the kernels priced
     if per_layer:
         writer.writerow((*LAYER_FIELDS, *extra_layer, *mode))
         for v in report.variants:
@@ -112,12 +112,12 @@ def to_csv(report: Report, per_layer: bool = True) -> str:
                                  "" if r.kernel is None else "x".join(map(str, r.kernel)),
                                  "" if r.strides is None else "x".join(map(str, r.strides)), csv_value(r.groups),
                                  r.count, *[csv_value(getattr(r, f)) for f in extra_layer],
-                                 *[report.mode for _ in mode]])
+                                 *[getattr(report, key) for key in mode]])
     else:
         writer.writerow((*SUMMARY_FIELDS, *extra_summary, *mode))
         for v in report.variants:
             writer.writerow([csv_value(getattr(v, f)) for f in (*SUMMARY_FIELDS, *extra_summary)]
-                            + [report.mode for _ in mode])
+                            + [getattr(report, key) for key in mode])
     return buf.getvalue()
 
 

@@ -37,7 +37,7 @@ def header_lines(m: Measurement) -> list[str]:
             "fused": "fused, built, timed and predicted as masked (PyTorch has no fused HetConv kernel)"}[m.hetconv_impl]
     lines = [f"{m.title} [{m.architecture}]  input {fmt.shape(m.input)}  batch {m.batch}  {m.dtype}",
              f"Measured: PyTorch {m.torch_version}, CPU, {m.threads} thread{'s' if m.threads != 1 else ''}, eval "
-             "mode, torch.inference_mode.",
+             f"mode, torch.inference_mode{', channels-last (NHWC) modules and input' if m.layout == 'nhwc' else ''}.",
              f"HetConv {impl}.",
              f"Medians of {m.rounds} round{'s' if m.rounds != 1 else ''} interleaved across the variants, after "
              f"{m.warmup} warm-up pass{'es' if m.warmup != 1 else ''}."]
@@ -50,6 +50,9 @@ def header_lines(m: Measurement) -> list[str]:
         lines.append(load + ".")
     if m.device:
         lines.append(f"Predicted: hetcalc's time model on device profile {m.device} ({m.device_title}).")
+        if m.layout == "nhwc":
+            lines.append("Predicted in NHWC: a profile without channels-last factors (every CPU profile: "
+                         "calibration times NCHW) times its kernels at NCHW rates; NHWC's copies are added.")
     else:
         lines.append("Predicted: not shown (give --device NAME or PROFILE.yaml).")
     return lines

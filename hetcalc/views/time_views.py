@@ -48,14 +48,20 @@ def header_lines(report: Report) -> list[str]:
     """What the traffic and time figures assume, one line each."""
     if report.dtype is None:
         return []
-    lines = [f"Memory traffic: {report.dtype}, batch {report.batch}, {report.mode} mode; every kernel reads its inputs "
-             "and weights and writes its output once (docs/time-model.md)."]
+    layout = (report.layout or "nchw").upper()
+    lines = [f"Memory traffic: {report.dtype}, batch {report.batch}, {report.mode} mode, {layout} layout; every kernel "
+             "reads its inputs and weights and writes its output once (docs/time-model.md)."]
     if report.batch > 1:
         lines.append(f"FLOPs and parameters are per image; traffic and time are per batch of {report.batch}.")
     if report.device is not None:
         lines.append(report.device.summary() + f"; HetConv as {IMPL_WORDS.get(report.hetconv_impl, report.hetconv_impl)}.")
         lines.append("Time: kernels run one after another (overhead + max(compute, memory) each); "
                      "parallel branches do not overlap.")
+        if layout == "NHWC" and not report.device.channels_last:
+            why = ("CPU profiles are calibrated in NCHW" if report.device.kind == "cpu"
+                   else "it was not checked on channels-last runs")
+            lines.append(f"NHWC on {report.device.name}: its profile has no channels-last factors ({why}), so "
+                         "kernels are timed at its NCHW rates; only NHWC's copies are added.")
     return lines
 
 

@@ -6,6 +6,7 @@ matplotlib is imported inside the figure function only.
 from __future__ import annotations
 
 from hetcalc.analysis.results import Report
+from hetcalc.timing.timemodel import layout_factor
 from hetcalc.views.figures.axes import fit_texts
 from hetcalc.views.figures.data import PlotData
 from hetcalc.views.figures.render import new_figure
@@ -21,6 +22,13 @@ def _unit(value: float, unit: str) -> str:
 
 def _device_flops(layer) -> int:
     return round(layer.intensity * layer.bytes)
+
+
+def _not_default(report: Report) -> str:
+    """The mode and layout in the title when they are not eager and NCHW."""
+    words = [f"{report.mode} mode"] if report.mode not in (None, "eager") else []
+    words += [(report.layout or "").upper()] if report.layout not in (None, "nchw") else []
+    return "".join(f", {w}" for w in words)
 
 
 def roofline_data(report: Report) -> PlotData:
@@ -48,12 +56,13 @@ def roofline_figure(report: Report, *, title: str | None = None, size=None):
     lo = min([x for x in intensity if x > 0] or [0.1]) / 3
     hi = max(intensity or [100]) * 3
     peak = device.peak(report.dtype)
-    roof = peak * device.efficiency["dense"].value
+    dense = min(1.0, device.efficiency["dense"].value * layout_factor(device, "dense", report.layout or "nchw"))
+    roof = peak * dense
     xs = [lo * (hi / lo) ** (i / 200) for i in range(201)]
     ax.plot(xs, [min(peak, device.memory_bandwidth.value * x) for x in xs], color="#000000", lw=1.4,
             label=f"peak {_unit(peak, 'FLOP/s')}, memory {_unit(device.memory_bandwidth.value, 'B/s')}")
     ax.plot(xs, [min(roof, device.memory_bandwidth.value * x) for x in xs], color="#000000", lw=0.9, ls="--",
-            label=f"dense-conv roof ({device.efficiency['dense'].value:.0%} of peak)")
+            label=f"dense-conv roof ({dense:.0%} of peak)")
     if device.cache_bandwidth is not None:
         ax.plot(xs, [min(roof, device.cache_bandwidth.value * x) for x in xs], color="#777777", lw=0.9, ls=":",
                 label=f"cache {_unit(device.cache_bandwidth.value, 'B/s')}")
@@ -78,7 +87,7 @@ def roofline_figure(report: Report, *, title: str | None = None, size=None):
     ax.set_xlim(lo, hi)
     if title is None:
         title = (f"{report.title} on {device.title}: layers on the roofline "
-                 f"({report.dtype}, batch {report.batch})")
+                 f"({report.dtype}, batch {report.batch}{_not_default(report)})")
     if title:
         fig.suptitle(user_text(title), fontsize=10)
     handles, labels = ax.get_legend_handles_labels()
