@@ -58,9 +58,6 @@ NOT_FROM_THE_GRAPH = {
                                "the projection as a module: torchinfo counts 0 for them, the graph shows two Linears",
     ("swin_t", "torchinfo"): "Swin's attention calls F.linear with its qkv and proj modules' weights, never the "
                              "modules: torchinfo counts 0 for them, the graph shows two Linears",
-    ("swin_t", "params"): "torch's exporter folds relative_position_bias_table[relative_position_index] into one "
-                          "constant of heads x 49 x 49 per block: the table's 169 x heads parameters are not in "
-                          "the graph",
 }
 
 

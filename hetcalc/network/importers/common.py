@@ -56,14 +56,15 @@ class GraphAssembler:
     absorbed: set = field(default_factory=set)  # ids of nodes folded into an earlier layer
     value_info: dict = field(default_factory=dict)  # declared shapes, used only for uncounted ops' outputs
     param_sizes: dict = field(default_factory=dict)  # learnable initializer -> its number of elements
-    counted: set = field(default_factory=set)  # learnable initializers some layer's parameters include
     marks: dict = field(default_factory=dict)  # node id -> a tag the format's pattern pass gave it
     left_out: list = field(default_factory=list)  # the uncounted nodes
 
     def new_params(self, tensors) -> int:
-        """Elements of the learnable initializers `tensors` are made of that no layer has counted yet."""
-        names = {n for t in tensors if t is not None for n in t.made_of} - self.counted
-        self.counted |= names
+        """Elements of the learnable initializers `tensors` are made of, each once: the parameters of the layer
+        that applies them. A layer counts what it applies as a conv counts its weight, even when another layer
+        reads the same initializer: torch's dynamo exporter writes equal tensors (every LayerNorm's ones on an
+        untrained model) as one initializer, where the legacy exporter writes an Identity per copy."""
+        names = {n for t in tensors if t is not None for n in t.made_of}
         return sum(self.param_sizes.get(n, 0) for n in names)
 
     def index_consumers(self, nodes) -> None:

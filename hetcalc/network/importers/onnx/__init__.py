@@ -77,11 +77,8 @@ def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
     weights given as graph inputs; and the declared shapes and graph outputs."""
     for init in graph.initializer:
         shape = tuple(int(d) for d in init.dims)
-        learnable = init.data_type in FLOAT_TYPES
-        if learnable:
-            imp.param_sizes[init.name] = math.prod(shape)
         imp.tensors[init.name] = Tensor(shape, INPUT, values(init) if math.prod(shape) <= 64 else None, param=True,
-                                        made_of=frozenset((init.name,)) if learnable else frozenset())
+                                        made_of=learnable(imp, init.name, init.data_type, shape))
     data_inputs = [i for i in graph.input if i.name not in imp.tensors]
     if not data_inputs:
         raise SpecError("the graph has no input that is not an initializer", source=imp.source)
@@ -90,13 +87,25 @@ def seed_tensors(imp: GraphAssembler, graph, given) -> tuple[int, ...]:
     imp.tensors[first.name] = Tensor(shape, INPUT)
     for extra in data_inputs[1:]:  # weights given as graph inputs (torch's export_params=False)
         d = dims(extra.type)
-        imp.tensors[extra.name] = Tensor(None if d is None or None in d else d, INPUT, None, param=True)
+        d = None if d is None or None in d else d
+        elem = extra.type.tensor_type.elem_type if extra.type.HasField("tensor_type") else 0
+        imp.tensors[extra.name] = Tensor(d, INPUT, None, param=True,
+                                         made_of=frozenset() if d is None else learnable(imp, extra.name, elem, d))
     declared = dims(first.type)
     if declared is None or tuple(declared[1:]) == shape[1:]:  # declared shapes hold for the file's own input
         shapes = ((v.name, dims(v.type)) for v in (*graph.output, *graph.value_info))
         imp.value_info = {name: d for name, d in shapes if d is not None}
     imp.outputs = {o.name for o in graph.output}
     return shape
+
+
+def learnable(imp: GraphAssembler, name: str, data_type: int, shape) -> frozenset:
+    """{name} when the weight may be learnt: floating point and more than one element (a single number is a
+    constant the exporter folded: GELU's 0.5, an attention scale, a masked_fill value); recorded with its size."""
+    if data_type not in FLOAT_TYPES or math.prod(shape) <= 1:
+        return frozenset()
+    imp.param_sizes[name] = math.prod(shape)
+    return frozenset((name,))
 
 
 def copy_constant(imp: GraphAssembler, node) -> None:

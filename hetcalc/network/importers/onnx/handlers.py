@@ -14,7 +14,9 @@ from hetcalc.network.graph import INPUT, Activation, Add, BatchNorm, Concat, Con
 from hetcalc.network.geometry import output_size, same_pads
 from hetcalc.network.importers.common import GraphAssembler, Tensor, passthrough
 from hetcalc.network.importers.onnx.reader import MAX_CONST, attrs, text, values
-from hetcalc.network.importers.onnx.tensor_ops import TENSOR_HANDLERS, concat_params, linear_any_rank, matmul
+from hetcalc.network.importers.onnx.tensor_ops import (
+    TENSOR_HANDLERS, concat_params, linear_any_rank, matmul, relative_position_bias,
+)
 from hetcalc.network.importers.onnx.tensor_ops import gather as gather_activation
 from hetcalc.network.rules import broadcast_shape, layer_name, printable
 
@@ -214,9 +216,11 @@ def elementwise(imp: GraphAssembler, node) -> None:
         index = imp.add(node, cls, live[0].shape, out, [t.producer for t in live], act=act)
         imp.tensors[tensor] = Tensor(out, index)
     elif len(live) == 1:  # x * c, x + c, ...: one operation per element, counted as an activation; a learnable
-        # c (a layer-scale gamma, a position embedding) is its parameters
+        # c (a layer-scale gamma, a position embedding, a relative-position bias) is its parameters
+        constants = [t for t in ins if t.param]
+        bias = relative_position_bias(imp, live[0], constants) if cls is Add else None
         imp.add(node, Activation, live[0].shape, out, (live[0].producer,), act="affine",
-                params=imp.new_params([t for t in ins if t.param]))
+                params=imp.new_params(constants) if bias is None else bias)
     else:
         imp.set(node, out, INPUT)
 

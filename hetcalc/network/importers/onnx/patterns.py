@@ -1,14 +1,14 @@
 """Functions the exporter writes out as several nodes, recognised before the walk so each is counted as one.
 
-- GELU (nn.GELU, exact): `x / sqrt(2) -> Erf -> + 1 -> x * . -> * 0.5` (opset < 20 has no Gelu op) is one `gelu`
-  activation, as nn.GELU is one module to ptflops.
+- GELU (nn.GELU, exact): `x / sqrt(2) -> Erf -> + 1 -> x * . -> * 0.5` (opset < 20 has no Gelu op; the dynamo
+  exporter multiplies by 0.5 first) is one `gelu` activation, as nn.GELU is one module to ptflops.
 - SiLU (nn.SiLU, timm's activations): `Sigmoid(x) -> x * .` is one `silu` activation; a Sigmoid gating another
   tensor (Squeeze-and-Excitation) stays a sigmoid and a multiplication. Mish (opset < 18):
   `Softplus(x) -> Tanh -> x * .` is one `mish`.
 - GroupNorm (opset < 18): `Reshape -> InstanceNormalization (constant scale, bias) -> Reshape -> * weight -> + bias`
   is one GroupNormalization whose parameters are the weight and bias.
 - scaled_dot_product_attention: torch writes `(q * sqrt(s)) @ (k^T * sqrt(s)) -> [+ mask] -> Softmax -> @ v`,
-  scaling both operands; its two MatMuls are marked `fused` (fvcore 0.1.5 has no rule for the fused call, so its
+  scaling both operands (the dynamo exporter by one folded constant); its two MatMuls are marked `fused` (fvcore 0.1.5 has no rule for the fused call, so its
   preset leaves them out). Attention written out by hand (`(q * s) @ k^T`, Swin) scales one operand only.
 """
 
@@ -67,8 +67,11 @@ def rewrite(nodes, constants: set, outputs: set) -> tuple[list, set]:
             half = mul and sole(mul.output[0], "Mul")
             if (div is None or div.op_type != "Div" or div.input[1] not in constants or not add or not mul
                     or not half or other(add, node.output[0]) not in constants
-                    or other(mul, add.output[0]) != div.input[0] or other(half, mul.output[0]) not in constants
                     or len(consumers.get(div.output[0], [])) != 1):
+                continue
+            first, second = other(mul, add.output[0]), other(half, mul.output[0])
+            x = div.input[0]  # times x then 0.5 (legacy exporter), or 0.5 then x (dynamo)
+            if not ((first == x and second in constants) or (first in constants and second == x)):
                 continue
             dropped |= {id(div), id(node), id(add), id(mul)}
             replaced[id(half)] = Node(half.name, "Gelu", [div.input[0]], [half.output[0]])
@@ -92,7 +95,7 @@ def rewrite(nodes, constants: set, outputs: set) -> tuple[list, set]:
                                           [chain[0].input[0], other(chain[3], chain[2].output[0]),
                                            other(last, chain[3].output[0])], [last.output[0]])
     rewritten = [replaced.get(id(n), n) for n in nodes if id(n) not in dropped]
-    return rewritten, fused_attention(nodes, producers, consumers)
+    return rewritten, fused_attention(nodes, producers, consumers, constants)
 
 
 def group_norm(node, producers, sole, other, constants):
@@ -107,7 +110,7 @@ def group_norm(node, producers, sole, other, constants):
     return [before, node, after, mul, add]
 
 
-def fused_attention(nodes, producers, consumers) -> set[int]:
+def fused_attention(nodes, producers, consumers, constants) -> set[int]:
     """Ids of the two MatMuls of every scaled_dot_product_attention (both operands of Q K^T scaled)."""
     fused = set()
     for node in nodes:
@@ -116,7 +119,9 @@ def fused_attention(nodes, producers, consumers) -> set[int]:
         scales = [producers.get(name) for name in node.input]
         if not all(s is not None and s.op_type == "Mul" for s in scales):
             continue
-        if not all(producers.get(s.input[1]) is not None and producers[s.input[1]].op_type == "Sqrt" for s in scales):
+        factors = [s.input[1] for s in scales]
+        if not (factors[0] == factors[1] and factors[0] in constants) and not all(
+                producers.get(f) is not None and producers[f].op_type == "Sqrt" for f in factors):
             continue
         fused.add(id(node))
         tensor = node.output[0]

@@ -130,6 +130,22 @@ def static_shape(imp: GraphAssembler, node) -> bool:
     shape = rule(ins, attrs(node), [None if t is None else t.value for t in ins])
     if shape is None:
         return False
-    made_of = frozenset().union(*(t.made_of for t in ins if t is not None))
-    imp.tensors[node.output[0]] = Tensor(tuple(int(d) for d in shape), INPUT, None, param=True, made_of=made_of)
+    imp.tensors[node.output[0]] = Tensor(tuple(int(d) for d in shape), INPUT, None, param=True,
+                                         made_of=learnt_part(node.op_type, ins))
     return True
+
+
+def learnt_part(op_type: str, ins) -> frozenset:
+    """The learnable initializers a constant computed by `op_type` from `ins` is made of. A comparison's result
+    is a truth value, and so is a Where's condition; what ScatterND writes is assembled by index assignment
+    (`img_mask[h, w] = count`: Swin's attention mask, which the dynamo exporter folds into float initializers):
+    none of it holds learnt values."""
+    if op_type in NOT_LEARNT:
+        return frozenset()
+    if op_type == "Where":
+        ins = ins[1:]
+    return frozenset().union(*(t.made_of for t in ins if t is not None))
+
+
+NOT_LEARNT = ("ScatterND", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not")
+

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from hetcalc.network.graph import Concat, Linear, MatMul, Norm, Reshape
+from hetcalc.network.graph import INPUT, Concat, Linear, MatMul, Norm, Reshape
 from hetcalc.network.importers.common import GraphAssembler, Tensor, as3, passthrough
 from hetcalc.network.importers.onnx.reader import attrs, text
 from hetcalc.network.importers.onnx.static import broadcast
@@ -48,6 +48,23 @@ def matmul(imp: GraphAssembler, node) -> None:
     out = (*broadcast([a.shape[:-2], b.shape[:-2]]), a.shape[-2], b.shape[-1])
     imp.add(node, MatMul, a.shape, out, [t.producer for t in (a, b)], inner=a.shape[-1],
             fused=imp.marks.get(id(node)) == FUSED)
+
+
+def relative_position_bias(imp: GraphAssembler, scores: Tensor, constants) -> int | None:
+    """The parameters of a relative-position bias, when the learnt `constants` added to `scores` are one: heads x N
+    x N values (N = w x w tokens of a window) added to the product of a query and a key, [..., heads, N, N]. Swin
+    gathers them from a table of (2w - 1)^2 x heads parameters, one per offset between two tokens of a window, by a
+    fixed index; torch's exporters fold that gather into the heads x N x N values (the dynamo exporter as N^2 x
+    heads, reshaped at run time), which the table's parameters are."""
+    if scores.producer == INPUT or not isinstance(imp.layers[scores.producer], MatMul) or len(scores.shape) < 3:
+        return None
+    heads, rows, cols = scores.shape[-3:]
+    side = math.isqrt(rows)
+    names = {name for t in constants for name in t.made_of}
+    if rows != cols or side < 2 or side * side != rows or not names or \
+            sum(imp.param_sizes.get(name, 0) for name in names) != heads * rows * cols:
+        return None
+    return (2 * side - 1) ** 2 * heads
 
 
 def norm(imp: GraphAssembler, node) -> None:
