@@ -6,6 +6,8 @@ say on the same torch models, so tests/test_onnx_modern.py checks hetcalc agains
                                                                    fvcore, ptflops, thop installed)
     /work/venv-tv/bin/python tests/onnx/make_modern.py vit_b_16   (one model)
 
+Models in DYNAMO are also exported with torch's default exporter into modern/dynamo/ (see `dynamo_onnx`).
+
 Every model is built without weights (nothing is downloaded; Inception-v3 without its auxiliary head and
 initial weights, which need scipy), in eval mode, at batch 1 and 224 x 224, and
 exported with torch.onnx.export(..., dynamo=False, opset_version=17, training=TrainingMode.PRESERVE), so
@@ -23,11 +25,20 @@ The reference figures, each from a freshly built model (the tools add hooks and 
   total_params
 The versions used are written into the file. Intermediate tensors are renamed t0, t1, ... to keep the files
 small (node names, which hetcalc shows, are kept).
+
+The dynamo exports (modern/dynamo/NAME.onnx, for the models in DYNAMO) are of the same architecture with every
+float parameter and buffer drawn at random, as a trained model's are: on an untrained model torch's default
+exporter drops all-zero biases and merges equal initializers (every LayerNorm's ones), which no trained model
+shows. torch.onnx.export(..., dynamo=True, opset_version=18), whose optimizer folds BatchNorm into the
+convolutions; its metadata (stack traces) is dropped and the weights are stripped as above. The references are
+the torch model's, whatever the exporter: `batchnorm_channels` (the BatchNorm channels, 2 parameters each in
+`params`) says what a folded graph cannot hold.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sys
 import warnings
@@ -55,11 +66,12 @@ def build(key: str):
     return model.eval()
 
 
-TORCHVISION = ("convnext_tiny", "vit_b_16", "swin_t", "densenet121", "shufflenet_v2_x1_0", "mobilenet_v3_large",
+TORCHVISION = ("resnet18", "convnext_tiny", "vit_b_16", "swin_t", "densenet121", "shufflenet_v2_x1_0", "mobilenet_v3_large",
                "regnet_y_400mf", "inception_v3", "mobilenet_v2")
 MODELS = ("convnext_tiny", "vit_b_16", "swin_t", "mixnet_s", "cspdarknet53", "efficientnet_b0", "hrnet_w18_small",
           "densenet121", "shufflenet_v2_x1_0", "mobilenet_v3_large", "regnet_y_400mf", "inception_v3", "mobilenet_v2",
-          "ghostnet_100")
+          "ghostnet_100", "resnet18")
+DYNAMO = ("resnet18", "convnext_tiny", "vit_b_16", "swin_t", "efficientnet_b0", "mobilenet_v3_large")
 
 
 def stripped_onnx(model) -> bytes:
@@ -67,7 +79,28 @@ def stripped_onnx(model) -> bytes:
     buffer = io.BytesIO()
     torch.onnx.export(model, (torch.zeros(1, *SHAPE),), buffer, dynamo=False, opset_version=17,
                       training=torch.onnx.TrainingMode.PRESERVE, input_names=["input"], output_names=["output"])
-    proto = onnx.load_from_string(buffer.getvalue())
+    return stripped(onnx.load_from_string(buffer.getvalue()))
+
+
+def dynamo_onnx(model) -> bytes:
+    """The dynamo export of `model` with random weights, without metadata, stripped as `stripped_onnx`'s."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
+            if tensor.is_floating_point():  # a positive running_var too
+                tensor.copy_(torch.rand(tensor.shape, generator=generator) + 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(model, (torch.zeros(1, *SHAPE),), dynamo=True, opset_version=18, verbose=False)
+    proto = program.model_proto
+    del proto.metadata_props[:]
+    for node in proto.graph.node:
+        del node.metadata_props[:]
+    return stripped(proto)
+
+
+def stripped(proto) -> bytes:
+    """`proto` with short intermediate names, every initializer of > 64 elements as absent external data."""
     shorten_names(proto)
     offset = 0
     for init in proto.graph.initializer:
@@ -163,8 +196,12 @@ def versions() -> dict:
                                             "torchinfo")}
 
 
+def batchnorm_channels(model) -> int:
+    return sum(m.num_features for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+
+
 def main(keys) -> None:
-    HERE.mkdir(exist_ok=True)
+    (HERE / "dynamo").mkdir(parents=True, exist_ok=True)
     out = HERE / "references.json"
     refs = json.loads(out.read_text()) if out.exists() else {}
     refs["_how"] = __doc__.split("\n\n", 2)[2].strip()
@@ -172,8 +209,11 @@ def main(keys) -> None:
     for key in keys:
         path = HERE / f"{key}.onnx"
         path.write_bytes(stripped_onnx(build(key)))
+        if key in DYNAMO:
+            (HERE / "dynamo" / f"{key}.onnx").write_bytes(dynamo_onnx(build(key)))
         model = build(key)
-        entry = {"input": list(SHAPE), "params": sum(p.numel() for p in model.parameters())}
+        entry = {"input": list(SHAPE), "params": sum(p.numel() for p in model.parameters()),
+                 "batchnorm_channels": batchnorm_channels(model)}
         for name, figures in (("fvcore", lambda: fvcore_figures(key)),
                               ("flopcounter", lambda: flopcounter_figures(key)),
                               ("ptflops-pytorch", lambda: ptflops_figures(key, "pytorch")),

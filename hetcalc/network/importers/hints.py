@@ -23,7 +23,8 @@ def warn_if_batchnorm_folded(network: Network) -> None:
     """One warning line when `batchnorm_folded(network)`: what is then not counted, and how to export."""
     if batchnorm_folded(network):
         warnings.warn(f"{network.source}: the convolutions have biases and there is no BatchNorm; if the exporter "
-                      "folded BatchNorm into them (torch.onnx.export's default training=EVAL, or dynamo=True), its "
-                      "parameters and --ops bn are not counted: export with dynamo=False, "
+                      "folded BatchNorm into them (torch.onnx.export's default training=EVAL, or dynamo=True), each "
+                      "BatchNorm channel counts 1 parameter (its folded bias) where the module has 2, and --ops bn "
+                      "is not counted: export with dynamo=False, "
                       "training=torch.onnx.TrainingMode.PRESERVE, or analyze the module (docs/onnx.md)",
                       FoldedBatchNormWarning, stacklevel=4)

@@ -16,6 +16,7 @@ import numpy as np
 from hetcalc.network.graph import INPUT
 from hetcalc.network.importers.common import GraphAssembler, Tensor
 from hetcalc.network.importers.onnx.reader import MAX_CONST, attrs, values
+from hetcalc.network.importers.onnx.static import learnt_part
 
 Fold = Callable[[list, dict[str, Any]], Any]  # (input arrays, None for an absent one; attributes) -> array or None
 
@@ -30,7 +31,9 @@ def fold_constant(imp: GraphAssembler, node) -> bool:
         return False
     out = np.asarray(out)
     flat = [int(v) if float(v).is_integer() else float(v) for v in out.reshape(-1).tolist()]
-    imp.tensors[node.output[0]] = Tensor(tuple(out.shape), INPUT, flat, param=True)
+    ins = [imp.tensors.get(n) if n else None for n in node.input]
+    imp.tensors[node.output[0]] = Tensor(tuple(out.shape), INPUT, flat, param=True,
+                                         made_of=learnt_part(node.op_type, ins))
     return True
 
 
