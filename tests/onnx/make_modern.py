@@ -4,9 +4,7 @@ say on the same torch models, so tests/test_onnx_modern.py checks hetcalc agains
 
     /work/venv-tv/bin/python tests/onnx/make_modern.py            (torch, torchvision, timm, onnx,
                                                                    fvcore, ptflops, thop installed)
-    /work/venv-tv/bin/python tests/onnx/make_modern.py vit_b_16   (one model)
-
-Models in DYNAMO are also exported with torch's default exporter into modern/dynamo/ (see `dynamo_onnx`).
+    /work/venv-tv/bin/python tests/onnx/make_modern.py vit_b_16   (one model; those in DYNAMO to modern/dynamo/ too)
 
 Every model is built without weights (nothing is downloaded; Inception-v3 without its auxiliary head and
 initial weights, which need scipy), in eval mode, at batch 1 and 224 x 224, and
