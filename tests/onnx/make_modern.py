@@ -64,8 +64,8 @@ def build(key: str):
     return model.eval()
 
 
-TORCHVISION = ("resnet18", "convnext_tiny", "vit_b_16", "swin_t", "densenet121", "shufflenet_v2_x1_0", "mobilenet_v3_large",
-               "regnet_y_400mf", "inception_v3", "mobilenet_v2")
+TORCHVISION = ("resnet18", "convnext_tiny", "vit_b_16", "swin_t", "densenet121", "shufflenet_v2_x1_0",
+               "mobilenet_v3_large", "regnet_y_400mf", "inception_v3", "mobilenet_v2")
 MODELS = ("convnext_tiny", "vit_b_16", "swin_t", "mixnet_s", "cspdarknet53", "efficientnet_b0", "hrnet_w18_small",
           "densenet121", "shufflenet_v2_x1_0", "mobilenet_v3_large", "regnet_y_400mf", "inception_v3", "mobilenet_v2",
           "ghostnet_100", "resnet18")

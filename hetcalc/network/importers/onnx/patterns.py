@@ -8,8 +8,9 @@
 - GroupNorm (opset < 18): `Reshape -> InstanceNormalization (constant scale, bias) -> Reshape -> * weight -> + bias`
   is one GroupNormalization whose parameters are the weight and bias.
 - scaled_dot_product_attention: torch writes `(q * sqrt(s)) @ (k^T * sqrt(s)) -> [+ mask] -> Softmax -> @ v`,
-  scaling both operands (the dynamo exporter by one folded constant); its two MatMuls are marked `fused` (fvcore 0.1.5 has no rule for the fused call, so its
-  preset leaves them out). Attention written out by hand (`(q * s) @ k^T`, Swin) scales one operand only.
+  scaling both operands (the dynamo exporter by one folded constant); its two MatMuls are marked `fused` (fvcore
+  0.1.5 has no rule for the fused call, so its preset leaves them out). Attention written out by hand
+  (`(q * s) @ k^T`, Swin) scales one operand only.
 """
 
 from __future__ import annotations
