@@ -5,15 +5,19 @@
 
 `export` writes NAME.legacy.onnx (torch.onnx.export(dynamo=False, export_params=False, training=PRESERVE,
 opset 17): BatchNorm kept apart) and NAME.dynamo.onnx (dynamo=True, opset 18, torch's default exporter, which
-folds BatchNorm into the convolutions; weights saved as external data that is then deleted). `check` prints, per
-model and exporter, the standard MACs and parameters, whether the BatchNorm-folded hint applies, and the import
-round trip; the last column compares the two exports (MACs must be equal; parameters differ by the folded
-BatchNorms' 2 per channel). docs/onnx.md has the table of a run. The per-preset figures against the real tools
+folds BatchNorm into the convolutions; weights saved as external data that is then deleted), and params.json: each
+model's sum(p.numel() for p in model.parameters()) and BatchNorm channels. `check` prints, per model and
+exporter, the standard MACs and parameters, the parameters less sum(numel), whether the BatchNorm-folded hint
+applies, and the import round trip; the last column compares the two exports (MACs must be equal). The models are
+untrained: the dynamo exporter folds each BatchNorm into a bias that is all zero and drops it with every other
+all-zero bias, so its parameters are sum(numel) less 2 per BatchNorm channel and less the zero-initialised
+biases. docs/onnx.md has the table of a run. The per-preset figures against the real tools
 for the legacy exports are tests/onnx/make_modern.py's and tests/test_onnx_modern.py's.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -37,8 +41,12 @@ def build(name: str):
 def export(folder: Path) -> None:
     import torch
 
+    counts = {}
     for name in TORCHVISION + TIMM:
         model = build(name)
+        counts[name] = {"params": sum(p.numel() for p in model.parameters()), "batchnorm_channels": sum(
+            m.num_features for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))}
+        (folder / "params.json").write_text(json.dumps(counts, indent=1) + "\n")
         x = torch.zeros(1, 3, 299 if name == "inception_v3" else 224, 299 if name == "inception_v3" else 224)
         torch.onnx.export(model, (x,), folder / f"{name}.legacy.onnx", dynamo=False, export_params=False,
                           training=torch.onnx.TrainingMode.PRESERVE, opset_version=17)
@@ -48,8 +56,9 @@ def export(folder: Path) -> None:
         print(name, flush=True)
 
 
-def check_one(path: Path) -> tuple[str, int | None, int | None]:
-    """One row's text, and the MACs and parameters (None when the file is refused)."""
+def check_one(path: Path, numel: int | None) -> tuple[str, int | None, int | None]:
+    """One row's text, and the MACs and parameters (None when the file is refused); `numel`: the torch model's
+    parameters."""
     import hetcalc
     from hetcalc.analysis.importing import import_spec
     from hetcalc.core.errors import HetcalcError
@@ -68,15 +77,18 @@ def check_one(path: Path) -> tuple[str, int | None, int | None]:
         imported = "round-trips"
     except HetcalcError as exc:
         imported = f"refused: {str(exc).split(': ', 1)[-1]}"
-    return f"{std.macs:,} | {std.params:,} | {'folded' if folded else ''} | {imported}", std.macs, std.params
+    gap = "" if numel is None else f"{std.params - numel:+,}"
+    return f"{std.macs:,} | {std.params:,} | {gap} | {'folded' if folded else ''} | {imported}", std.macs, std.params
 
 
 def check(folder: Path) -> None:
-    print("| model | exporter | MACs | parameters | BN | import | legacy vs dynamo |")
-    print("|---|---|---|---|---|---|---|")
+    counts = json.loads((folder / "params.json").read_text()) if (folder / "params.json").exists() else {}
+    print("| model | exporter | MACs | parameters | less sum(numel) | BN | import | legacy vs dynamo |")
+    print("|---|---|---|---|---|---|---|---|")
     for legacy in sorted(folder.glob("*.legacy.onnx")):
         name = legacy.name.split(".")[0]
-        rows = {tag: check_one(folder / f"{name}.{tag}.onnx") for tag in ("legacy", "dynamo")
+        numel = counts.get(name, {}).get("params")
+        rows = {tag: check_one(folder / f"{name}.{tag}.onnx", numel) for tag in ("legacy", "dynamo")
                 if (folder / f"{name}.{tag}.onnx").exists()}
         (_, macs_l, params_l), (_, macs_d, params_d) = rows["legacy"], rows.get("dynamo", ("", None, None))
         same = "" if macs_d is None or macs_l is None else \

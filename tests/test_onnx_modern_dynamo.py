@@ -22,6 +22,7 @@ import hetcalc  # noqa: E402
 from hetcalc.network.importers.hints import FoldedBatchNormWarning  # noqa: E402
 from hetcalc.network.importers.onnx import UncountedOpWarning  # noqa: E402
 
+from test_hostile_import import import_and_compare  # noqa: E402
 from test_onnx_modern import NOT_FROM_THE_GRAPH, REFERENCES, TOOL_FIGURE  # noqa: E402
 
 DYNAMO = Path(__file__).parent / "onnx" / "modern" / "dynamo"
@@ -90,6 +91,12 @@ def test_only_the_folded_graphs_get_the_hint(model):
         hetcalc.analyze(DYNAMO / f"{model}.onnx", variants="standard")
     hints = [w for w in caught if issubclass(w.category, FoldedBatchNormWarning)]
     assert len(hints) == (1 if model in BN_MODELS else 0)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_import_round_trips(tmp_path, model):
+    """`hetcalc import` writes a spec that gives the dynamo graph's own layers and counts."""
+    import_and_compare(tmp_path, DYNAMO / f"{model}.onnx")
 
 
 # --------------------------------------------------------------------------- hand-built graphs, hand counts
