@@ -92,3 +92,20 @@ def test_a_network_normalized_by_layernorm_gets_none():
         pytest.skip("no ConvNeXt export in tests/onnx/modern")
     _, hints = warnings_of(path)
     assert not hints
+
+
+def test_an_untrained_dynamo_export_gets_the_hint_for_its_dropped_biases(tmp_path):
+    """Untrained (BatchNorm's shift and mean zero): the dynamo exporter folds each BatchNorm into an all-zero bias
+    and drops it, leaving convolutions without biases and no BatchNorm; ten of them in a row get the hint."""
+    pytest.importorskip("onnxscript")
+    layers = []
+    for i in range(10):
+        layers += [torch.nn.Conv2d(3 if i == 0 else 8, 8, 3, padding=1, bias=False), torch.nn.BatchNorm2d(8),
+                   torch.nn.ReLU()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(torch.nn.Sequential(*layers).eval(), (torch.zeros(1, 3, 8, 8),), str(tmp_path / "u.onnx"),
+                          dynamo=True)
+    report, hints = warnings_of(tmp_path / "u.onnx")
+    assert report.standard.params == 8 * 3 * 9 + 9 * 8 * 8 * 9  # the weights alone: 2 x 80 BatchNorm channels gone
+    assert len(hints) == 1 and "all-zero bias" in str(hints[0].message)

@@ -11,20 +11,34 @@ class FoldedBatchNormWarning(UserWarning):
     """The model's convolutions have biases and it has no BatchNorm: an exporter may have folded it away."""
 
 
-def batchnorm_folded(network: Network) -> bool:
-    """Convolutions with biases and no BatchNorm (nor LayerNorm: ConvNeXt, ViT) anywhere: what an export that folds BatchNorm into the
-    convolutions leaves (torch.onnx.export with training=EVAL, its default, or the dynamo exporter)."""
+def batchnorm_folded(network: Network) -> str | None:
+    """What an export that folded BatchNorm into the convolutions left (torch.onnx.export with training=EVAL, its
+    default, or the dynamo exporter), when the network normalizes nowhere (no BatchNorm, nor LayerNorm: ConvNeXt,
+    ViT): "biases" when its convolutions have biases; "no biases" when none of at least DEEP convolutions has
+    one (the dynamo exporter drops a folded bias that is all zero, as on an untrained model); else None."""
     convs = [layer for layer in network.layers if isinstance(layer, Conv)]
-    return (any(c.bias for c in convs) and not any(c.bn for c in convs)  # a network that normalizes otherwise
-            and not any(isinstance(layer, BatchNorm) or layer.kind == "norm" for layer in network.layers))
+    normalized = any(isinstance(layer, BatchNorm) or layer.kind == "norm" for layer in network.layers)
+    if normalized or any(c.bn for c in convs):
+        return None
+    if any(c.bias for c in convs):
+        return "biases"
+    return "no biases" if len(convs) >= DEEP else None
+
+
+DEEP = 10  # convolutions: a network this deep without bias or normalization anywhere is not one that trains
 
 
 def warn_if_batchnorm_folded(network: Network) -> None:
     """One warning line when `batchnorm_folded(network)`: what is then not counted, and how to export."""
-    if batchnorm_folded(network):
-        warnings.warn(f"{network.source}: the convolutions have biases and there is no BatchNorm; if the exporter "
-                      "folded BatchNorm into them (torch.onnx.export's default training=EVAL, or dynamo=True), each "
-                      "BatchNorm channel counts 1 parameter (its folded bias) where the module has 2, and --ops bn "
-                      "is not counted: export with dynamo=False, "
-                      "training=torch.onnx.TrainingMode.PRESERVE, or analyze the module (docs/onnx.md)",
-                      FoldedBatchNormWarning, stacklevel=4)
+    found = batchnorm_folded(network)
+    if found is None:
+        return
+    seen = ("the convolutions have biases and there is no BatchNorm" if found == "biases" else
+            "no convolution has a bias and there is no BatchNorm nor any other norm")
+    counted = ("each BatchNorm channel counts 1 parameter (its folded bias) where the module has 2" if found ==
+               "biases" else "its 2 parameters per channel are not counted (the dynamo exporter drops a folded bias "
+               "that is all zero, as an untrained model's is, with every other all-zero bias)")
+    warnings.warn(f"{network.source}: {seen}; if the exporter folded BatchNorm into them (torch.onnx.export's "
+                  f"default training=EVAL, or dynamo=True), {counted}, and --ops bn is not counted: export with "
+                  "dynamo=False, training=torch.onnx.TrainingMode.PRESERVE, or analyze the module (docs/onnx.md)",
+                  FoldedBatchNormWarning, stacklevel=4)
