@@ -5,6 +5,7 @@ say on the same torch models, so tests/test_onnx_modern.py checks hetcalc agains
     /work/venv-tv/bin/python tests/onnx/make_modern.py            (torch, torchvision, timm, onnx,
                                                                    fvcore, ptflops, thop installed)
     /work/venv-tv/bin/python tests/onnx/make_modern.py vit_b_16   (one model; those in DYNAMO to modern/dynamo/ too)
+    /work/venv-tv/bin/python tests/onnx/make_modern.py --dynamo   (the dynamo exports alone, no references)
 
 Every model is built without weights (nothing is downloaded; Inception-v3 without its auxiliary head and
 initial weights, which need scipy), in eval mode, at batch 1 and 224 x 224, and
@@ -28,7 +29,8 @@ The dynamo exports (modern/dynamo/NAME.onnx, for the models in DYNAMO) are of th
 float parameter and buffer drawn at random, as a trained model's are: on an untrained model torch's default
 exporter drops all-zero biases and merges equal initializers (every LayerNorm's ones), which no trained model
 shows. torch.onnx.export(..., dynamo=True, opset_version=18), whose optimizer folds BatchNorm into the
-convolutions; its metadata (stack traces) is dropped and the weights are stripped as above. The references are
+convolutions; its metadata (stack traces, module classes) is dropped but for a ReduceMean's class hierarchy
+(nn.AdaptiveAvgPool2d or x.mean), and the weights are stripped as above. The references are
 the torch model's, whatever the exporter: `batchnorm_channels` (the BatchNorm channels, 2 parameters each in
 `params`) says what a folded graph cannot hold.
 """
@@ -92,8 +94,13 @@ def dynamo_onnx(model) -> bytes:
         program = torch.onnx.export(model, (torch.zeros(1, *SHAPE),), dynamo=True, opset_version=18, verbose=False)
     proto = program.model_proto
     del proto.metadata_props[:]
-    for node in proto.graph.node:
+    for node in proto.graph.node:  # a ReduceMean keeps the module class that wrote it (nn.AdaptiveAvgPool2d?)
+        kept = [(p.key, p.value) for p in node.metadata_props
+                if node.op_type == "ReduceMean" and p.key == "pkg.torch.onnx.class_hierarchy"]
         del node.metadata_props[:]
+        for key, value in kept:
+            entry = node.metadata_props.add()
+            entry.key, entry.value = key, value
     return stripped(proto)
 
 
@@ -228,4 +235,8 @@ def main(keys) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or MODELS)
+    if sys.argv[1:] == ["--dynamo"]:
+        for name in DYNAMO:
+            (HERE / "dynamo" / f"{name}.onnx").write_bytes(dynamo_onnx(build(name)))
+    else:
+        main(sys.argv[1:] or MODELS)

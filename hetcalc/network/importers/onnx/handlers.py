@@ -184,18 +184,31 @@ def global_pool(imp: GraphAssembler, node) -> None:
 
 
 def reduce_mean(imp: GraphAssembler, node) -> None:
-    """ReduceMean over height and width (keepdims): a global average pool (SE blocks often use it)."""
+    """ReduceMean over height and width (keepdims): a global average pool (SE blocks often use it); a tensor mean
+    (`x.mean((2, 3))`), unless the exporter's metadata says an nn.AdaptiveAvgPool2d module wrote it."""
     xs = imp.shape(node, 0)
     axes = attrs(node).get("axes") or imp.const(node, 1)
     keep = attrs(node).get("keepdims", 1)
     if len(xs) == 4 and axes is not None and sorted(a % 4 for a in axes) == [2, 3]:
         x = imp.get(node, 0)
         out = (*xs[:2], 1, 1) if keep else xs[:2]
+        module = torch_module(node) == "torch.nn.modules.pooling.AdaptiveAvgPool2d"  # as GlobalAveragePool
         imp.add(node, Pool, xs, out, (x.producer,), mode="avg", kernel=tuple(xs[2:]), stride=tuple(xs[2:]),
-                reduce=True)
+                reduce=not module, is_global=module)
         return
     imp.uncount(node)
     passthrough(imp, node, shape=None)
+
+
+def torch_module(node) -> str:
+    """The torch module class that wrote `node`, from the metadata torch's dynamo exporter gives every node (its
+    class hierarchy, the innermost module before the aten op); "" without it."""
+    for prop in getattr(node, "metadata_props", ()):
+        if prop.key == "pkg.torch.onnx.class_hierarchy":
+            classes = [name.strip(" '\"") for name in prop.value.strip("[]").split(",")]
+            modules = [name for name in classes if name and not name.startswith("aten.")]
+            return modules[-1] if modules else ""
+    return ""
 
 
 def elementwise(imp: GraphAssembler, node) -> None:
