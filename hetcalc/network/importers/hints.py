@@ -8,7 +8,8 @@ from hetcalc.network.graph import BatchNorm, Conv, Network
 
 
 class FoldedBatchNormWarning(UserWarning):
-    """The model's convolutions have biases and it has no BatchNorm: an exporter may have folded it away."""
+    """The model has no BatchNorm and its convolutions have biases, or none of many has one (the dynamo exporter drops
+    an all-zero folded bias): an exporter may have folded BatchNorm away."""
 
 
 def batchnorm_folded(network: Network) -> str | None:

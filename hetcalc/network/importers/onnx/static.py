@@ -148,4 +148,3 @@ def learnt_part(op_type: str, ins) -> frozenset:
 
 
 NOT_LEARNT = ("ScatterND", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not")
-
