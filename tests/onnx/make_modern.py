@@ -1,6 +1,8 @@
 """Regenerate tests/onnx/modern/: today's vision networks (ConvNeXt, ViT, Swin, MixNet, CSPDarknet,
-EfficientNet, HRNet, and DenseNet, ShuffleNet, MobileNetV2/V3, RegNet, Inception, GhostNet) as small weight-stripped ONNX files, and references.json: what the real counting tools
-say on the same torch models, so tests/test_onnx_modern.py checks hetcalc against figures it never made.
+EfficientNet, HRNet, and DenseNet, ShuffleNet, MobileNetV2/V3, RegNet, Inception, GhostNet, ResNet-18) as small
+weight-stripped ONNX files, six of them through both torch exporters, and references.json: what the real counting
+tools say on the same torch models, so tests/test_onnx_modern.py and tests/test_onnx_modern_dynamo.py check hetcalc
+against figures it never made.
 
     /work/venv-tv/bin/python tests/onnx/make_modern.py            (torch, torchvision, timm, onnx,
                                                                    fvcore, ptflops, thop installed)
