@@ -36,9 +36,11 @@ def warn_if_batchnorm_folded(network: Network) -> None:
         return
     seen = ("the convolutions have biases and there is no BatchNorm" if found == "biases" else
             "no convolution has a bias and there is no BatchNorm nor any other norm")
-    counted = ("each BatchNorm channel counts 1 parameter (its folded bias) where the module has 2" if found ==
-               "biases" else "its 2 parameters per channel are not counted (the dynamo exporter drops a folded bias "
-               "that is all zero, as an untrained model's is, with every other all-zero bias)")
+    if found == "biases":
+        counted = "each BatchNorm channel counts 1 parameter (its folded bias) where the module has 2 (3 with a conv bias)"
+    else:
+        counted = ("its 2 parameters per channel are not counted (the dynamo exporter drops a folded bias that is all "
+                   "zero, as an untrained model's is, with every other all-zero bias)")
     warnings.warn(f"{network.source}: {seen}; if the exporter folded BatchNorm into them (torch.onnx.export's "
                   f"default training=EVAL, or dynamo=True), {counted}, and --ops bn is not counted: export with "
                   "dynamo=False, training=torch.onnx.TrainingMode.PRESERVE, or analyze the module (docs/onnx.md)",
