@@ -37,7 +37,8 @@ def warn_if_batchnorm_folded(network: Network) -> None:
     seen = ("the convolutions have biases and there is no BatchNorm" if found == "biases" else
             "no convolution has a bias and there is no BatchNorm nor any other norm")
     if found == "biases":
-        counted = "each BatchNorm channel counts 1 parameter (its folded bias) where the module has 2 (3 with a conv bias)"
+        counted = ("each BatchNorm channel counts 1 parameter (its folded bias) where the module has 2 (3 with a "
+                   "conv bias)")
     else:
         counted = ("its 2 parameters per channel are not counted (the dynamo exporter drops a folded bias that is all "
                    "zero, as an untrained model's is, with every other all-zero bias)")
