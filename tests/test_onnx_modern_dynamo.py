@@ -5,8 +5,9 @@ drop, no two equal tensors for it to merge), checked against the figures the rea
 (tests/onnx/modern/references.json, the same as for the legacy exports).
 
 Every preset's figure must equal the tool's, except those in NOT_FROM_THE_DYNAMO_GRAPH, each with its reason;
-those are checked to still differ, so the list stays true. Where the reason is the exporter's folding, the test
-checks the exact difference, from the tool's own figures.
+those are checked to still differ, so the list stays true. Where the reason is the exporter's folding, the
+parameters and fvcore's figure are checked to differ by exactly what was folded (the BatchNorm channels; fvcore's
+own batch_norm operator).
 """
 
 from __future__ import annotations
