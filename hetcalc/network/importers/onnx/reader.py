@@ -1,7 +1,8 @@
 """Reading an .onnx file safely: the graph only, weights never loaded; one line for a file that is not a model.
 
 The onnx package's messages load only when a model is read (start-up, and an optional extra), and without
-onnx's Python layer (proto.py): `import onnx` alone costs more than reading a ResNet-50.
+onnx's Python layer (proto.py): `import onnx` alone costs more than reading a ResNet-50. The weights stored in
+the file are not read either (wire.py): parsing ResNet-50's 100 MB of them cost more than the rest.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from typing import Any
 
 from hetcalc.core.errors import SpecError
 from hetcalc.network.importers.onnx.proto import attribute_value, messages, parse_model, tensor_values
+from hetcalc.network.importers.onnx.wire import KEPT_ELEMENTS, Unreadable, model_without_weights
 
-MAX_CONST = 4096  # elements of a constant computed here (shape arithmetic is tiny)
+MAX_CONST = KEPT_ELEMENTS  # elements of a constant computed here (shape arithmetic is tiny)
 MAX_BYTES = 2**31  # protobuf's own limit on one message: a larger .onnx file cannot be a model
 
 
 def read_model(path: Path):
-    """The ModelProto, without external weight data; one line if the file is not an ONNX model."""
+    """The ModelProto, without its weights' data (initializers of more than MAX_CONST elements keep their
+    names, dims and types); one line if the file is not an ONNX model."""
     try:
         messages()
     except ImportError:
@@ -39,8 +42,10 @@ def read_model(path: Path):
 
 
 def read_bounded(path: Path) -> bytes:
-    """The file's bytes, at most MAX_BYTES: a directory, a device (/dev/zero), a FIFO or a socket is refused
-    before it is read, and a file that grows past the bound while read is refused, not read to the end."""
+    """The file's bytes, at most MAX_BYTES, large initializers' payloads left out (wire.py): a directory, a
+    device (/dev/zero), a FIFO or a socket is refused before it is read, and a file that grows past the
+    bound while read is refused, not read to the end. Bytes the scan cannot follow are read whole, for
+    protobuf to name what is wrong with them."""
     try:
         mode = os.stat(path).st_mode
         if stat.S_ISDIR(mode):
@@ -48,7 +53,7 @@ def read_bounded(path: Path) -> bytes:
         if not stat.S_ISREG(mode):
             raise SpecError("is not a regular file (a device, FIFO or socket), not an .onnx file", source=str(path))
         with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+            data = without_weights(fh)
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
     except MemoryError:
@@ -57,6 +62,18 @@ def read_bounded(path: Path) -> bytes:
         raise SpecError(f"is larger than {MAX_BYTES // 2**30} GiB, protobuf's limit: not an ONNX model",
                         source=str(path))
     return data
+
+
+def without_weights(fh) -> bytes:
+    """The open file's bytes, at most MAX_BYTES + 1, large initializers' payloads left out where the scan
+    can follow the bytes (a file of size 0 may be one of /proc's: it is read, not trusted)."""
+    size = os.fstat(fh.fileno()).st_size
+    if 0 < size <= MAX_BYTES:
+        try:
+            return model_without_weights(fh, size)
+        except Unreadable:
+            fh.seek(0)
+    return fh.read(MAX_BYTES + 1)
 
 
 def is_text(head: bytes) -> bool:
