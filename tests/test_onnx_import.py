@@ -97,6 +97,26 @@ def _save(tmp_path, model, name="m.onnx") -> Path:
     return path
 
 
+@pytest.mark.parametrize("declared", [False, True], ids=["undeclared", "declared"])
+def test_an_unequal_split_gives_each_output_its_own_size(tmp_path, declared):
+    """Split 24 channels into 8 + 16: each part's conv reads its own part (the first output used to take the
+    last part's size, and a declared first output was refused)."""
+    n = helper.make_node
+    nodes = [n("Conv", ["x", "w0"], ["a"], name="stem", kernel_shape=[1, 1]),
+             n("Split", ["a", "sizes"], ["a1", "a2"], name="split", axis=1),
+             n("Conv", ["a1", "w1"], ["b1"], name="k1", kernel_shape=[1, 1]),
+             n("Conv", ["a2", "w2"], ["b2"], name="k3", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Concat", ["b1", "b2"], ["y"], name="cat", axis=1)]
+    inits = [_weight("w0", 24, 3, 1, 1), _weight("w1", 4, 8, 1, 1), _weight("w2", 4, 16, 3, 3),
+             _ints("sizes", [8, 16])]
+    value_info = [_io("a1", 1, 8, 6, 6), _io("a2", 1, 16, 6, 6)] if declared else []
+    path = _save(tmp_path, _model(nodes, [_io("x", 1, 3, 6, 6)], [_io("y", 1, 8, 6, 6)], inits, value_info))
+    report = hetcalc.analyze(path, variants="standard")
+    area = 6 * 6
+    assert report.standard.macs == area * (24 * 3 + 4 * 8 + 4 * 16 * 9)
+    assert [layer.out_shape for layer in report.network.layers if layer.kind == "slice"] == [(8, 6, 6), (16, 6, 6)]
+
+
 def test_every_supported_op_by_hand(tmp_path):
     """Shapes and MACs of a graph touching each op, against hand arithmetic (no value_info at all)."""
     n = helper.make_node

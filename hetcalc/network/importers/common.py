@@ -120,19 +120,20 @@ class GraphAssembler:
         self.names.add(name)
         return name
 
-    def add(self, node, layer_cls, in_shape, out_full, inputs, **fields) -> int:
-        """A layer for `node` (shapes batch first); its first output is the layer's. Returns the layer's index."""
+    def add(self, node, layer_cls, in_shape, out_full, inputs, *, output: int = 0, **fields) -> int:
+        """A layer for `node` (shapes batch first); its output number `output` is the layer's. Returns the
+        layer's index."""
         name = self.name_of(node)
         layer = layer_cls(name=name, in_shape=as3(in_shape), out_shape=as3(out_full),
                           where=f"{self.source}: node {name}", inputs=tuple(inputs), **fields)
-        problem = layer_problem(layer) or self.declared_problem(node, out_full) or self.merge_problem(layer)
+        problem = layer_problem(layer) or self.declared_problem(node, out_full, output) or self.merge_problem(layer)
         if problem:
             raise self.fail(node, problem)
         if len(self.layers) >= MAX_LAYERS:
             raise self.fail(node, f"the graph has more than {MAX_LAYERS:,} layers hetcalc counts (a spec's bound)")
         self.layers.append(layer)
         index = len(self.layers) - 1
-        self.set(node, out_full, index)
+        self.set(node, out_full, index, index=output)
         return index
 
     def merge_problem(self, layer) -> str | None:
@@ -149,16 +150,16 @@ class GraphAssembler:
             if self.uncounted else ""
         return f"its input layers' outputs do not fit together: {listed}{why}"
 
-    def declared_problem(self, node, out_full) -> str | None:
-        """The file's declared shape of the node's output (value_info), when it is fixed and differs from the
-        one worked out from the node's inputs and attributes (batch aside): ONNX's strict shape inference
-        refuses such a file."""
-        declared = self.value_info.get(node.output[0])
+    def declared_problem(self, node, out_full, output: int = 0) -> str | None:
+        """The file's declared shape of the node's output number `output` (value_info), when it is fixed and
+        differs from the one worked out from the node's inputs and attributes (batch aside): ONNX's strict
+        shape inference refuses such a file."""
+        declared = self.value_info.get(node.output[output])
         if declared and len(declared) != len(out_full):  # a Gather kept as a slice of its axis: ranks differ
             return None
         if declared and None not in declared[1:] and tuple(declared[1:]) != tuple(out_full)[1:]:
             got = "x".join(str(d) for d in tuple(out_full)[1:])
-            return f"the file declares its output {node.output[0]!r} as {'x'.join(map(str, declared[1:]))}, " \
+            return f"the file declares its output {node.output[output]!r} as {'x'.join(map(str, declared[1:]))}, " \
                    f"but its inputs and attributes give {got}"
         return None
 

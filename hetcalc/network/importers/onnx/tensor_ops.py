@@ -94,11 +94,10 @@ def split(imp: GraphAssembler, node) -> None:
         sizes = [min(part, xs[axis] - i * part) for i in range(count)]
     if sum(int(s) for s in sizes) != xs[axis] or len(sizes) != count:
         raise imp.fail(node, f"split sizes {list(sizes)} do not add up to {xs[axis]} along axis {axis}")
-    for i, size in enumerate(sizes):
+    for i, size in enumerate(sizes):  # each slice is output i's layer (and checked against its declared shape)
         out = list(xs)
         out[axis] = int(size)
-        index = imp.add(node, Reshape, xs, out, (x.producer,), op="slice")
-        imp.tensors[node.output[i]] = Tensor(tuple(out), index)
+        imp.add(node, Reshape, xs, out, (x.producer,), op="slice", output=i)
 
 
 def gather(imp: GraphAssembler, node) -> None:
