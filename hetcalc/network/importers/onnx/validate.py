@@ -38,7 +38,10 @@ def validate_graph(imp: GraphAssembler, graph) -> None:
                                      "tensor is written once in ONNX)")
             written.add(name)
         if node.op_type in WINDOW_OPS:
-            check_window(imp, node)
+            try:
+                check_window(imp, node)
+            except (TypeError, ValueError) as exc:  # an attribute of another type (pads as a tensor)
+                raise imp.fail(node, f"cannot read its attributes ({type(exc).__name__}: {exc})") from None
 
 
 def imp_error(imp: GraphAssembler, message: str) -> SpecError:
