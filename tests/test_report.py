@@ -585,3 +585,16 @@ def test_unknown_architecture_is_an_option_error():
         analyze("not-a-network")
     with pytest.raises(hetcalc.SpecError):
         analyze(42)
+
+
+def test_a_variants_layers_are_built_once_and_read_as_a_tuple():
+    """Up to LayerRows.KEPT_UP_TO layers the LayerResults are kept once built (the tables read them a dozen
+    times); iteration, indexing and slicing give the same objects, equal to the rows read afresh."""
+    from hetcalc.analysis.results import LayerRows
+
+    layers = analyze("resnet56", P=4).variant("hetconv").layers
+    first = list(layers)
+    assert all(a is b for a, b in zip(first, layers))
+    assert layers[3] is first[3] and layers[-1] is first[-1] and layers[1:3] == tuple(first[1:3])
+    fresh = LayerRows(layers._layers, layers._rows)
+    assert fresh[5] == first[5] and tuple(fresh) == tuple(first)
