@@ -257,3 +257,11 @@ def test_garbled_bytes_give_a_report_or_one_line(tmp_path):
             outcome(path)
         except HetcalcError as exc:  # a layer rule, a shape that does not fit: one line naming the node
             assert "\n" not in str(exc)
+
+
+def test_import_of_a_file_with_weights_writes_the_hand_counted_spec(tmp_path):
+    out = tmp_path / "out.yaml"
+    result = run_cli("import", saved(tmp_path, "raw"), "-o", out)
+    assert result.exit_code == 0, result.stderr
+    report = hetcalc.analyze(out, P=2)
+    assert (report.standard.macs, report.standard.params) == (MACS, PARAMS)
