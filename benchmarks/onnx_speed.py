@@ -17,7 +17,7 @@ Figures (2026-12-03, core 1 shared with other jobs, load 4-5; docs/performance.m
 floor; the chain 10.8 s wall, 3.25 s CPU (3.1 s wall on a quiet machine), 257 MB; against onnx-tool, with the
 weights no longer read (importers/onnx/wire.py): resnet50 10.3x, mobilenet_v2 6.8x, densenet121 6.4x,
 efficientnet_b0 6.9x (paired against main's hetcalc in the same rounds: 8.3x, 6.6x, 5.9x, 6.6x against 4.1x,
-5.5x, 4.3x, 5.2x).
+5.5x, 4.3x, 5.2x; under lighter load 8.8x, 6.8x, 6.2x, 6.7x against 4.0x, 5.6x, 4.4x, 5.2x).
 """
 
 from __future__ import annotations
