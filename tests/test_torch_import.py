@@ -73,3 +73,23 @@ def test_module_needs_input_shape():
     build, _ = MODELS["vgg"]
     with pytest.raises(hetcalc.OptionError, match="input_shape"):
         hetcalc.analyze(build(), P=2)
+
+
+def test_weights_the_exporter_gives_as_graph_inputs_are_parameters():
+    """A module is exported without its weights (export_params=False): LayerNorm's scale and shift and a bare
+    nn.Parameter (ConvNeXt's layer scale) are then graph inputs, not initializers, and are parameters all the
+    same, as in the file exported with its weights."""
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.norm = nn.Conv2d(3, 8, 1), nn.LayerNorm(8)
+            self.gamma = nn.Parameter(torch.ones(8))
+
+        def forward(self, x):
+            x = self.norm(self.conv(x).permute(0, 2, 3, 1))
+            return (self.gamma * x).permute(0, 3, 1, 2)
+
+    report = hetcalc.analyze(Block(), input_shape=(3, 4, 4), variants="standard")
+    assert report.standard.params == (8 * 3 + 8) + 2 * 8 + 8  # conv weight and bias, norm scale and shift, gamma
