@@ -6,7 +6,7 @@ torch 2.13's FlopCounterMode) runs on each of them, and its figure and parameter
 under the preset exactly. The ImageNet networks run at a reduced input (the spec's `input` changed to match):
 every rule is per element, so a rule that holds at 64 x 64 holds at 224 x 224, and test_presets.py checks the
 224 x 224 figures the tools print for ResNet-50 (issue 11). Skipped where torch or a tool is not installed;
-CI installs them (`pip install torch==2.13.0 '.[test,torch,peers]'`).
+CI installs them (`pip install '.[test,torch,peers,models]'`).
 """
 
 import copy
