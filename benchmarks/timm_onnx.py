@@ -1,7 +1,8 @@
 """Export timm models to weight-free ONNX for benchmarks/gpu_published.py (run with an interpreter that has
-torch and timm; nothing is downloaded: models are built with random weights and exported without them).
+torch and timm, the pinned `models` extra; nothing is downloaded: models are built with random weights and
+exported without them).
 
-    /work/venv-tv/bin/python benchmarks/timm_onnx.py resnet50:224 efficientnet_b0:224 [--out benchmarks/.onnx]
+    python benchmarks/timm_onnx.py resnet50:224 efficientnet_b0:224 [--out benchmarks/.onnx]
 
 Each model is exported in eval mode with BatchNorm kept as its own node (TrainingMode.PRESERVE), as an
 eager framework runs it, to OUT/NAME-SIZE.onnx; a file already there is kept.
