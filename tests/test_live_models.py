@@ -75,12 +75,9 @@ BLOCK_NORM_ELEMENTS = 2 * 32 * 16 * 16 + 2 * 64 * 8 * 8
 # F.scaled_dot_product_attention: Q K^T and A V, each 17 x 17 x 64 MACs per head
 VIT_ATTENTION_MACS = 12 * 2 * 3 * 17 * 17 * 64
 LAYER_NORM = ("the tool counts nn.LayerNorm (ConvNeXt's block norms) but not torchvision's LayerNorm2d subclass "
-              "(stem, downsampling); hetcalc's module facts (importers/torch.py FAMILIES) do not cover norms yet, "
-              "so it counts 0 for every LayerNorm under this preset")
+              "(stem, downsampling); both are the same LayerNormalization op in the graph, and the preset counts 0")
 # (model, preset) -> (why the figure differs, tool's figure - hetcalc's, or None where not worked out)
 NOT_FROM_THE_MODULE = {
-    ("convnext_two_stages", "ptflops-pytorch"): (LAYER_NORM + " (the tool: 1 per element)", BLOCK_NORM_ELEMENTS),
-    ("convnext_two_stages", "thop"): (LAYER_NORM + " (the tool: 4 per element)", 4 * BLOCK_NORM_ELEMENTS),
     ("vit_tiny_patch16_224", "thop"): ("timm's Attention calls F.scaled_dot_product_attention, which thop does "
                                        "not count; the preset counts its two products", -VIT_ATTENTION_MACS),
     ("vit_tiny_patch16_224", "ptflops-pytorch"): (
@@ -91,6 +88,8 @@ NOT_FROM_THE_MODULE = {
 # what the ONNX file cannot show, besides the above (tests/test_onnx_modern.py gives the same reasons)
 NOT_FROM_THE_GRAPH = {
     **NOT_FROM_THE_MODULE,
+    ("convnext_two_stages", "ptflops-pytorch"): (LAYER_NORM + " (the tool: 1 per element)", BLOCK_NORM_ELEMENTS),
+    ("convnext_two_stages", "thop"): (LAYER_NORM + " (the tool: 4 per element)", 4 * BLOCK_NORM_ELEMENTS),
     ("efficientnet_b0", "ptflops-pytorch"): (BN_ACT, None), ("efficientnet_b0", "thop"): (BN_ACT, None),
     ("efficientnet_b0", "torchinfo"): (BN_ACT, None),
 }

@@ -121,6 +121,30 @@ class Upsampling(nn.Module):
         return self.c3(F.interpolate(self.up2(x), scale_factor=2, mode="bilinear"))
 
 
+class LayerNorm2d(nn.LayerNorm):
+    """torchvision's LayerNorm2d: a LayerNorm subclass over the channels of an NCHW map, through F.layer_norm."""
+
+    def forward(self, x):
+        x = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class Norms(nn.Module):
+    """nn.LayerNorm channels-last (ConvNeXt's block norm), a LayerNorm2d, nn.GroupNorm and an affine
+    nn.InstanceNorm2d, each after a 1x1 conv of 8 channels, on 3x8x8."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.ln, self.ln2d = nn.Conv2d(3, 8, 1), nn.LayerNorm(8), LayerNorm2d(8)
+        self.c2, self.gn = nn.Conv2d(8, 8, 1), nn.GroupNorm(2, 8)
+        self.c3, self.inorm = nn.Conv2d(8, 8, 1), nn.InstanceNorm2d(8, affine=True)
+
+    def forward(self, x):
+        x = self.ln(self.c1(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        x = self.gn(self.c2(self.ln2d(x)))
+        return self.inorm(self.c3(x))
+
+
 SHAPE = (3, 8, 8)
 
 
@@ -131,7 +155,7 @@ def analyze(model, tool):
 
 
 @pytest.mark.parametrize("tool", list(peer_tools.TOOLS))
-@pytest.mark.parametrize("build", [Functional, Mixed, Upsampling, TensorCalls])
+@pytest.mark.parametrize("build", [Functional, Mixed, Upsampling, TensorCalls, Norms])
 def test_every_preset_equals_its_tool_whatever_the_module_classes(build, tool):
     pytest.importorskip(MODULES[tool], reason=f"{MODULES[tool]} is not installed")
     torch.manual_seed(0)
@@ -157,6 +181,22 @@ def test_the_class_rules_by_hand():
     assert (result.flops, result.params) == (thop, 868 - 16 - 36)
     # torchinfo: leaf modules: BatchNormAct is not one (its ReLU is), so its 16 parameters are not mult-adds
     assert analyze(Functional(), "torchinfo").flops == conv1 + 16 + conv2 + maps + fc + 4
+
+
+def test_norm_module_rules_by_hand():
+    """Each norm's input is 8 x 64 = 512 elements. ptflops hooks nn.LayerNorm, nn.GroupNorm and
+    nn.InstanceNorm2d by exact type: one per element, two where the module has `affine` (GroupNorm,
+    InstanceNorm; LayerNorm has elementwise_affine instead); the LayerNorm2d subclass is not hooked. thop counts
+    nn.LayerNorm and nn.InstanceNorm2d, 2 per element doubled with a scale and shift, and no GroupNorm; it counts
+    no parameters of the norms it does not count (LayerNorm2d's and GroupNorm's 16 each)."""
+    elements = 512
+    convs = 8 * 3 * 64 + 2 * 8 * 8 * 64  # three 1x1 convolutions
+    bias_adds = 3 * elements
+    params = (8 * 3 + 8) + 2 * (8 * 8 + 8) + 4 * 16
+    ptflops = convs + bias_adds + elements + 2 * elements + 2 * elements
+    assert analyze(Norms(), "ptflops-pytorch").flops == ptflops
+    result = analyze(Norms(), "thop")
+    assert (result.flops, result.params) == (convs + 4 * elements + 4 * elements, params - 2 * 16)
 
 
 def test_an_onnx_file_says_which_figures_its_graph_cannot_fix(tmp_path):

@@ -21,8 +21,13 @@ PTFLOPS_MODULES = {NN + c for c in (
     "pooling.AvgPool2d", "pooling.MaxPool2d", "pooling.AdaptiveMaxPool2d", "pooling.AdaptiveAvgPool2d",
     "batchnorm.BatchNorm1d", "batchnorm.BatchNorm2d", "batchnorm.BatchNorm3d", "linear.Linear",
     "upsampling.Upsample")}
+PTFLOPS_NORMS = {NN + c for c in (
+    "normalization.LayerNorm", "normalization.GroupNorm", "instancenorm.InstanceNorm1d",
+    "instancenorm.InstanceNorm2d", "instancenorm.InstanceNorm3d")}
 PTFLOPS_PATCHED = ("relu", "gelu", "silu")  # F.<kind> is patched, and nn.<Kind>.forward calls it
 PTFLOPS_ACTS = ("relu", "relu6", "gelu", "silu", "leaky_relu")  # the kinds its preset counts
+THOP_NORMS = {NN + c for c in ("normalization.LayerNorm", "instancenorm.InstanceNorm1d", "instancenorm.InstanceNorm2d",
+                               "instancenorm.InstanceNorm3d")}
 THOP_MODULES = {NN + c for c in (
     "conv.Conv1d", "conv.Conv2d", "conv.Conv3d", "batchnorm.BatchNorm1d", "batchnorm.BatchNorm2d",
     "batchnorm.BatchNorm3d", "pooling.AvgPool2d", "pooling.AdaptiveAvgPool2d", "linear.Linear",
@@ -37,6 +42,11 @@ def ptflops_delta(role: str, cls: str | None, leaf: bool, piece: Piece, times: d
         return -(piece.macs + piece.bias_adds), 0
     if role == "bn" and not hooked:
         return -2 * piece.bn_elements, 0
+    if role == "norm":  # its presets count no norm; the module hook counts each input element once, twice
+        # when the module has `affine` set (GroupNorm, InstanceNorm), which LayerNorm never has
+        if cls not in PTFLOPS_NORMS:
+            return 0, 0
+        return piece.norm_elements + (0 if cls.endswith(".LayerNorm") else piece.norm_affine), 0
     if role == "pool":
         return (int(hooked) + 1 - 2) * piece.pool_inputs, 0
     if role == "resize":  # nn.Upsample's hook, and the F.interpolate it or a functional call runs
@@ -51,6 +61,10 @@ def ptflops_delta(role: str, cls: str | None, leaf: bool, piece: Piece, times: d
 
 def thop_delta(role: str, cls: str | None, leaf: bool, piece: Piece, times: dict) -> tuple[int, int]:
     """thop 0.1.1: leaf modules whose exact type is in its table, nothing else (their parameters alike)."""
+    if role == "norm":  # its preset counts no norm: 2 per input element, 4 with a scale and shift
+        if cls in THOP_NORMS and leaf:
+            return 2 * (piece.norm_elements + piece.norm_affine), 0
+        return 0, -piece.norm_params
     if cls in THOP_MODULES and leaf:
         return 0, 0
     if role in ("conv", "fc"):

@@ -104,7 +104,8 @@ FAMILIES = {"conv": "modules.conv._ConvNd", "fc": "Linear", "bn": "modules.batch
             "act:relu": "ReLU", "act:relu6": ("ReLU6", "Hardtanh"), "act:gelu": "GELU", "act:silu": "SiLU",
             "act:leaky_relu": "LeakyReLU", "act:elu": "ELU", "act:sigmoid": "Sigmoid", "act:tanh": "Tanh",
             "act:hardswish": "Hardswish", "act:hardsigmoid": "Hardsigmoid", "act:mish": "Mish",
-            "act:softplus": "Softplus", "act:selu": "SELU", "resize": "Upsample"}
+            "act:softplus": "Softplus", "act:selu": "SELU", "resize": "Upsample",
+            "norm": ("LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")}
 POOL_OPS = ("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool")
 RESIZE_OPS = ("Resize", "Upsample")
 
@@ -134,7 +135,8 @@ def module_facts(module: Any, model: Any, network: Network, calls: set = frozens
 def layer_parts(layer, node, readers: dict) -> list[tuple[str, Any]]:
     """(role, ONNX node) for the layer's own op and the BatchNorm and activation it took (each the first reader
     of the tensor before it, as the importer absorbs them)."""
-    own = {"conv": "conv", "fc": "fc", "bn": "bn", "act": f"act:{getattr(layer, 'act', '')}"}.get(layer.kind)
+    own = {"conv": "conv", "fc": "fc", "bn": "bn", "norm": "norm",
+           "act": f"act:{getattr(layer, 'act', '')}"}.get(layer.kind)
     if layer.kind == "pool" and node.op_type in POOL_OPS:
         own = "pool"
     if node.op_type in RESIZE_OPS and getattr(layer, "op", "") == "upsample":
