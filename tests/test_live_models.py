@@ -74,6 +74,11 @@ BLOCK_NORM_ELEMENTS = 2 * 32 * 16 * 16 + 2 * 64 * 8 * 8
 # timm's ViT-Ti at 64 x 64: 4 x 4 patches + the class token = 17 tokens, 12 blocks of 3 heads of 64 features;
 # F.scaled_dot_product_attention: Q K^T and A V, each 17 x 17 x 64 MACs per head
 VIT_ATTENTION_MACS = 12 * 2 * 3 * 17 * 17 * 64
+# ptflops' timm Attention rule per block (ptflops/pytorch_ops.py timm_attention_counter_hook): N d h for the Q
+# scaling, h (2 N^2 d + N^2); against the preset's qkv and proj (MACs and one bias add per output element)
+# and the two products
+VIT_PTFLOPS_ATTENTION = 12 * ((17 * 64 * 3 + 3 * (2 * 17 * 17 * 64 + 17 * 17))
+                              - (17 * 192 * 576 + 17 * 576) - (17 * 192 * 192 + 17 * 192) - 2 * 3 * 17 * 17 * 64)
 LAYER_NORM = ("the tool counts nn.LayerNorm (ConvNeXt's block norms) but not torchvision's LayerNorm2d subclass "
               "(stem, downsampling); both are the same LayerNormalization op in the graph, and the preset counts 0")
 # (model, preset) -> (why the figure differs, tool's figure - hetcalc's, or None where not worked out)
@@ -81,9 +86,9 @@ NOT_FROM_THE_MODULE = {
     ("vit_tiny_patch16_224", "thop"): ("timm's Attention calls F.scaled_dot_product_attention, which thop does "
                                        "not count; the preset counts its two products", -VIT_ATTENTION_MACS),
     ("vit_tiny_patch16_224", "ptflops-pytorch"): (
-        "ptflops' total leaves out timm Attention's qkv and proj Linear layers (its per-layer listing shows them, "
-        "the Attention row does not add them) and counts the attention call by a rule of its own; the exact split "
-        "was not worked out", None),
+        "ptflops 0.7.5 hooks timm's Attention with a rule of its own (Q scaling, Q K^T, softmax, A V) and, the "
+        "module being one it hooks, never adds its children qkv and proj (Linear) to the total; the preset counts "
+        "those Linears and the two products as the graph shows them", VIT_PTFLOPS_ATTENTION),
 }
 # what the ONNX file cannot show, besides the above (tests/test_onnx_modern.py gives the same reasons)
 NOT_FROM_THE_GRAPH = {
