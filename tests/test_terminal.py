@@ -269,4 +269,6 @@ def test_a_shortened_name_never_ends_inside_a_number():
     assert _shorten("Xeon 14.95 GHz", 10) == "Xeon …"
     assert _shorten("Xeon 14.95 GHz", 14) == "Xeon 14.95 GHz"
     assert _shorten("RTX PRO 6000 Blackwell", 13) == "RTX PRO 6000…"  # the number is whole: kept
+    # a quantity cut after its digits reads as another number: "Orin Nano 8GB" is not "Orin Nano 8…"
+    assert _shorten("NVIDIA Jetson Orin Nano 8GB", 26) == "NVIDIA Jetson Orin Nano …"
     assert _shorten("stage1.0.conv2 *", 12) == "stage1.0.… *"  # 9 characters, the mark kept

@@ -90,7 +90,9 @@ def _shorten(text: str, width: int) -> str:
     mark = " *" if text.endswith(" *") else ""
     cut = width - 1 - len(mark)
     keep = text[:cut]
-    if keep[-1:] in NUMERIC and text[cut:cut + 1] in NUMERIC:  # never end inside a number ("14.9…" of 14.95)
+    following = text[cut:cut + 1]
+    # never end inside a number or a quantity: "14.9…" of 14.95, "8…" of 8GB (the whole number goes)
+    if (keep[-1:] in NUMERIC and following in NUMERIC) or (keep[-1:].isdigit() and following.isalnum()):
         keep = keep.rstrip(NUMERIC)
     return keep + "…" + mark
 
