@@ -175,7 +175,8 @@ def _fake_torch_steps(monkeypatch, conv_passes):
     monkeypatch.setattr(cal, "torch_elementwise", lambda statistic: dict(elementwise))
     monkeypatch.setattr(cal, "torch_page_fault_seconds", lambda statistic: 1e-6)
     monkeypatch.setattr(cal, "torch_linear", lambda statistic: [1e-5, 5e-5, 1e-4])
-    monkeypatch.setattr(cal, "network_check", lambda device, threads, say: replace(
+    monkeypatch.setattr(cal, "network_timings", lambda threads: {run: 1e-3 for run in cal.CHECK_RUNS})
+    monkeypatch.setattr(cal, "network_factor", lambda device, passes: replace(
         device, network_factor=Value(1.1, "t"), measured={**device.measured, "network_ratio": 1.1}))
     return cal
 
@@ -201,3 +202,34 @@ def test_one_slow_pass_leaves_the_profile_alone_but_shows_in_its_uncertainty(mon
     assert device.half_work.value / device.peak("fp32") == pytest.approx(20e-6, rel=1e-6)
     assert device.measured["uncertainty"]["median_spread"] > 0.10
     assert any("passes disagree" in reason for reason in device.measured["unreliable"])
+
+
+def test_network_factor_is_the_geometric_mean_over_runs_of_the_median_over_passes():
+    """Check-network timings made from the profile's own predictions times known ratios: per run the median
+    over three passes (one pass 3x slow is dropped), then the geometric mean over the four runs."""
+    import math
+    from statistics import median
+
+    import hetcalc
+    import hetcalc.measure.calibrate as cal
+    from hetcalc.devices import resolve_device
+    from hetcalc.network.spec import load_spec_text
+
+    device = resolve_device("x86-server")
+    network = load_spec_text(cal.CHECK_NETWORK, "check")
+    predicted = {}
+    for batch, key in cal.CHECK_RUNS:
+        report = hetcalc.analyze(network, P=4, variants=key, device=device, dtype="fp32", batch=batch)
+        predicted[(batch, key)] = next(v.time_s for v in report.variants if v.variant == key)
+    ratios = {run: r for run, r in zip(cal.CHECK_RUNS, (0.9, 0.8, 1.5, 1.8))}
+    per_pass = [{run: ratios[run] * (3.0 if i == 1 and run == cal.CHECK_RUNS[0] else 1.0 + 0.01 * i)
+                 * predicted[run] for run in cal.CHECK_RUNS} for i in range(3)]
+    fitted = cal.network_factor(device, per_pass)
+    expected = math.exp(sum(math.log(median(p[run] for p in per_pass) / predicted[run])
+                            for run in cal.CHECK_RUNS) / len(cal.CHECK_RUNS))
+    assert fitted.network_factor.value == pytest.approx(expected, rel=1e-9)
+    assert fitted.network_factor.value == pytest.approx((0.9 * 0.8 * 1.5 * 1.8) ** 0.25, rel=0.02)
+    assert [len(r["measured_s"]) for r in fitted.measured["network_check"]] == [3] * len(cal.CHECK_RUNS)
+    slow = cal.network_factor(device, [{run: 10 * t for run, t in p.items()} for p in per_pass])
+    assert slow.network_factor.value == 3.0  # kept within 0.5-3; the ratio itself is recorded
+    assert slow.measured["network_ratio"] == pytest.approx(10 * expected, rel=1e-3)

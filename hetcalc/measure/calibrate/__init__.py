@@ -14,6 +14,7 @@ shared. numpy and torch are imported inside the steps only.
 from __future__ import annotations
 
 import importlib.util
+import math
 import statistics
 import time
 from dataclasses import replace
@@ -35,7 +36,7 @@ from hetcalc.timing.devices import Device, Value, check_device_name
 from hetcalc.timing.traffic import CONV_CLASSES
 
 __all__ = ["CHECK_NETWORK", "CHECK_RUNS", "CONV_ROUNDS", "CONV_SHAPES", "ROUNDS", "ConvFit", "ConvSample",
-           "cache_size", "calibrate", "cpu_name", "fit_convs", "network_check", "profile_yaml", "weight_passes"]
+           "cache_size", "calibrate", "cpu_name", "fit_convs", "network_factor", "network_timings", "profile_yaml", "weight_passes"]
 
 
 def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | None = None,
@@ -64,7 +65,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
 
     version, threads = torch_threads(threads)
     measured.update(torch=version, threads=threads, statistic=statistic)
-    passes, elementwise, faults = [], [], []
+    passes, elementwise, faults, checks = [], [], [], []
     for i in range(1, CONV_PASSES + 1):  # passes apart in time: a slowdown of a few seconds spoils one
         of = f"pass {i} of {CONV_PASSES}"
         passes.append(plan.run(f"convolutions over 5 kernel classes, {of} (torch conv2d)",
@@ -73,6 +74,8 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
                                     lambda: torch_elementwise(statistic)))
         faults.append(plan.run(f"page faults of large fresh tensors, {of} (torch)",
                                lambda: torch_page_fault_seconds(statistic)))
+        checks.append(plan.run(f"whole-network check, {of} (calibrate's own small network, batch 1 and 8)",
+                               lambda: network_timings(threads)))
     dispatch = torch_dispatch_and_bandwidth(statistic, threads, elementwise)
     page_fault = torch_page_fault(statistic, threads, faults)
     linear = plan.run("linear layers (torch linear)", lambda: torch_linear(statistic))
@@ -84,8 +87,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     measured.update(_record(fits[0], samples, linear, gemm))
     device = _fitted_profile(name, threads, dispatch, page_fault, fits[0], gemm, cache, measured,
                              efficiencies(fits[0], samples, linear, dispatch.kernel_overhead.value, threads, statistic))
-    device = plan.run("whole-network check (calibrate's own small network, batch 1 and 8)",
-                      lambda: network_check(device, threads, lambda text: None))
+    device = network_factor(device, checks)
     device = replace(device, measured={**device.measured, "uncertainty": _uncertainty(
         device, list(zip(fits[1:], passes, alone)), linear, threads, statistic)})
     return _judged(device, watch, plan)
@@ -198,30 +200,48 @@ layers:
 CHECK_RUNS = [(1, "standard"), (1, "dwc_pwc"), (8, "standard"), (8, "dwc_pwc")]
 
 
-def network_check(device: Device, threads: int, say: Callable[[str], None]) -> Device:
-    """Time CHECK_NETWORK whole (standard and DWC+PWC, batch 1 and 8) against the fitted model, and set
-    `network_factor` to the median of measured over predicted: kernels in a network run slower than the
-    same kernels timed alone (their inputs and weights no longer in cache, module calls between them)."""
+def network_timings(threads: int) -> dict[tuple[int, str], float]:
+    """CHECK_NETWORK timed whole, as `hetcalc measure` times networks: seconds per (batch, variant) of
+    CHECK_RUNS (the median of 7 interleaved rounds)."""
     from hetcalc.measure.runs import measure
     from hetcalc.network.spec import load_spec_text
 
-    say("whole-network check (calibrate's own small network, batch 1 and 8)")
     network = load_spec_text(CHECK_NETWORK, "calibrate check network")
-    ratios, runs = [], []
+    seconds = {}
     for batch in sorted({b for b, _ in CHECK_RUNS}):
         keys = [key for b, key in CHECK_RUNS if b == batch]
-        m = measure(network, P=4, variants=",".join(keys), batch=batch, threads=threads, rounds=7, warmup=2,
-                    device=device)
+        m = measure(network, P=4, variants=",".join(keys), batch=batch, threads=threads, rounds=7, warmup=2)
         for v in m.variants:
             if v.key.split(":")[0] in keys:
-                ratios.append(v.median_s / v.predicted_s)
-                runs.append({"batch": batch, "variant": v.key, "measured_s": float(f"{v.median_s:.4g}"),
-                             "predicted_s": float(f"{v.predicted_s:.4g}")})
-    ratio = statistics.median(ratios)
+                seconds[(batch, v.key.split(":")[0])] = v.median_s
+    return seconds
+
+
+def network_factor(device: Device, passes: list[dict[tuple[int, str], float]]) -> Device:
+    """`network_factor` from the check network's timings (`passes`, each from network_timings): per run,
+    the median over the passes of measured / predicted time; the factor is the geometric mean over the
+    runs, kept within 0.5-3. Kernels in a network run slower than the same kernels timed alone (their
+    inputs and weights no longer in cache, module calls between them). The median over passes apart in
+    time drops a pass an OpenMP stall or another process slowed; the mean over runs lets no single run
+    decide (a median of four is the midpoint of two)."""
+    from hetcalc.analysis.api import analyze
+    from hetcalc.network.spec import load_spec_text
+
+    network = load_spec_text(CHECK_NETWORK, "calibrate check network")
+    ratios, runs = [], []
+    for batch, key in CHECK_RUNS:
+        report = analyze(network, P=4, variants=key, device=device, dtype="fp32", batch=batch)
+        predicted = next(v.time_s for v in report.variants if v.variant == key)
+        measured = [p[(batch, key)] for p in passes]
+        ratios.append(statistics.median(measured) / predicted)
+        runs.append({"batch": batch, "variant": key, "measured_s": [float(f"{t:.4g}") for t in measured],
+                     "predicted_s": float(f"{predicted:.4g}")})
+    ratio = math.exp(statistics.fmean(math.log(r) for r in ratios))
     factor = min(max(ratio, 0.5), 3.0)
     return replace(device, network_factor=Value(
-        factor, f"measured: calibrate's check network (not a benchmark network), {len(ratios)} runs, the median "
-                f"of measured / predicted time"),
+        factor, f"measured: calibrate's check network (not a benchmark network), {len(ratios)} runs in "
+                f"{len(passes)} passes; the geometric mean over the runs of measured (median over the passes) "
+                f"/ predicted time"),
         measured={**device.measured, "network_check": runs, "network_ratio": round(ratio, 3)})
 
 

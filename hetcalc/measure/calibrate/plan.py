@@ -18,9 +18,9 @@ TORCH_STEPS = {"memory bandwidth (numpy copies)": 2.0, "GEMM rate (numpy float32
                **{step: seconds for i in (1, 2, 3) for step, seconds in (
                    (f"convolutions over 5 kernel classes, pass {i} of 3 (torch conv2d)", 5.0),
                    (f"dispatch overhead and bandwidth, pass {i} of 3 (torch element-wise kernels)", 1.5),
-                   (f"page faults of large fresh tensors, pass {i} of 3 (torch)", 0.5))},
-               "linear layers (torch linear)": 1.0,
-               "whole-network check (calibrate's own small network, batch 1 and 8)": 3.0}
+                   (f"page faults of large fresh tensors, pass {i} of 3 (torch)", 0.5),
+                   (f"whole-network check, pass {i} of 3 (calibrate's own small network, batch 1 and 8)", 3.0))},
+               "linear layers (torch linear)": 1.0}
 
 
 def seconds_left(elapsed: float, done: float, remaining: float) -> float:
