@@ -89,6 +89,22 @@ def measure_case(arch: str, variant: str, batch: int, rounds: int, watch) -> dic
             "others_cores": statistics.median(busy)}
 
 
+def spearman(a: list[float], b: list[float]) -> float:
+    """Spearman's rank correlation (no ties expected among measured speedups)."""
+    def ranks(xs):
+        order = sorted(range(len(xs)), key=xs.__getitem__)
+        out = [0.0] * len(xs)
+        for r, i in enumerate(order):
+            out[i] = float(r)
+        return out
+
+    ra, rb = ranks(a), ranks(b)
+    n = len(a)
+    if n < 2:
+        return float("nan")
+    return 1 - 6 * sum((x - y) ** 2 for x, y in zip(ra, rb)) / (n * (n * n - 1))
+
+
 def hetcalc_input(arch: str) -> tuple[int, int, int]:
     import hetcalc
 
@@ -101,7 +117,11 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", action="append", choices=VARIANTS, help="default: all four")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--device", default="local", help="profile for the predicted speedups ('none': skip)")
+    parser.add_argument("--device", default="local",
+                        help="profile(s) for the predicted speedups, comma-separated ('none': skip)")
+    parser.add_argument("--freezing", action="store_true",
+                        help="inductor's freezing (weights constant: BatchNorm folded into the convolutions, "
+                             "weights prepacked once), as a deployment compiles; the default compiles as timm does")
     parser.add_argument("--threads", type=int, help="torch threads (1 avoids OpenMP stalls on a shared machine)")
     args = parser.parse_args(argv)
     import torch
@@ -111,26 +131,42 @@ def main(argv=None) -> int:
 
     from hetcalc.measure import quiet as watch
 
-    device = None if args.device == "none" else args.device
-    try:
-        predicted("resnet56", "standard", 1, device, "eager")
-    except Exception as exc:  # no such profile: measure only
-        print(f"no predictions: {exc}")
-        device = None
+    if args.freezing:
+        import torch._inductor.config as inductor_config
+
+        inductor_config.freezing = True
+    devices = [] if args.device == "none" else [d.strip() for d in args.device.split(",")]
+    for device in list(devices):
+        try:
+            predicted("resnet56", "standard", 1, device, "eager")
+        except Exception as exc:  # no such profile: measure only
+            print(f"no predictions from {device}: {exc}")
+            devices.remove(device)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}; batch {args.batch}, median of {args.rounds} interleaved rounds")
-    print("arch      variant   eager ms  compiled ms  measured x  (fastest x)  predicted x  kernels e/c  "
-          "bytes c/e  others' cores  compile s")
+          f"load average {os.getloadavg()[0]:.1f}; batch {args.batch}, median of {args.rounds} interleaved rounds; "
+          f"freezing {'on' if args.freezing else 'off'}")
+    print("arch      variant   eager ms  compiled ms  measured x  (fastest x)  "
+          + "".join(f"{'pred. ' + d[:12]:>19s}" for d in devices) + "  kernels e/c  bytes c/e  others' cores  compile s")
+    measured_x, predicted_x = [], {d: [] for d in devices}
     for arch in args.arch or ["resnet56", "vgg16"]:
         for variant in args.variant or VARIANTS:
             m = measure_case(arch, variant, args.batch, args.rounds, watch)
-            pe, pc = (predicted(arch, variant, args.batch, device, mode) for mode in ("eager", "compiled"))
+            measured_x.append(m["eager"] / m["compiled"])
+            preds = ""
+            for d in devices:
+                pe, pc = (predicted(arch, variant, args.batch, d, mode) for mode in ("eager", "compiled"))
+                predicted_x[d].append(pe / pc)
+                preds += f"{pe / pc:18.2f}x"
             (ke, be), (kc, bc) = (kernels_and_bytes(arch, variant, args.batch, mode) for mode in ("eager", "compiled"))
-            pred = f"{pe / pc:10.2f}x" if pe and pc else "         --"
             print(f"{arch:9s} {variant:9s} {m['eager'] * 1e3:8.2f} {m['compiled'] * 1e3:12.2f} "
                   f"{m['eager'] / m['compiled']:10.2f}x {m['eager_fastest'] / m['compiled_fastest']:11.2f}x "
-                  f"{pred}  {ke:5d}/{kc:<5d} {bc / be:9.2f} {m['others_cores']:14.2f} {m['compile_s']:10.1f}",
+                  f"{preds}  {ke:5d}/{kc:<5d} {bc / be:9.2f} {m['others_cores']:14.2f} {m['compile_s']:10.1f}",
                   flush=True)
+    for d in devices:
+        errors = [abs(p / m - 1) for p, m in zip(predicted_x[d], measured_x)]
+        within = sum(e <= 0.25 for e in errors)
+        print(f"{d}: predicted speedup of compiling {statistics.median(errors):.0%} off the measured (median), "
+              f"{within} of {len(errors)} within 25%, Spearman {spearman(predicted_x[d], measured_x):.2f}")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 

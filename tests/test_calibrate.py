@@ -171,7 +171,13 @@ def _fake_torch_steps(monkeypatch, conv_passes):
     monkeypatch.setattr(cal, "numpy_gemm", lambda statistic: 100e9)
     monkeypatch.setattr(cal, "cache_size", lambda: 2 << 20)
     monkeypatch.setattr(cal, "torch_threads", lambda threads: ("2.13.0", 1))
-    monkeypatch.setattr(cal, "torch_conv_samples", lambda statistic: next(passes))
+    def conv_samples(statistic, shapes=None, channels_last=False):
+        if not channels_last:
+            return next(passes)
+        seconds = {(s.batch, s.cin, s.cout, s.size, s.kernel, s.groups): s.seconds for s in conv_passes[0]}
+        return [ConvSample(*shape, seconds=seconds[shape]) for shape in shapes]
+
+    monkeypatch.setattr(cal, "torch_conv_samples", conv_samples)
     monkeypatch.setattr(cal, "torch_elementwise", lambda statistic: dict(elementwise))
     monkeypatch.setattr(cal, "torch_page_fault_seconds", lambda statistic: 1e-6)
     monkeypatch.setattr(cal, "torch_linear", lambda statistic: [1e-5, 5e-5, 1e-4])

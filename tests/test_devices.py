@@ -150,9 +150,10 @@ def test_every_entry_is_declared_once_with_a_doc():
                         "kernel_overhead", "efficiency", "half_work", "group_channels", "group_exponent",
                         "pointwise_group_channels", "pointwise_group_exponent",
                         "weight_passes", "gather_bandwidth", "page_fault", "fresh_bytes", "op_overhead",
-                        "pool_bandwidth", "network_factor", "channels_last", "cache", "measured")
+                        "pool_bandwidth", "network_factor", "channels_last", "channels_last_group_exponent",
+                        "channels_last_weight_passes", "cache", "measured")
     with pytest.raises(DeviceError, match=r"unknown key 'zzz' in the device profile \(allowed: name, title, kind, "
-                                          r"validated, notes, peak_flops, .*, network_factor, channels_last, cache, "
+                                          r"validated, notes, peak_flops, .*, network_factor, channels_last, .*, cache, "
                                           r"measured\)"):
         load_device_text((PROFILES / "t4.yaml").read_text() + "zzz: 1\n", "p.yaml")
 

@@ -11,6 +11,7 @@ from hetcalc.network.graph import Conv
 from hetcalc.analysis.results import Report, VariantResult
 from hetcalc.timing.fusion import check_mode, compiled_kernels
 from hetcalc.timing.layout import check_layout, layout_kernels
+from hetcalc.timing.devices import Value
 from hetcalc.timing.timemodel import LayerTime, layer_time
 from hetcalc.timing.traffic import (DTYPE_BYTES, SKIP, Kernel, conv_layer_kernels, decomposed_activations,
                                     fixed_layer_kernels, peak_activation_bytes, shortcut_inputs)
@@ -104,6 +105,22 @@ def _finite_time(device, kernels: list[Kernel], dtype: str, what: str, layout: s
     return t
 
 
+def compiled_layout(device, mode: str, layout: str) -> str:
+    """The layout a variant runs in: NHWC for compiled mode on a CPU profile, else `layout`."""
+    return "nhwc" if mode == "compiled" and device is not None and device.kind == "cpu" else layout
+
+
+def compiled_device(device, mode: str):
+    """The profile a variant is timed with: in compiled mode on a CPU profile, weights read once per call
+    (`weight_passes` 1, in both layouts): compiled with freezing, BatchNorm is folded into the weights and
+    they are reordered into the library's layout once, not on every call (docs/time-model.md)."""
+    if mode != "compiled" or device is None or device.kind != "cpu" or device.weight_passes is None:
+        return device
+    once = Value(1.0, "compiled mode: weights prepacked once (inductor's freezing)")
+    return replace(device, weight_passes=once,
+                      channels_last_weight_passes=once if device.channels_last_weight_passes is not None else None)
+
+
 def _check_finite(device, value: float, what: str, noun: str = "a predicted time") -> None:
     if not math.isfinite(value):
         raise OptionError(f"{what}: {noun} on device {device.name} ({device.where}) is out of a float's range "
@@ -112,10 +129,14 @@ def _check_finite(device, value: float, what: str, noun: str = "a predicted time
 
 def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, impl: str = "split",
            mode: str = "eager", layout: str = "nchw") -> Report:
-    """Every variant (and the baseline) with bytes and intensity; with a device, time and bound too."""
-    baseline = _annotate(report, report.baseline, device, dtype, batch, impl, None, mode, layout)
+    """Every variant (and the baseline) with bytes and intensity; with a device, time and bound too.
+    Compiled on a CPU profile runs channels-last whatever `layout` says: inductor's layout optimisation
+    always converts convolutions to NHWC when oneDNN runs them (docs/time-model.md)."""
+    layout = compiled_layout(device, mode, layout)
+    timing = compiled_device(device, mode)
+    baseline = _annotate(report, report.baseline, timing, dtype, batch, impl, None, mode, layout)
     std_time = baseline.time_s
     variants = tuple(baseline if v.variant == "standard" else
-                     _annotate(report, v, device, dtype, batch, impl, std_time, mode, layout) for v in report.variants)
+                     _annotate(report, v, timing, dtype, batch, impl, std_time, mode, layout) for v in report.variants)
     return replace(report, variants=variants, baseline=baseline, device=device, dtype=dtype, batch=batch,
                    hetconv_impl=impl, mode=mode, layout=layout)

@@ -130,6 +130,11 @@ class Device:
                                                    "the NHWC layout over NCHW; NHWC is timed as NCHW if absent",
                                             keys=KERNEL_CLASSES, optional=True, default_factory=dict, lower=0.01,
                                             upper=100.0)
+    channels_last_group_exponent: Value | None = entry(VALUE, "group_exponent of grouped K x K convs in NHWC (no "
+                                                              "curve if absent)", optional=True, lower=1e-3,
+                                                       upper=8.0)
+    channels_last_weight_passes: Value | None = entry(VALUE, "weight_passes of a convolution in NHWC (weight_passes "
+                                                             "if absent)", optional=True, lower=1e-3, upper=64.0)
     cache_bytes: Value | None = entry(VALUE, "an activation working set up to this size is served at "
                                              "cache_bandwidth", optional=True, key="cache.bytes", lower=1.0,
                                       upper=1e18)

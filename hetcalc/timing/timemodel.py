@@ -67,9 +67,11 @@ def group_factor(device: Device, kernel: Kernel, layout: str = "nchw") -> float:
     (1 when not given). Grouped 1 x 1 convolutions (HetConv split's second kernel: P groups of N/P outputs)
     likewise below `pointwise_group_channels`, with `pointwise_group_exponent` (CPU profiles fit both; 1
     when not given: the class's efficiency covers them). In NHWC, with the profile's channels-last factors,
-    grouped K x K convolutions have no curve (docs/time-model.md)."""
+    grouped K x K convolutions have no curve, or the profile's `channels_last_group_exponent` (docs/time-model.md)."""
     if kernel.kclass == "grouped" and not channels_last(device, layout):
         channels, exponent = device.group_channels, device.group_exponent
+    elif kernel.kclass == "grouped" and device.channels_last_group_exponent is not None:
+        channels, exponent = device.group_channels, device.channels_last_group_exponent
     elif kernel.kclass == "grouped_pointwise":
         channels, exponent = device.pointwise_group_channels, device.pointwise_group_exponent
     else:
@@ -112,13 +114,16 @@ def memory_time(device: Device, kernel: Kernel, layout: str = "nchw") -> float:
     With `weight_passes`, a convolution's weights come from main memory that many times (a CPU library
     reorders them into its blocked layout on every call, reading and writing them before the
     convolution reads them; a network's weights do not stay in a core's cache), and only its
-    activations may be served by the cache."""
+    activations may be served by the cache. In NHWC with the profile's factors, `channels_last_weight_passes`
+    where given."""
     if device.weight_passes is not None and kernel.op == "conv" and kernel.weight_bytes:
         activations = kernel.bytes - kernel.weight_bytes
         act_bw = (device.cache_bandwidth.value if device.cache_bytes is not None
                   and kernel.activation_bytes <= device.cache_bytes.value else device.memory_bandwidth.value)
-        return (activations / act_bw
-                + device.weight_passes.value * kernel.weight_bytes / device.memory_bandwidth.value)
+        passes = device.weight_passes
+        if channels_last(device, layout) and device.channels_last_weight_passes is not None:
+            passes = device.channels_last_weight_passes
+        return activations / act_bw + passes.value * kernel.weight_bytes / device.memory_bandwidth.value
     return kernel.bytes / bandwidth(device, kernel, layout)
 
 
@@ -148,7 +153,8 @@ def kernel_time(device: Device, kernel: Kernel, dtype: str, layout: str = "nchw"
     compute = 0.0
     if kernel.kclass != "elementwise" and kernel.flops:
         half = device.half_work.value if device.half_work is not None else 0.0
-        compute = kernel.flops / compute_rate(device, kernel, dtype, layout) + half / device.peak(dtype)
+        fixed = half / device.peak(dtype) / layout_factor(device, kernel.kclass, layout)  # NHWC: the class's pace
+        compute = kernel.flops / compute_rate(device, kernel, dtype, layout) + fixed
     memory = memory_time(device, kernel, layout)
     fresh = fresh_time(device, kernel)
     own = device.op_overhead.get(kernel.op)

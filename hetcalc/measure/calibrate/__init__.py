@@ -20,7 +20,9 @@ import time
 from dataclasses import replace
 from typing import Callable
 
+from hetcalc.analysis.api import analyze
 from hetcalc.measure.calibrate.fit import ConvFit, efficiencies, fit_convs, weight_passes
+from hetcalc.measure.calibrate.nhwc import NHWC_SHAPES, fit_channels_last
 from hetcalc.measure.calibrate.probe import CACHE_SOURCE, cache_size, cpu_name
 from hetcalc.measure.calibrate.spread import SPREAD_NETWORKS, pass_profile, uncertainty
 from hetcalc.measure.calibrate.steps import (CONV_PASSES, CONV_ROUNDS, CONV_SHAPES, FRESH, LINEAR_SHAPES, ROUNDS,
@@ -65,11 +67,13 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
 
     version, threads = torch_threads(threads)
     measured.update(torch=version, threads=threads, statistic=statistic)
-    passes, elementwise, faults, checks = [], [], [], []
+    passes, nhwc, elementwise, faults, checks = [], [], [], [], []
     for i in range(1, CONV_PASSES + 1):  # passes apart in time: a slowdown of a few seconds spoils one
         of = f"pass {i} of {CONV_PASSES}"
         passes.append(plan.run(f"convolutions over 5 kernel classes, {of} (torch conv2d)",
                                lambda: torch_conv_samples(statistic)))
+        nhwc.append(plan.run(f"channels-last convolutions, {of} (torch conv2d, NHWC)",
+                             lambda: torch_conv_samples(statistic, NHWC_SHAPES, channels_last=True)))
         elementwise.append(plan.run(f"dispatch overhead and bandwidth, {of} (torch element-wise kernels)",
                                     lambda: torch_elementwise(statistic)))
         faults.append(plan.run(f"page faults of large fresh tensors, {of} (torch)",
@@ -87,6 +91,7 @@ def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | N
     measured.update(_record(fits[0], samples, linear, gemm))
     device = _fitted_profile(name, threads, dispatch, page_fault, fits[0], gemm, cache, measured,
                              efficiencies(fits[0], samples, linear, dispatch.kernel_overhead.value, threads, statistic))
+    device = fit_channels_last(device, combine_passes(nhwc), threads)
     device = network_factor(device, checks)
     device = replace(device, measured={**device.measured, "uncertainty": _uncertainty(
         device, list(zip(fits[1:], passes, alone)), linear, threads, statistic)})
@@ -224,7 +229,6 @@ def network_factor(device: Device, passes: list[dict[tuple[int, str], float]]) -
     inputs and weights no longer in cache, module calls between them). The median over passes apart in
     time drops a pass an OpenMP stall or another process slowed; the mean over runs lets no single run
     decide (a median of four is the midpoint of two)."""
-    from hetcalc.analysis.api import analyze
     from hetcalc.network.spec import load_spec_text
 
     network = load_spec_text(CHECK_NETWORK, "calibrate check network")

@@ -17,6 +17,7 @@ NUMPY_STEPS = {"memory bandwidth (numpy copies)": 2.0, "GEMM rate (numpy float32
 TORCH_STEPS = {"memory bandwidth (numpy copies)": 2.0, "GEMM rate (numpy float32 matmul)": 1.0,
                **{step: seconds for i in (1, 2, 3) for step, seconds in (
                    (f"convolutions over 5 kernel classes, pass {i} of 3 (torch conv2d)", 5.0),
+                   (f"channels-last convolutions, pass {i} of 3 (torch conv2d, NHWC)", 2.0),
                    (f"dispatch overhead and bandwidth, pass {i} of 3 (torch element-wise kernels)", 1.5),
                    (f"page faults of large fresh tensors, pass {i} of 3 (torch)", 0.5),
                    (f"whole-network check, pass {i} of 3 (calibrate's own small network, batch 1 and 8)", 3.0))},

@@ -297,20 +297,24 @@ def combine_passes(passes: list[list[ConvSample]]) -> list[ConvSample]:
             for i, first in enumerate(passes[0])]
 
 
-def torch_conv_samples(statistic: str) -> list[ConvSample]:
-    """Every shape of CONV_SHAPES timed as torch.nn.functional.conv2d (random input and weights), one pass
-    of CONV_ROUNDS interleaved rounds."""
+def torch_conv_samples(statistic: str, shapes: list[tuple] | None = None,
+                       channels_last: bool = False) -> list[ConvSample]:
+    """Every shape of `shapes` (CONV_SHAPES) timed as torch.nn.functional.conv2d (random input and weights),
+    one pass of CONV_ROUNDS interleaved rounds; with `channels_last`, input and weights in NHWC (as a module
+    moved with .to(memory_format=torch.channels_last) runs)."""
     import torch
     import torch.nn.functional as F
 
+    shapes = CONV_SHAPES if shapes is None else shapes
+    layout = torch.channels_last if channels_last else torch.contiguous_format
     with torch.inference_mode():
         fns = []
-        for b, cin, cout, size, k, groups in CONV_SHAPES:
-            x = torch.randn(b, cin, size, size)
-            w = torch.randn(cout, cin // groups, k, k)
+        for b, cin, cout, size, k, groups in shapes:
+            x = torch.randn(b, cin, size, size).contiguous(memory_format=layout)
+            w = torch.randn(cout, cin // groups, k, k).contiguous(memory_format=layout)
             fns.append(lambda x=x, w=w, k=k, groups=groups: F.conv2d(x, w, padding=k // 2, groups=groups))
         times = interleaved(fns, CONV_ROUNDS, statistic)
-    return [ConvSample(*shape, t) for shape, t in zip(CONV_SHAPES, times)]
+    return [ConvSample(*shape, t) for shape, t in zip(shapes, times)]
 
 
 def torch_linear(statistic: str) -> list[float]:
