@@ -58,10 +58,14 @@ def header_lines(report: Report) -> list[str]:
         lines.append("Time: kernels run one after another (overhead + max(compute, memory) each); "
                      "parallel branches do not overlap.")
         if layout == "NHWC" and not report.device.channels_last:
-            why = ("CPU profiles are calibrated in NCHW" if report.device.kind == "cpu"
+            why = ("calibrated without channels-last timings: run `hetcalc calibrate` again"
+                   if report.device.kind == "cpu" and report.device.measured
                    else "it was not checked on channels-last runs")
             lines.append(f"NHWC on {report.device.name}: its profile has no channels-last factors ({why}), so "
                          "kernels are timed at its NCHW rates; only NHWC's copies are added.")
+        if report.mode == "compiled" and report.device.kind == "cpu":
+            lines.append("Compiled on a CPU: convolutions channels-last (inductor's layout optimisation) with "
+                         "weights read once (frozen: BatchNorm folded).")
     return lines
 
 
