@@ -65,13 +65,14 @@ def spearman(a: list[float], b: list[float]) -> float:
     return cov / (va * vb) if va and vb else 0.0
 
 
-def run_config(arch: str, batch: int, device, rounds: int, threads: int | None, warmup: int) -> dict:
+def run_config(arch: str, batch: int, device, rounds: int, threads: int | None, warmup: int,
+               layout: str = "nchw") -> dict:
     from hetcalc.measure import measure
 
     started = time.perf_counter()
     spec = HELDOUT_DIR / f"{arch}.yaml"
     m = measure(str(spec) if spec.is_file() else arch, P=PARTS, G=G, variants="all", batch=batch, threads=threads, rounds=rounds, warmup=warmup,
-                hetconv_impl="split", device=device)
+                hetconv_impl="split", device=device, layout=layout)
     rows = []
     std = m.variant("standard")
     std_min = min(std.samples_s)
@@ -154,6 +155,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--statistic", choices=("median", "fastest"), default="median",
                         help="calibration statistic (default: median of rounds, as measure reports)")
+    parser.add_argument("--layout", choices=("nchw", "nhwc"), default="nchw",
+                        help="modules, input and predictions channels-last with nhwc (default nchw)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables (for docs/performance.md)")
     args = parser.parse_args(argv)
@@ -175,7 +178,8 @@ def main(argv=None) -> int:
     for spec in chosen.split(","):
         arch, _, batch = spec.strip().partition(":")
         print(f"measuring {arch} batch {batch or 1} ...", file=sys.stderr, flush=True)
-        configs.append(run_config(arch, int(batch or 1), device, args.rounds, args.threads, args.warmup))
+        configs.append(run_config(arch, int(batch or 1), device, args.rounds, args.threads, args.warmup,
+                                  args.layout))
         print(config_table(configs[-1], args.markdown))
     print(summary(configs, args.markdown))
     print(f"device profile: {device.title}; total {time.perf_counter() - started:.0f} s. The machine may be shared "

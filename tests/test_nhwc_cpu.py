@@ -118,3 +118,33 @@ def test_compiled_on_a_cpu_runs_channels_last_with_weights_read_once():
     assert eager.layout == "nchw"
     gpu = hetcalc.analyze("resnet56", P=4, variants="standard", device="rtx4090", batch=2, mode="compiled")
     assert gpu.layout == "nchw"
+
+
+def test_eager_nhwc_copies_each_gathered_tensor_and_compiled_does_not():
+    """ResNet-56, HetConv split at P = 4, batch 2: in eager NHWC every gather (index_select of P x (M - M/P)
+    channels of an M x H x W map) is followed by one copy kernel reading and writing that gathered tensor;
+    compiled mode has none after its gathers."""
+    from hetcalc.analysis.timed import variant_kernels
+    from hetcalc.network.graph import Conv
+
+    report = hetcalc.analyze("resnet56", P=4, variants="hetconv")
+    v = report.variant("hetconv")
+    eager = variant_kernels(report, v, "fp32", 2, "split", "eager", "nhwc")
+    nchw = variant_kernels(report, v, "fp32", 2, "split", "eager", "nchw")
+    gathers = 0
+    for layer, ks, plain in zip(report.network.layers, eager, nchw):
+        ops = [k.op for k in ks]
+        if "gather" not in ops:
+            assert ks == plain
+            continue
+        gathers += 1
+        i = ops.index("gather")
+        assert ops[i + 1] == "transpose" and len(ks) == len(plain) + 1
+        assert isinstance(layer, Conv)
+        m, h, w = layer.in_shape
+        elements = 2 * 4 * (m - m // 4) * h * w  # batch 2, P = 4 gathered copies of M - M/P channels
+        assert ks[i + 1].bytes_read == ks[i + 1].bytes_written == 4 * elements
+        assert ks[i + 1].flops == 0
+    assert gathers > 0
+    compiled = variant_kernels(report, v, "fp32", 2, "split", "compiled", "nhwc")
+    assert not any(k.op == "transpose" for ks in compiled for k in ks)

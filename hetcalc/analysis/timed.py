@@ -61,7 +61,7 @@ def variant_kernels(report: Report, variant: VariantResult, dtype: str, batch: i
             out.append(conv_layer_kernels(layer, variant.variant, part, impl, batch, size, pointwise_bias))
         else:
             out.append(fixed_layer_kernels(layer, batch, size, shortcuts.get(i), roles.get(i)))
-    out = layout_kernels(network, out, layout, batch, size)
+    out = layout_kernels(network, out, layout, batch, size, eager=mode == "eager")
     if mode == "compiled":
         return compiled_kernels(network, out, frozenset(i for i, role in roles.items() if role == SKIP))
     return out

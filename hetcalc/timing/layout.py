@@ -44,10 +44,12 @@ def flattens_map(layer) -> bool:
 
 
 def layout_kernels(network: Network, kernels: list[list[Kernel]], layout: str, batch: int,
-                   size: int) -> list[list[Kernel]]:
+                   size: int, eager: bool = True) -> list[list[Kernel]]:
     """Every layer's kernels in `layout`: NCHW as given; NHWC with a copy kernel (E read, E written, no
     FLOPs) before each layer that flattens a map, E being the map's elements in the batch (a flatten itself
-    runs no kernel in NCHW: it is a view)."""
+    runs no kernel in NCHW: it is a view). In eager NHWC a channel gather (HetConv split's index_select) is
+    followed by a copy of its output: index_select writes a contiguous (NCHW) tensor, and the channels-last
+    convolution reading it converts it first (a compiler writes the gather in the layout it needs)."""
     if layout == "nchw":
         return kernels
     out = []
@@ -55,5 +57,8 @@ def layout_kernels(network: Network, kernels: list[list[Kernel]], layout: str, b
         if flattens_map(layer):
             c, h, w = layer.in_shape
             ks = [elementwise(COPY, batch * c * h * w, size, ops_per_element=0), *ks]
+        if eager and any(k.op == "gather" for k in ks):
+            ks = [k2 for k in ks for k2 in ((k, elementwise(COPY, k.bytes_written // size, size, ops_per_element=0))
+                                            if k.op == "gather" else (k,))]
         out.append(ks)
     return out

@@ -63,6 +63,11 @@ def header_lines(report: Report) -> list[str]:
                    else "it was not checked on channels-last runs")
             lines.append(f"NHWC on {report.device.name}: its profile has no channels-last factors ({why}), so "
                          "kernels are timed at its NCHW rates; only NHWC's copies are added.")
+        if (layout == "NHWC" and report.mode == "eager" and report.device.kind == "cpu"
+                and report.hetconv_impl == "split" and any(v.variant == "hetconv" for v in report.variants)):
+            lines.append("HetConv split channels-last on a CPU: its gathered tensor's layout copy is timed at "
+                         "memory bandwidth; measured here it ran up to 4x slower at P = 8-16 "
+                         "(docs/time-model.md).")
         if report.mode == "compiled" and report.device.kind == "cpu":
             lines.append("Compiled on a CPU: convolutions channels-last (inductor's layout optimisation) with "
                          "weights read once (frozen: BatchNorm folded).")
