@@ -26,7 +26,7 @@ from hetcalc.cli.options import check_writable, check_yaml_output, write_atomic
 @click.option("--force", is_flag=True,
               help="Save a profile that failed the plausibility checks, marked unreliable (with the reasons).")
 def calibrate(output, name, threads, statistic, no_torch, wait_s, force):
-    """Measure this machine (about 15 seconds) and write a device profile for --device.
+    """Measure this machine (about 40 seconds) and write a device profile for --device.
 
     numpy times memory copies and a matrix product; with PyTorch installed, dispatch overhead,
     bandwidth and convolutions of every kernel class are timed in torch and the time model's
