@@ -43,11 +43,11 @@ def _log_error(device: Device, samples: list[ConvSample]) -> float:
                             for s in samples)
 
 
-def scaled_peak(device: Device, scale: float) -> Device:
+def scaled_peak(device: Device, scale: float, note: str = "") -> Device:
     """The same NCHW predictions with a peak `scale` times higher: efficiencies divided, the fixed time's
     FLOPs (half_work) multiplied."""
     peak = device.peak_flops["fp32"]
-    return replace(device, peak_flops={**device.peak_flops, "fp32": Value(peak.value * scale, peak.source)},
+    return replace(device, peak_flops={**device.peak_flops, "fp32": Value(peak.value * scale, peak.source + note)},
                    efficiency={c: Value(v.value / scale, v.source) for c, v in device.efficiency.items()},
                    half_work=Value(device.half_work.value * scale, device.half_work.source)
                    if device.half_work is not None else None)
@@ -78,7 +78,8 @@ def fit_channels_last(device: Device, samples: list[ConvSample], threads: int) -
     top = max(1.0, *(device.efficiency[c].value * f for c, f in factors.items()))
     source = (f"fitted: {len(samples)} torch conv2d timings in channels-last ({threads} threads, the median over "
               f"3 passes), against the NCHW rates")
-    fitted = scaled_peak(device, top) if top > 1.0 else device
+    fitted = scaled_peak(device, top, f"; raised {top:.3f}x to the fastest class's channels-last rate, every "
+                                      f"efficiency lowered alike") if top > 1.0 else device
     return replace(fitted, channels_last={c: Value(f, source) for c, f in factors.items()},
                    channels_last_weight_passes=Value(passes, source),
                    channels_last_group_exponent=Value(exponent, source) if exponent else None,
