@@ -149,7 +149,7 @@ def test_every_entry_is_declared_once_with_a_doc():
     assert TOP_KEYS == ("name", "title", "kind", "validated", "notes", "peak_flops", "memory_bandwidth",
                         "kernel_overhead", "efficiency", "half_work", "group_channels", "group_exponent",
                         "pointwise_group_channels", "pointwise_group_exponent",
-                        "weight_passes", "gather_bandwidth", "page_fault", "fresh_bytes", "op_overhead",
+                        "weight_passes", "transpose_bandwidth", "gather_bandwidth", "page_fault", "fresh_bytes", "op_overhead",
                         "pool_bandwidth", "network_factor", "channels_last", "channels_last_group_exponent",
                         "channels_last_weight_passes", "cache", "measured")
     with pytest.raises(DeviceError, match=r"unknown key 'zzz' in the device profile \(allowed: name, title, kind, "
@@ -163,8 +163,9 @@ def test_to_dict_writes_every_entry_and_reads_back():
     text = (PROFILES / "t4.yaml").read_text() + "".join(
         f"{key}: {{value: {value}, source: s}}\n" for key, value in (
             ("group_exponent", 2), ("pointwise_group_channels", 8), ("pointwise_group_exponent", 2),
-            ("weight_passes", 2), ("gather_bandwidth", 2e9), ("fresh_bytes", 2**25),
-            ("pool_bandwidth", 2e9), ("network_factor", 2))) + (
+            ("weight_passes", 2), ("transpose_bandwidth", 5e9), ("gather_bandwidth", 2e9), ("fresh_bytes", 2**25),
+            ("pool_bandwidth", 2e9), ("network_factor", 2), ("channels_last_group_exponent", 0.5),
+            ("channels_last_weight_passes", 2))) + (
         "page_fault: {value: 1e-6, source: s}\nop_overhead: {bn: {value: 1e-5, source: s}}\nmeasured: {seconds: 1}\n"
         "channels_last: {dense: {value: 1.5, source: s}}\n")
     device = load_device_text(text, "p.yaml")
@@ -172,8 +173,9 @@ def test_to_dict_writes_every_entry_and_reads_back():
     assert list(data) == ["name", "title", "kind", "validated", "notes", "peak_flops", "memory_bandwidth",
                           "kernel_overhead", "efficiency", "half_work", "group_channels", "group_exponent",
                           "pointwise_group_channels", "pointwise_group_exponent",
-                          "weight_passes", "gather_bandwidth", "page_fault", "fresh_bytes", "pool_bandwidth",
-                          "network_factor", "op_overhead", "channels_last", "cache", "measured"]
+                          "weight_passes", "transpose_bandwidth", "gather_bandwidth", "page_fault", "fresh_bytes",
+                          "pool_bandwidth", "network_factor", "channels_last_group_exponent",
+                          "channels_last_weight_passes", "op_overhead", "channels_last", "cache", "measured"]
     assert data["cache"] == {"bytes": device.cache_bytes.to_dict(), "bandwidth": device.cache_bandwidth.to_dict()}
     assert load_device_text(yaml.safe_dump(data, sort_keys=False), "p.yaml") == device
 

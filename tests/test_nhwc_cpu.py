@@ -21,13 +21,13 @@ def cpu_profile(**changes):
     """A CPU profile whose every rate is set here (no cache, no network factor, no page faults)."""
     base = resolve_device("x86-server")
     fields = dict(channels_last={}, channels_last_weight_passes=None, channels_last_group_exponent=None,
-                  weight_passes=Value(1.0, "t"))
+                  weight_passes=Value(1.0, "t"), cache_bytes=None, cache_bandwidth=None)
     return replace(base, peak_flops={"fp32": Value(PEAK, "t")}, memory_bandwidth=Value(BW, "t"),
                    kernel_overhead=Value(OVERHEAD, "t"), op_overhead={},
                    efficiency={**{c: Value(e, "t") for c, e in EFF.items()}, "linear": Value(0.5, "t")},
                    half_work=Value(HALF, "t"), group_channels=Value(16, "t"), group_exponent=Value(1.0, "t"),
                    pointwise_group_channels=None, pointwise_group_exponent=None,
-                   cache_bytes=None, cache_bandwidth=None, network_factor=None, page_fault=None,
+                   network_factor=None, page_fault=None,
                    **{**fields, **changes})
 
 
@@ -148,3 +148,20 @@ def test_eager_nhwc_copies_each_gathered_tensor_and_compiled_does_not():
     assert gathers > 0
     compiled = variant_kernels(report, v, "fp32", 2, "split", "compiled", "nhwc")
     assert not any(k.op == "transpose" for ks in compiled for k in ks)
+
+
+def test_a_layout_copy_runs_at_the_transpose_bandwidth_in_cache_or_not():
+    """A copy of E elements (fp32) between layouts takes overhead + 8E / transpose_bandwidth, even where its
+    bytes fit the cache (whose bandwidth a streaming element-wise kernel gets); without the entry, the
+    cache or memory bandwidth as for any element-wise kernel."""
+    from hetcalc.timing.layout import COPY
+    from hetcalc.timing.traffic import elementwise
+
+    device = cpu_profile(cache_bytes=Value(2 << 20, "t"), cache_bandwidth=Value(100e9, "t"),
+                         transpose_bandwidth=Value(5e9, "t"))
+    for elements in (16 * 32 * 32, 4 * 240 * 32 * 32):  # 64 KiB, in the cache; 3.75 MiB, not
+        copy = elementwise(COPY, elements, 4, ops_per_element=0)
+        assert kernel_time(device, copy, "fp32", "nhwc").seconds == pytest.approx(OVERHEAD + 8 * elements / 5e9)
+    plain = replace(device, transpose_bandwidth=None)
+    small = elementwise(COPY, 16 * 32 * 32, 4, ops_per_element=0)
+    assert kernel_time(plain, small, "fp32", "nhwc").seconds == pytest.approx(OVERHEAD + 8 * 16 * 32 * 32 / 100e9)

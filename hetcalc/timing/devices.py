@@ -114,6 +114,8 @@ class Device:
                                                    optional=True, lower=1e-3, upper=8.0)
     weight_passes: Value | None = entry(VALUE, "a convolution's weights are read this many times from main memory",
                                         optional=True, lower=1e-3, upper=64.0)
+    transpose_bandwidth: Value | None = entry(VALUE, "bytes/s of a copy between NCHW and NHWC (read + written; "
+                                                     "memory_bandwidth if absent)", optional=True, **BANDWIDTH)
     gather_bandwidth: Value | None = entry(VALUE, "bytes/s of a channel gather (index_select); memory_bandwidth "
                                                   "if absent", optional=True, **BANDWIDTH)
     page_fault: Value | None = entry(VALUE, "seconds per 4 KiB page of a freshly mapped tensor (first touch)",

@@ -90,8 +90,9 @@ def compute_rate(device: Device, kernel: Kernel, dtype: str, layout: str = "nchw
 
 def bandwidth(device: Device, kernel: Kernel, layout: str = "nchw") -> float:
     """Bytes/s for this kernel: cache bandwidth when its activations fit in the cache; a gather's own
-    bandwidth (when the profile gives one) when they do not; element-wise kernels in NHWC scaled by the
-    profile's channels-last factor."""
+    bandwidth (when the profile gives one) when they do not; a layout copy (`transpose`) at the profile's
+    transpose_bandwidth, cached or not; element-wise kernels in NHWC scaled by the profile's channels-last
+    factor."""
     if kernel.kclass == "elementwise" and channels_last(device, layout):
         return _bandwidth(device, kernel) * layout_factor(device, "elementwise", layout)
     return _bandwidth(device, kernel)
@@ -100,6 +101,8 @@ def bandwidth(device: Device, kernel: Kernel, layout: str = "nchw") -> float:
 def _bandwidth(device: Device, kernel: Kernel) -> float:
     if kernel.op == "pool" and device.pool_bandwidth is not None:
         return device.pool_bandwidth.value
+    if kernel.op == "transpose" and device.transpose_bandwidth is not None:  # strided: no cache, no streaming
+        return device.transpose_bandwidth.value
     if kernel.op == "gather" and device.gather_bandwidth is not None and (
             device.cache_bytes is None or kernel.activation_bytes > device.cache_bytes.value):
         return device.gather_bandwidth.value

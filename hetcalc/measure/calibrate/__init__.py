@@ -173,7 +173,7 @@ def _fitted_profile(name: str, threads: int, dispatch: DispatchFit, page_fault: 
         weight_passes=Value(fit.weight_passes, "measured: the median of (t - overhead) x memory bandwidth / weight "
                                                "bytes over the conv timings their weights bound (large weights on "
                                                "small maps; the library reorders them on every call)"),
-        gather_bandwidth=dispatch.gather_bandwidth,
+        gather_bandwidth=dispatch.gather_bandwidth, transpose_bandwidth=dispatch.transpose_bandwidth,
         page_fault=page_fault, fresh_bytes=FRESH, op_overhead=dispatch.op_overhead,
         pool_bandwidth=dispatch.pool_bandwidth,
         cache_bytes=Value(cache, CACHE_SOURCE) if cache else None,

@@ -186,11 +186,13 @@ class DispatchFit:
     op_overhead: dict[str, Value]
     pool_bandwidth: Value
     gather_bandwidth: Value
+    transpose_bandwidth: Value | None = None
 
 
 ACT_SHAPE = (1, 64, 32, 32)  # a CIFAR-sized activation, 256 KiB
 LARGE = 16 * 1024 * 1024  # elements: 64 MiB, far beyond any cache
 GATHER_SHAPE, GATHER_PART = (8, 64, 32, 32), 4  # HetConv split's gather at P = 4 on a batch-8 CIFAR map
+TRANSPOSE_SHAPE = (4, 240, 32, 32)  # HetConv split's gathered tensor at P = 16 (16 channels) converted to NHWC
 
 
 def _elementwise_times(statistic: str) -> dict[str, float]:
@@ -208,13 +210,14 @@ def _elementwise_times(statistic: str) -> dict[str, float]:
     index = torch.tensor(_gather_index())
     small = torch.randn(1, 64, 4, 4)
     small_index = torch.arange(48)
+    nchw = torch.randn(*TRANSPOSE_SHAPE)
     probes = {
         "tiny": lambda: relu_module(tiny), "large": lambda: torch.clamp_min(large, 0, out=large_out),
         "bn": lambda: bn(act), "relu": lambda: relu_module(act), "add": lambda: act + act,
         "gather": lambda: gather_in.index_select(1, index), "bn_small": lambda: bn(small),
         "relu_small": lambda: relu_module(small), "add_small": lambda: small + small,
         "gather_small": lambda: small.index_select(1, small_index), "pool_small": lambda: pool(small),
-        "pool": lambda: pool(act)}
+        "pool": lambda: pool(act), "transpose": lambda: nchw.contiguous(memory_format=torch.channels_last)}
     return dict(zip(probes, interleaved(list(probes.values()), ROUNDS, statistic)))
 
 
@@ -251,6 +254,7 @@ def torch_dispatch_and_bandwidth(statistic: str, threads: int, runs: list[dict[s
     gathered = len(_gather_index())
     gather_bytes = 2 * GATHER_SHAPE[0] * gathered * GATHER_SHAPE[2] * GATHER_SHAPE[3] * 4
     overhead = t["tiny"]
+    transpose_bytes = 2 * 4 * TRANSPOSE_SHAPE[0] * TRANSPOSE_SHAPE[1] * TRANSPOSE_SHAPE[2] * TRANSPOSE_SHAPE[3]
     memory_bw = max(2 * LARGE * 4 / max(t["large"] - overhead, 1e-9), 1.0)
     cache_bw = max(statistics.median([2 * act_bytes / max(t["bn"] - t["bn_small"], 1e-9),
                                       2 * act_bytes / max(t["relu"] - t["relu_small"], 1e-9),
@@ -269,7 +273,11 @@ def torch_dispatch_and_bandwidth(statistic: str, threads: int, runs: list[dict[s
                              f"measured: MaxPool2d(2) on a 1x64x32x32 activation less its 4 KiB time, {rounds}"),
         gather_bandwidth=Value(max(gather_bytes / max(t["gather"] - t["tiny"], 1e-9), 1.0),
                                f"measured: index_select of {gathered} channels from a 8x64x32x32 tensor "
-                               f"({gather_bytes >> 20} MiB read + written), {rounds}"))
+                               f"({gather_bytes >> 20} MiB read + written), {rounds}"),
+        transpose_bandwidth=Value(max(transpose_bytes / max(t["transpose"] - t["tiny"], 1e-9), 1.0),
+                                  f"measured: a {'x'.join(map(str, TRANSPOSE_SHAPE))} NCHW tensor copied to "
+                                  f"channels-last ({transpose_bytes >> 20} MiB read + written), {rounds}")
+        if "transpose" in t else None)
 
 
 def torch_page_fault_seconds(statistic: str) -> float:
