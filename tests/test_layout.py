@@ -191,3 +191,19 @@ def test_measure_runs_channels_last_modules_and_predicts_in_nhwc(monkeypatch):
     assert m.variant("standard").predicted_s == pytest.approx(predicted)
     with pytest.raises(OptionError, match="cannot apply"):
         runs.measure(tiny, P=2, rounds=1, warmup=0, mode="compiled")
+
+
+@pytest.mark.parametrize("measured, said", [
+    ("{torch: false}", "calibrated without PyTorch: `pip install 'hetcalc[torch]'`, then `hetcalc calibrate`"),
+    ("{torch: 2.13.0}", "calibrated without channels-last timings: run `hetcalc calibrate` again")])
+def test_a_calibrated_profile_without_factors_says_what_would_give_them(tmp_path, measured, said):
+    from pathlib import Path
+
+    import hetcalc
+
+    text = (Path(hetcalc.__file__).parent / "profiles" / "x86-server.yaml").read_text()
+    profile = tmp_path / "mine.yaml"
+    profile.write_text(text.replace("name: x86-server", "name: mine") + f"measured: {measured}\n")
+    r = CliRunner().invoke(main, ["resnet56", "--device", str(profile), "--layout", "nhwc", "--summary-only"])
+    assert r.exit_code == 0, r.output
+    assert said in " ".join(r.output.split())

@@ -58,8 +58,10 @@ def header_lines(report: Report) -> list[str]:
         lines.append("Time: kernels run one after another (overhead + max(compute, memory) each); "
                      "parallel branches do not overlap.")
         if layout == "NHWC" and not report.device.channels_last:
-            why = ("calibrated without channels-last timings: run `hetcalc calibrate` again"
-                   if report.device.kind == "cpu" and report.device.measured
+            measured = report.device.measured if report.device.kind == "cpu" else {}
+            why = ("calibrated without PyTorch: `pip install 'hetcalc[torch]'`, then `hetcalc calibrate`"
+                   if measured and measured.get("torch") is False else
+                   "calibrated without channels-last timings: run `hetcalc calibrate` again" if measured
                    else "it was not checked on channels-last runs")
             lines.append(f"NHWC on {report.device.name}: its profile has no channels-last factors ({why}), so "
                          "kernels are timed at its NCHW rates; only NHWC's copies are added.")
