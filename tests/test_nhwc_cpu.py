@@ -165,3 +165,20 @@ def test_a_layout_copy_runs_at_the_transpose_bandwidth_in_cache_or_not():
     plain = replace(device, transpose_bandwidth=None)
     small = elementwise(COPY, 16 * 32 * 32, 4, ops_per_element=0)
     assert kernel_time(plain, small, "fp32", "nhwc").seconds == pytest.approx(OVERHEAD + 8 * 16 * 32 * 32 / 100e9)
+
+
+def test_the_header_says_compiled_runs_channels_last_on_a_cpu_only():
+    from click.testing import CliRunner
+
+    from hetcalc.cli import main
+
+    def header(device):
+        r = CliRunner().invoke(main, ["resnet56", "--device", device, "--mode", "compiled", "--layout", "nchw",
+                                      "--summary-only"])
+        assert r.exit_code == 0, r.output
+        return " ".join(r.output.split())
+
+    cpu = header("x86-server")
+    assert "compiled mode, NHWC layout" in cpu and "Compiled on a CPU: NHWC whatever --layout says" in cpu
+    gpu = header("rtx4090")
+    assert "compiled mode, NCHW layout" in gpu and "Compiled on a CPU" not in gpu

@@ -71,8 +71,8 @@ def header_lines(report: Report) -> list[str]:
                          "the profile's transpose bandwidth; copies of hundreds of channels on 32 x 32 maps ran "
                          "up to 3x slower here (docs/time-model.md).")
         if report.mode == "compiled" and report.device.kind == "cpu":
-            lines.append("Compiled on a CPU: convolutions channels-last (inductor's layout optimisation) with "
-                         "weights read once (frozen: BatchNorm folded).")
+            lines.append("Compiled on a CPU: NHWC whatever --layout says (inductor's layout optimisation makes "
+                         "every convolution channels-last), weights read once (frozen: BatchNorm folded).")
     return lines
 
 
