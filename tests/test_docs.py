@@ -238,3 +238,13 @@ def test_relative_links_resolve(page):
         assert (DOCS / target).exists() or target in OTHER_PAGES, f"{page} links to missing {target}"
         if anchor and target in MY_PAGES:
             assert anchor in _anchors(target), f"{page} links to missing anchor {target}#{anchor}"
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_every_heading_anchor_a_page_links_exists(page):
+    """Anchors into any docs page, the page's own included (`[above](#heading)`), name a heading there."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    for target, anchor in re.findall(r"\]\(([\w./-]+\.md)?#([\w-]*)\)", text):
+        target = target or page
+        if (DOCS / target).exists():
+            assert anchor in _anchors(target), f"{page} links to missing anchor {target}#{anchor}"
