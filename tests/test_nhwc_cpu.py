@@ -182,3 +182,15 @@ def test_the_header_says_compiled_runs_channels_last_on_a_cpu_only():
     assert "compiled mode, NHWC layout" in cpu and "Compiled on a CPU: NHWC whatever --layout says" in cpu
     gpu = header("rtx4090")
     assert "compiled mode, NCHW layout" in gpu and "Compiled on a CPU" not in gpu
+
+
+@pytest.mark.parametrize("factors", [False, True])
+def test_measure_says_nhwc_runs_at_nchw_rates_only_without_factors(factors):
+    from hetcalc.measure.runs import Measurement
+    from hetcalc.views.measure_views import header_lines
+
+    m = Measurement(architecture="resnet56", title="ResNet-56", input=(3, 32, 32), batch=1, threads=2, rounds=3,
+                    warmup=1, hetconv_impl="split", torch_version="2.13.0", variants=(), device="mine",
+                    device_title="a CPU", layout="nhwc", device_channels_last=factors)
+    said = any("no channels-last factors" in line for line in header_lines(m))
+    assert said is not factors

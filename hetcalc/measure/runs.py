@@ -86,6 +86,7 @@ class Measurement:
     load_average: float | None = None  # the 1-minute load average as the run started (None where unknown)
     baseline: VariantTiming | None = field(default=None, repr=False)  # standard, even when not chosen
     layout: str = "nchw"  # of the modules and input timed, and of the predictions
+    device_channels_last: bool = False  # whether the profile gives channels-last factors
 
     def variant(self, key: str) -> VariantTiming:
         """A variant by key: "standard", "hetconv" (the only or first P), "hetconv:8", "gwc_pwc", "dwc_pwc"."""
@@ -197,7 +198,8 @@ def measure(arch: Any, P: Any = 4, G: Any = None, variants: Iterable[str] | str 
                        batch=batch, threads=used_threads, rounds=rounds, warmup=warmup, hetconv_impl=hetconv_impl,
                        torch_version=str(torch.__version__).split("+")[0], variants=chosen,
                        device=getattr(profile, "name", None), device_title=getattr(profile, "title", None),
-                       cpus=os.cpu_count(), load_average=load, baseline=timings[0], layout=layout)
+                       cpus=os.cpu_count(), load_average=load, baseline=timings[0], layout=layout,
+                       device_channels_last=bool(getattr(profile, "channels_last", None)))
 
 
 def _entries(reports, keys: list[str], parts: list[Any]) -> list[_Entry]:

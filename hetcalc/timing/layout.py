@@ -5,8 +5,8 @@ another order. What changes (docs/time-model.md gives the rules and the data the
 
 - the rates of kernels: on a GPU, tensor-core convolutions run channels-last natively, where in NCHW the
   library works around the layout; a profile says how much faster or slower each kernel class runs in NHWC
-  (its `channels_last` factors, time model: hetcalc.timing.timemodel); a profile without them (every CPU
-  profile: calibration times NCHW) times NHWC at its NCHW rates;
+  (its `channels_last` factors, time model: hetcalc.timing.timemodel; `hetcalc calibrate` measures a CPU's);
+  a profile without them times NHWC at its NCHW rates;
 - copies at the layout's boundaries: flattening a channels-last map of more than one pixel into a vector
   (before an FC layer, or an explicit flatten or reshape) reorders it into channel-major order, one copy
   kernel reading and writing the map, where NCHW's flatten is a view. The network's input is taken as

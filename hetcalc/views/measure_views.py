@@ -50,9 +50,9 @@ def header_lines(m: Measurement) -> list[str]:
         lines.append(load + ".")
     if m.device:
         lines.append(f"Predicted: hetcalc's time model on device profile {m.device} ({m.device_title}).")
-        if m.layout == "nhwc":
-            lines.append("Predicted in NHWC: a profile without channels-last factors (every CPU profile: "
-                         "calibration times NCHW) times its kernels at NCHW rates; NHWC's copies are added.")
+        if m.layout == "nhwc" and not m.device_channels_last:
+            lines.append("Predicted in NHWC: the profile has no channels-last factors (calibrate with PyTorch "
+                         "measures them), so its kernels are timed at NCHW rates; NHWC's copies are added.")
     else:
         lines.append("Predicted: not shown (give --device NAME or PROFILE.yaml).")
     return lines
