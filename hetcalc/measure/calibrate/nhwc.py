@@ -1,15 +1,17 @@
 """Channels-last (NHWC) convolutions on this CPU: the profile's `channels_last` factors, fitted to timings.
 
 oneDNN runs a channels-last convolution with other kernels than an NCHW one: on the 2-core Xeon these were
-fitted on, most shapes run 0.5-0.8x their NCHW time (depthwise and grouped 1 x 1 most), while large weights on
-small maps run up to 1.9x slower (the weights are reordered more than once per call). So the fit gives each
-convolution class a factor on its efficiency and the layout its own `channels_last_weight_passes`. Eager
-`--layout nhwc` uses them, and so does `--mode compiled` on a CPU profile: inductor's layout optimisation
-always converts convolutions to channels-last when oneDNN runs them (torch._inductor.graph.decide_layout_opt).
+fitted on, most shapes run 0.5-0.8x their NCHW time (depthwise and grouped 1 x 1 most), while a few run slower
+(a 512 -> 512 3 x 3 convolution on a 4 x 4 map 1.8x: oneDNN picks another kernel for that shape). So the fit
+gives each convolution class a factor, the grouped K x K curve its own exponent and the layout its own weight
+passes. Eager `--layout nhwc` uses them, and so does `--mode compiled` on a CPU profile: inductor's layout
+optimisation always converts convolutions to channels-last when oneDNN runs them
+(torch._inductor.graph.decide_layout_opt).
 
-Model (timing/timemodel.py, layout="nhwc"): a class's efficiency times its factor, grouped K x K convolutions
-without the group curve, grouped 1 x 1 convolutions with it, and weights read `channels_last_weight_passes`
-times. Factors and passes are a grid search minimising the mean |log| error of the predicted times.
+Model (timing/timemodel.py, layout="nhwc"): a class's efficiency and its fixed time (half_work) run its factor
+faster; grouped K x K convolutions follow the group curve with `channels_last_group_exponent` (none if absent),
+grouped 1 x 1 convolutions their NCHW curve; weights are read `channels_last_weight_passes` times. Factors,
+exponent and passes are a grid search minimising the mean |log| error of the predicted times.
 """
 
 from __future__ import annotations
