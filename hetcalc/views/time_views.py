@@ -69,7 +69,7 @@ def header_lines(report: Report) -> list[str]:
                 and report.hetconv_impl == "split" and any(v.variant == "hetconv" for v in report.variants)):
             lines.append("HetConv split channels-last on a CPU: its gathered tensor's layout copy is timed at "
                          "the profile's transpose bandwidth; copies of hundreds of channels on 32 x 32 maps ran "
-                         "up to 3x slower here (docs/time-model.md).")
+                         "up to 3x slower where measured (docs/time-model.md).")
         if report.mode == "compiled" and report.device.kind == "cpu":
             lines.append("Compiled on a CPU: NHWC whatever --layout says (inductor's layout optimisation makes "
                          "every convolution channels-last), weights read once (frozen: BatchNorm folded).")
