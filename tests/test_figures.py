@@ -91,11 +91,21 @@ def test_a_registered_fifth_type_is_drawn_without_an_edit(monkeypatch):
     assert sweep.part_axis_label() == "part P (HetConv, Shift), groups G = P (GWC+PWC)"
 
 
+def test_a_bad_input_without_output_is_one_line_naming_no_file(tmp_path, monkeypatch, run):
+    """Without -o, the default name is told only once the file is written: a bad input is the error alone."""
+    monkeypatch.chdir(tmp_path)
+    for args in (("plot", "vgg16", "--P", "3"), ("plot", "sweep", "nosuch.yaml"), ("report", "vgg61")):
+        result = run(*args)
+        assert result.exit_code != 0
+        assert len(result.stderr.strip().splitlines()) == 1 and "no -o given" not in result.stderr, args
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_plot_without_output_writes_a_default_file_and_says_so(tmp_path, monkeypatch, run):
     monkeypatch.chdir(tmp_path)
     result = run("plot", "resnet56", "--by", "stage", "--dpi", "30")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "resnet56-stages.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "hetcalc: no -o given: writing resnet56-stages.png" in result.stderr
+    assert "hetcalc: no -o given: wrote resnet56-stages.png" in result.stderr
     result = run("plot", "depth", "vgg16", "--dpi", "30")
     assert result.exit_code == 0 and (tmp_path / "vgg16-depth.png").exists()

@@ -64,7 +64,7 @@ def default_output(output: Path | None, arch: str | None, figure: str) -> Path:
         return output
     stem = Path(arch).stem if arch else ""
     output = Path(f"{stem}-{figure}.png" if stem else f"{figure}.png")
-    click.echo(f"hetcalc: no -o given: writing {output}", err=True)
+    click.get_current_context().meta["hetcalc.default_output"] = output  # named once written (_write)
     return output
 
 
@@ -122,6 +122,8 @@ def _write(fig, data, output: Path, data_path: Path | None, dpi: float) -> None:
     write_atomic(output, image)
     if data_path is not None:
         write_atomic(data_path, data.to_csv())
+    if click.get_current_context().meta.get("hetcalc.default_output") == output:
+        click.echo(f"hetcalc: no -o given: wrote {output}", err=True)
 
 
 @click.group("plot", cls=PlotGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -30,12 +30,14 @@ def report(arch, P, G, parts, variants, by, output, **convention_options):
     from hetcalc.core.version import __version__
     from hetcalc.views.html import report_figures, report_html
 
-    if output is None:
+    named = output is None
+    if named:
         output = Path(f"{Path(arch).stem}-report.html")
-        click.echo(f"hetcalc: no -o given: writing {output}", err=True)
     if output.suffix.lower() not in (".html", ".htm") and not (output.exists() and not output.is_file()):
         raise click.UsageError(f"the report is HTML: give -o a .html file name, got {str(output)!r}")
     check_writable(output, inputs=(arch,))
     result = run_analysis(arch, P=P, G=G, **parts, variants=variants, convention=make_convention(**convention_options),
                           by=by.lower())
     write_atomic(output, report_html(result, report_figures(result), version=__version__))
+    if named:
+        click.echo(f"hetcalc: no -o given: wrote {output}", err=True)
