@@ -306,3 +306,15 @@ def test_version_and_help_exit_zero(run):
     assert ok(run("--version")).startswith("hetcalc ")
     assert "Example:" in ok(run("--help"))
     assert "Example:" in ok(run("analyze", "--help"))
+
+
+def test_a_built_in_name_in_another_case_is_that_network_and_a_near_miss_suggests_it(run):
+    """`hetcalc VGG16` is vgg16 (device names ignore case too); a misspelling that differs from a name only
+    in case, once extended, is pointed at that name, not at a longer one it prefixes."""
+    from hetcalc.core.hints import candidates
+
+    assert run("VGG16", "--format", "json").output == run("vgg16", "--format", "json").output
+    assert candidates("VGG16", ["vgg16", "vgg16-imagenet"]) == ["vgg16"]
+    assert candidates("vgg", ["vgg16", "vgg16-imagenet"]) == ["vgg16", "vgg16-imagenet"]
+    result = run("VGG61")
+    assert result.exit_code == 2 and "unknown architecture 'VGG61'" in result.output

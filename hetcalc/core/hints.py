@@ -23,6 +23,9 @@ def candidates(word: Any, choices: Iterable[str], n: int = 3) -> list[str]:
         return []
     choices = [c for c in choices if isinstance(c, str)]
     low = word.strip().lower()
+    same = [c for c in choices if c.lower() == low]  # only the case differs: that one
+    if same:
+        return same[:1]
     prefixed = [c for c in choices if c.lower().startswith(low) and c.lower() != low]
     if 0 < len(prefixed) <= n:
         return prefixed

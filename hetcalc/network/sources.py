@@ -81,6 +81,8 @@ def resolve(arch: Any, *, input_shape: Any = None, strict: bool = False) -> Netw
         return load_builtin(builtin_path(arch), f"built-in architectures/{arch}.yaml")
     if looks_like_path(arch):
         return load_file(Path(arch), strict, input_shape)
+    if arch.lower() in names:  # VGG16 is vgg16, as device names are read (a file of that name went first)
+        return resolve(arch.lower(), input_shape=input_shape, strict=strict)
     shown = arch if len(arch) <= 80 else f"{arch[:60]}... ({len(arch):,} characters)"
     raise OptionError(f"unknown architecture '{shown}'{did_you_mean(arch, names)}; built-in: {', '.join(names)} "
                     "(or give a path to a .yaml spec)")
