@@ -200,3 +200,20 @@ def test_analyze_with_a_profile_from_another_machine_warns(monkeypatch):
         hetcalc.analyze("resnet56", P=4, device=other)
     assert [str(w.message) for w in caught if w.category is ProfileWarning] == [
         "device profile 'laptop' was calibrated on Other CPU, this machine is This CPU: predictions may not hold here"]
+
+
+def test_the_command_says_when_pytorch_is_missing(run, tmp_path, monkeypatch):
+    """Without PyTorch calibrate is numpy only; the command says so before it runs (and not with --no-torch,
+    which asks for it)."""
+    import importlib.util
+
+    import hetcalc.cli.calibrate as command
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(command.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(cal, "calibrate", lambda **kwargs: quiet_profile(name="local", measured={"machine": "x"}))
+    said = run("calibrate", "-o", str(tmp_path / "p.yaml"))
+    assert said.exit_code == 0 and "PyTorch is not installed" in said.stderr and "hetcalc[torch]" in said.stderr
+    asked = run("calibrate", "-o", str(tmp_path / "q.yaml"), "--no-torch")
+    assert asked.exit_code == 0 and "PyTorch is not installed" not in asked.stderr

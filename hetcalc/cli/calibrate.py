@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import click
@@ -53,6 +54,10 @@ def calibrate(output, name, threads, statistic, no_torch, wait_s, force):
             raise click.ClickException(f"cannot create {output.parent}: {exc.strerror or exc}") from None
     check_writable(output)
     check_yaml_output(output, "a device profile")
+    if not no_torch and importlib.util.find_spec("torch") is None:
+        click.echo("calibrate: PyTorch is not installed: numpy micro-benchmarks only (memory, a matrix product); "
+                   "convolution classes get assumed efficiencies and NHWC no factors. For a fitted profile: "
+                   "pip install 'hetcalc[torch]', then hetcalc calibrate again.", err=True)
     device = run(progress=lambda text: click.echo(f"calibrate: {text}", err=True),
                  use_torch=False if no_torch else None, name=name, threads=threads,
                  statistic=statistic, wait_s=wait_s)
