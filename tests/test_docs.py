@@ -248,3 +248,10 @@ def test_every_heading_anchor_a_page_links_exists(page):
         target = target or page
         if (DOCS / target).exists():
             assert anchor in _anchors(target), f"{page} links to missing anchor {target}#{anchor}"
+
+
+def test_the_synopsis_at_the_top_of_cli_md_lists_every_command():
+    synopsis = re.search(r"```text\n(.*?)```", _cli_doc(), re.S).group(1)
+    listed = {m.group(1) for m in re.finditer(r"(?m)^hetcalc (\w+)", synopsis)}
+    top = {path.split()[0] for path in COMMANDS}
+    assert top <= listed | {"analyze"}, f"docs/cli.md's synopsis misses {sorted(top - listed)}"
