@@ -265,3 +265,21 @@ def test_import_of_a_file_with_weights_writes_the_hand_counted_spec(tmp_path):
     assert result.exit_code == 0, result.stderr
     report = hetcalc.analyze(out, P=2)
     assert (report.standard.macs, report.standard.params) == (MACS, PARAMS)
+
+
+def test_a_missing_file_is_said_before_a_missing_onnx_package(tmp_path, monkeypatch):
+    """`hetcalc nosuch.onnx` without the onnx package says the file is missing (installing onnx would not
+    help); an existing file without the package names the package."""
+    import hetcalc.network.importers.onnx.reader as reader
+    from hetcalc.core.errors import SpecError
+
+    def no_onnx():
+        raise ImportError("no onnx")
+
+    monkeypatch.setattr(reader, "messages", no_onnx)
+    with pytest.raises(SpecError, match="no such file"):
+        reader.read_model(tmp_path / "nosuch.onnx")
+    present = tmp_path / "model.onnx"
+    present.write_bytes(b"\x08\x07")
+    with pytest.raises(SpecError, match=r"needs the onnx package: pip install 'hetcalc\[onnx\]'"):
+        reader.read_model(present)

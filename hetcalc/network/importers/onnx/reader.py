@@ -22,7 +22,10 @@ MAX_BYTES = 2**31  # protobuf's own limit on one message: a larger .onnx file ca
 
 def read_model(path: Path):
     """The ModelProto, without its weights' data (initializers of more than MAX_CONST elements keep their
-    names, dims and types); one line if the file is not an ONNX model."""
+    names, dims and types); one line if the file is not an ONNX model (a missing file is said first, before
+    a missing onnx package)."""
+    if not os.path.lexists(path):
+        raise SpecError("no such file", source=str(path))
     try:
         messages()
     except ImportError:
