@@ -318,3 +318,11 @@ def test_a_built_in_name_in_another_case_is_that_network_and_a_near_miss_suggest
     assert candidates("vgg", ["vgg16", "vgg16-imagenet"]) == ["vgg16", "vgg16-imagenet"]
     result = run("VGG61")
     assert result.exit_code == 2 and "unknown architecture 'VGG61'" in result.output
+
+
+def test_time_tables_by_stage_are_titled_so_and_say_per_batch_once(run):
+    out = run("resnet56", "--device", "rtx4090", "--batch", "32").output
+    assert "Per-stage time on rtx4090" in out and "Per-layer time" not in out
+    assert out.count("Traffic and time per batch of 32 images") == 1
+    by_layer = run("resnet56", "--device", "rtx4090", "--by", "layer").output
+    assert "Per-layer time on rtx4090" in by_layer

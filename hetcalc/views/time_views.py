@@ -79,10 +79,12 @@ def header_lines(report: Report) -> list[str]:
 def time_layer_grid(report: Report) -> Grid:
     """Per-layer predicted time and bound (with a device) or bytes (traffic only) of each variant."""
     timed = report.device is not None
-    columns = [Column("layer", "left", shrink=True)]
+    row_name = {"layer": "layer", "stage": "stage", None: "layer"}.get(report.by, "group")  # as the FLOPs table
+    columns = [Column(row_name, "left", shrink=True)]
     for v in report.variants:
         columns.append(Column(CONV_TYPES[v.variant].label))
-    grid = Grid(title=f"Per-layer time on {report.device.name}" if timed else "Per-layer memory traffic",
+    per = f"Per-{row_name}"
+    grid = Grid(title=f"{per} time on {report.device.name}" if timed else f"{per} memory traffic",
                 columns=columns)
     for i, first in enumerate(report.variants[0].layers):
         rows = [v.layers[i] for v in report.variants]
@@ -95,10 +97,10 @@ def time_layer_grid(report: Report) -> Grid:
     grid.total = ["total", *[seconds(v.time_s) if timed else size(v.bytes) for v in report.variants]]
     if timed:
         grid.notes = ["Bound: C compute, M memory, O per-kernel overhead (the term that takes most of the "
-                      "layer's time). Replaced layers are marked with *.", *per_batch(report)]
+                      "layer's time). Replaced layers are marked with *."]
     else:
         grid.notes = ["Bytes read and written by each layer's kernels (weights, input and output "
-                      "activations, intermediate tensors).", *per_batch(report)]
+                      "activations, intermediate tensors)."]  # what is per batch: under the summary that follows
     return grid
 
 
