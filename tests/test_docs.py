@@ -255,3 +255,11 @@ def test_the_synopsis_at_the_top_of_cli_md_lists_every_command():
     listed = {m.group(1) for m in re.finditer(r"(?m)^hetcalc (\w+)", synopsis)}
     top = {path.split()[0] for path in COMMANDS}
     assert top <= listed | {"analyze"}, f"docs/cli.md's synopsis misses {sorted(top - listed)}"
+
+
+def test_every_ops_term_is_named_in_cli_md():
+    from hetcalc.counting.terms import OPS
+
+    row = next(line for line in _cli_doc().splitlines() if line.startswith("| `--ops LIST`"))
+    missing = [term for term in OPS if f"`{term}`" not in row]
+    assert not missing and "`act:KIND`" in row, f"docs/cli.md's --ops row misses {missing}"

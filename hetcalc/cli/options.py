@@ -32,8 +32,9 @@ def convention_options(func):
                      help="FLOPs per multiply-accumulate: 1 (paper, fvcore, ptflops) or 2 "
                           "(PyTorch FlopCounterMode, TensorFlow)."),
         click.option("--ops", "ops", default="", metavar="LIST",
-                     help=f"Extra operations to count as FLOPs, comma-separated: {', '.join(OPS)}, all "
-                          "(default: none, MACs only)."),
+                     help=f"Extra operations to count as FLOPs, comma-separated: {', '.join(OPS)}, "
+                          "act:KIND (one activation kind, e.g. act:relu), all (default: none, MACs only; "
+                          "docs/conventions.md)."),
         click.option("--replace-first", is_flag=True,
                      help="Also replace the network's first convolution when it is K x K (K > 1); by default "
                           "the first convolution in layer order, whatever its kernel, stays standard, as in "
