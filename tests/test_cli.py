@@ -326,3 +326,9 @@ def test_time_tables_by_stage_are_titled_so_and_say_per_batch_once(run):
     assert out.count("Traffic and time per batch of 32 images") == 1
     by_layer = run("resnet56", "--device", "rtx4090", "--by", "layer").output
     assert "Per-layer time on rtx4090" in by_layer
+
+
+def test_a_non_integer_count_is_refused_as_not_an_integer(run):
+    result = run("vgg16", "--batch", "1.5")
+    assert result.exit_code == 2 and "'1.5' is not a valid integer." in result.output
+    assert "integer range" not in result.output

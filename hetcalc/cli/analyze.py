@@ -13,7 +13,7 @@ from hetcalc.network.rules import MAX_VALUE
 from hetcalc.views.export import json_writer, to_csv
 from hetcalc.analysis.api import analyze as run_analysis
 from hetcalc.views.short_report import default_by, document, short_document
-from hetcalc.cli.options import (by_option, check_writable, check_yaml_output, convention_options, emit,
+from hetcalc.cli.options import (Integer, by_option, check_writable, check_yaml_output, convention_options, emit,
                                  emit_document, format_option, make_convention, output_format, output_option,
                                  part_options, time_options, variants_option, wide_option)
 
@@ -32,7 +32,7 @@ PER_LAYER_P = click.option(
 @by_option("Rows of the per-layer table and exports: one per layer, or one per stage or block (a layer name's "
            "part before its first dot) [default: the table shows stages for a network of more than 30 layers; "
            "files and other formats, layers].", default=None)
-@click.option("--depth", "depth", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--depth", "depth", type=Integer(min=1), default=None, metavar="N",
               help="Rows group the layers whose names share their first N dot-separated parts, as torchinfo's "
                    "depth (1: stages, 2: blocks, ...); sums are exact. Example: --depth 2.")
 @wide_option
@@ -40,7 +40,7 @@ PER_LAYER_P = click.option(
               help="Print the counting rules in full, one per line (by default one line sums them up; files "
                    "and other formats always carry them in full).")
 @format_option()
-@click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
+@click.option("--se", "se", type=Integer(min=1), default=None, metavar="R",
               help="Add Squeeze-and-Excitation blocks with reduction ratio R after every convolution "
                    "outside residual blocks and once per residual block.")
 @click.option("--strict", is_flag=True,

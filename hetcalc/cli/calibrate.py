@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hetcalc.cli.options import check_writable, check_yaml_output, write_atomic
+from hetcalc.cli.options import Integer, check_writable, check_yaml_output, write_atomic
 
 
 @click.command("calibrate")
@@ -15,7 +15,7 @@ from hetcalc.cli.options import check_writable, check_yaml_output, write_atomic
               help="Write the profile to FILE [default: the config folder's local.yaml, used by --device local].")
 @click.option("--name", default="local", show_default=True,
               help="The profile's name: a plain file name (no '/', no leading '.'); also the saved file's name.")
-@click.option("--threads", type=click.IntRange(1, 1024), default=None, metavar="T",
+@click.option("--threads", type=Integer(1, 1024), default=None, metavar="T",
               help="PyTorch threads to measure with [default: PyTorch's default]; use the same for `hetcalc measure`.")
 @click.option("--statistic", type=click.Choice(("median", "fastest")), default="median", show_default=True,
               help="Per timing: the median of interleaved rounds (as `hetcalc measure`) or the fastest round "

@@ -7,7 +7,7 @@ from functools import partial
 
 import click
 
-from hetcalc.cli.options import (check_writable, emit_document, format_option, is_terminal, layout_option,
+from hetcalc.cli.options import (Integer, check_writable, emit_document, format_option, is_terminal, layout_option,
                                  output_option, part_options, variants_option, wide_option)
 
 
@@ -16,7 +16,7 @@ from hetcalc.cli.options import (check_writable, emit_document, format_option, i
 @part_options("timed", extra=False)
 @variants_option(" (standard is always timed: speedups are against it)")
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size of each forward pass.")
-@click.option("--threads", type=click.IntRange(1, 1024), default=None, metavar="T",
+@click.option("--threads", type=Integer(1, 1024), default=None, metavar="T",
               help="torch.set_num_threads for the run [default: PyTorch's, one per core].")
 @click.option("--rounds", type=int, default=10, show_default=True,
               help="Timed rounds; each times every variant once, in a rotating order.")

@@ -20,6 +20,13 @@ from hetcalc.views.document import RENDERERS, Document, format_extensions, forma
 from hetcalc.cli.outputs import Outputs, current
 
 
+
+class Integer(click.IntRange):
+    """click.IntRange whose refusal reads "'1.5' is not a valid integer." (not "integer range")."""
+
+    name = "integer"
+
+
 def convention_options(func):
     """How FLOPs and parameters are counted and which layers are replaced: one option per rule."""
     options = [
@@ -28,7 +35,7 @@ def convention_options(func):
                           "ptflops-pytorch, ptflops-aten, thop, torchinfo, flopcounter (docs/conventions.md); "
                           "or as one of the paper's tables is printed: paper-table1, paper-table3, "
                           "paper-section4.3, paper-table4 ... paper-table7 (docs/reproducing-the-paper.md)."),
-        click.option("--flops-per-mac", type=click.IntRange(1, 2), default=1, show_default=True,
+        click.option("--flops-per-mac", type=Integer(1, 2), default=1, show_default=True,
                      help="FLOPs per multiply-accumulate: 1 (paper, fvcore, ptflops) or 2 "
                           "(PyTorch FlopCounterMode, TensorFlow)."),
         click.option("--ops", "ops", default="", metavar="LIST",
@@ -77,7 +84,7 @@ def time_options(func):
         click.option("--dtype", default=None, type=click.Choice(("fp32", "fp16", "bf16", "int8"),
                                                                  case_sensitive=False),
                      help="Element type of weights and activations for memory traffic [default: fp32]."),
-        click.option("--batch", default=None, type=click.IntRange(1, 10**9), metavar="B",
+        click.option("--batch", default=None, type=Integer(1, 10**9), metavar="B",
                      help="Batch size of the forward pass [default: 1]."),
         click.option("--hetconv-impl", "hetconv_impl", default="split", show_default=True,
                      type=click.Choice(("fused", "split", "masked"), case_sensitive=False),

@@ -12,8 +12,8 @@ import click
 
 from hetcalc.core.errors import OptionError
 from hetcalc.analysis.api import analyze as run_analysis
-from hetcalc.cli.options import (check_writable, convention_options, layout_option, make_convention, mode_option,
-                                 part_options, variants_option, write_atomic)
+from hetcalc.cli.options import (Integer, check_writable, convention_options, layout_option, make_convention,
+                                 mode_option, part_options, variants_option, write_atomic)
 
 class PlotGroup(click.Group):
     """`hetcalc plot speedup|sweep ...`; anything else (an architecture, an option) runs `layers`."""
@@ -278,7 +278,7 @@ def depth(arch, P, G, parts, variants, output, data_path, dpi, size, title, **co
 @variants_option()
 @click.option("--dtype", default="fp32", show_default=True,
               type=click.Choice(("fp32", "fp16", "bf16", "int8"), case_sensitive=False), help="Element type.")
-@click.option("--batch", default=1, show_default=True, type=click.IntRange(1, 10**9), metavar="B",
+@click.option("--batch", default=1, show_default=True, type=Integer(1, 10**9), metavar="B",
               help="Batch size.")
 @click.option("--hetconv-impl", "hetconv_impl", default="split", show_default=True,
               type=click.Choice(("fused", "split", "masked"), case_sensitive=False),

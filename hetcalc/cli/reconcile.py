@@ -7,7 +7,7 @@ from functools import partial
 import click
 
 from hetcalc.convtypes import CONV_TYPES
-from hetcalc.cli.options import (check_writable, emit_document, format_option, output_option, part_options,
+from hetcalc.cli.options import (Integer, check_writable, emit_document, format_option, output_option, part_options,
                                  wide_option)
 
 NOT_OFFERED = ("latex",)  # formats reconcile leaves out (an -o file.tex is written as the table)
@@ -18,7 +18,7 @@ NOT_OFFERED = ("latex",)  # formats reconcile leaves out (an -o file.tex is writ
 @click.option("--variant", default="standard", show_default=True, metavar="NAME",
               help=f"The network as built with one convolution type: {', '.join(CONV_TYPES)}.")
 @part_options("brief", extra=False)
-@click.option("--se", "se", type=click.IntRange(min=1), default=None, metavar="R",
+@click.option("--se", "se", type=Integer(min=1), default=None, metavar="R",
               help="Add Squeeze-and-Excitation blocks with reduction ratio R (as analyze --se).")
 @click.option("--replace-first", is_flag=True, help="Replace the network's first K x K convolution too.")
 @click.option("--pointwise-bias/--no-pointwise-bias", default=True, show_default=True,
