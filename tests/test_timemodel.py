@@ -156,7 +156,8 @@ def test_device_table_adds_up(run):
     summary = out.split("Time on NVIDIA A100 SXM4 80GB", 1)[1]
     for v in report.variants:
         line = next(line for line in summary.splitlines() if line.startswith(v.label))
-        shown = f"{v.time_s * 1e3:.2f} ms" if v.time_s >= 1e-3 else f"{v.time_s * 1e6:.1f} us"
+        scaled, unit = (v.time_s * 1e3, "ms") if v.time_s >= 1e-3 else (v.time_s * 1e6, "us")
+        shown = f"{scaled:.{2 if scaled < 10 else 1 if scaled < 100 else 0}f} {unit}"  # 3 significant digits
         assert shown in line and f"{v.time_speedup:.2f}x" in line
 
 

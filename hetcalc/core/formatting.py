@@ -79,6 +79,38 @@ def speedup(value: float) -> str:
     return f"{value:.2f}x"
 
 
+def three_digits(value: float) -> str | None:
+    """`value` (0 <= value < 1000) with three significant digits, trailing zeros kept: 4.28, 42.5, 656, 1.00;
+    None when it rounds to 1000 (the caller moves to the next unit)."""
+    digits = 2 if value < 9.995 else 1 if value < 99.95 else 0
+    text = f"{value:.{digits}f}"
+    return None if float(text) >= 1000 else text
+
+
+def seconds(value: float) -> str:
+    """Seconds in s, ms or us with three significant digits: 0.00428 -> '4.28 ms', 0.0425 -> '42.5 ms',
+    0.000656 -> '656 us'."""
+    for scale, unit in ((1e-6, "us"), (1e-3, "ms")):
+        if value < 1000 * scale:
+            text = three_digits(value / scale)
+            if text is not None:
+                return f"{text} {unit}"
+    return f"{value:.2f} s" if value < 99.995 else f"{value:.0f} s"
+
+
+def size(value: int) -> str:
+    """Bytes in decimal units with three significant digits: 66903376 -> '66.9 MB', 33000000 -> '33.0 MB',
+    524288 -> '524 KB'; under 1 KB exact ('512 B')."""
+    if value < 1000:
+        return f"{value} B"
+    for scale, unit in ((10**3, "KB"), (10**6, "MB"), (10**9, "GB"), (10**12, "TB"), (10**15, "PB")):
+        if value < 1000 * scale:
+            text = three_digits(value / scale)
+            if text is not None:
+                return f"{text} {unit}"
+    return f"{value / 10**18:.3g} EB"
+
+
 def shape(values) -> str:
     return "x".join(str(v) for v in values)
 

@@ -15,15 +15,8 @@ CSV_FIELDS = ("key", "variant", "label", "P", "G", "flops", "params", "batch", "
 
 
 def seconds(value: float | None) -> str:
-    """Three significant digits in s, ms or us: 0.01234 -> '12.3 ms'."""
-    if value is None:
-        return ""
-    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us")):
-        if value >= scale or unit == "us":
-            scaled = value / scale
-            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
-            return f"{scaled:.{digits}f} {unit}"
-    raise AssertionError(value)
+    """Three significant digits in s, ms or us (core/formatting.py); empty for None."""
+    return "" if value is None else fmt.seconds(value)
 
 
 def signed_percent(value: float | None) -> str:

@@ -14,22 +14,7 @@ IMPL_WORDS = {"split": "split (grouped KxK + gather + grouped 1x1 + add, as PyTo
 BOUND_LETTER = {"compute": "C", "memory": "M", "overhead": "O"}
 
 
-def seconds(value: float) -> str:
-    """0.00123 -> '1.23 ms'; 4.5e-05 -> '45.0 us'."""
-    if value >= 1:
-        return f"{value:.2f} s"
-    if value >= 1e-3:
-        return f"{value * 1e3:.2f} ms"
-    return f"{value * 1e6:.1f} us"
-
-
-def size(value: int) -> str:
-    """Bytes in decimal units: 66903376 -> '66.9 MB'."""
-    for scale, unit in ((10**18, "EB"), (10**15, "PB"), (10**12, "TB"), (10**9, "GB"), (10**6, "MB"),
-                        (10**3, "KB")):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value} B"
+seconds, size = fmt.seconds, fmt.size  # three significant digits (core/formatting.py)
 
 
 def per_image(report: Report) -> str:
