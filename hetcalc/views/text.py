@@ -78,6 +78,8 @@ class FittedTable:
         width = options.max_width
         if not self.wide:
             grid, hidden = fit(grid, width)
+            order = {c.header: i for i, c in enumerate(self.grid.columns)}
+            hidden = sorted(hidden, key=lambda h: order.get(h, len(order)))  # as the table reads, left to right
         yield Prose(cell(grid.title), "italic")  # a long title wraps like prose
         if self.wide:  # rendered at its natural width: lines run past the window's edge, never wrap
             yield from console.render(to_terminal(grid, title=False),
