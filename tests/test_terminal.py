@@ -152,7 +152,7 @@ def test_a_narrow_terminal_hides_whole_columns_and_says_which():
     lines = check_fits(text, 60)
     assert "hidden to fit 60 columns; --wide shows every column" in " ".join(text.split())
     assert "stage1.0.shortcut" in text  # names are whole while other columns can still be hidden
-    note = next(i for i, line in enumerate(lines) if line.startswith("(ratios (eqs. 7, 11, 5)"))
+    note = next(i for i, line in enumerate(lines) if line.startswith("(ratios (eqs. 5, 11, 7)"))  # as the table reads
     assert lines[note + 1].startswith(" ") and not lines[note + 1].startswith("  ")  # continued, indented
 
 
