@@ -157,6 +157,15 @@ def test_fit_recovers_the_grouped_pointwise_curve():
     assert plain.pointwise_channels == 1  # no slowdown in the timings: none fitted (the profile leaves it out)
 
 
+def quiet_watch():
+    """A Watch that sees no other process: the machine running the tests may be busy, and a step it saw
+    disturbed would run again, asking the fakes for one pass more than they hold."""
+    from hetcalc.measure.quiet import CpuSnapshot, Watch
+
+    clock = iter(range(10**6))
+    return Watch(wait_s=0, probe=lambda: CpuSnapshot(float(next(clock)), 0.0, 0.0), sleep=lambda s: None)
+
+
 def _fake_torch_steps(monkeypatch, conv_passes):
     """calibrate's torch path with every timing replaced: `conv_passes` are the convolution passes in order."""
     from dataclasses import replace
@@ -196,7 +205,7 @@ def _fake_torch_steps(monkeypatch, conv_passes):
 def test_three_equal_passes_make_a_profile_with_no_spread(monkeypatch):
     samples = synthetic(RATES, fixed=20e-6, gc=16, overhead=2e-6, memory_bw=1e15)
     cal = _fake_torch_steps(monkeypatch, [samples] * 3)
-    device = cal.calibrate(use_torch=True, wait_s=0, threads=1)
+    device = cal.calibrate(use_torch=True, wait_s=0, threads=1, watch=quiet_watch())
     record = device.measured["uncertainty"]
     assert record["passes"] == 3 and record["median_spread"] == 0 and record["largest_spread"] == 0
     assert "unreliable" not in device.measured
@@ -210,7 +219,7 @@ def test_one_slow_pass_leaves_the_profile_alone_but_shows_in_its_uncertainty(mon
     quiet = synthetic(RATES, fixed=20e-6, gc=16, overhead=2e-6, memory_bw=1e15)
     slow = [ConvSample(*shape, seconds=1.5 * s.seconds) for shape, s in zip(CONV_SHAPES, quiet)]
     cal = _fake_torch_steps(monkeypatch, [quiet, slow, quiet])
-    device = cal.calibrate(use_torch=True, wait_s=0, threads=1)
+    device = cal.calibrate(use_torch=True, wait_s=0, threads=1, watch=quiet_watch())
     assert device.half_work.value / device.peak("fp32") == pytest.approx(20e-6, rel=1e-6)
     assert device.measured["uncertainty"]["median_spread"] > 0.10
     assert any("passes disagree" in reason for reason in device.measured["unreliable"])
