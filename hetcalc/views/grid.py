@@ -160,11 +160,11 @@ def abbreviations(view: Grid) -> list[str]:
 
 
 def hidden_note(hidden: list[str], width: int, view: Grid | None = None) -> str:
-    """What fitting changed, in one line: '(ratios (eqs. 7, 11), output hidden to fit 80 columns; --wide shows
+    """What fitting changed, in one line: '(ratios (eqs. 11, 7), output hidden to fit 80 columns; --wide shows
     every column. Abbreviated: par = params, % = share)'. Empty when nothing was hidden or abbreviated."""
     ratios = [h[len("ratio (eq. "):-1] for h in hidden if h.startswith("ratio (eq. ") and h.endswith(")")]
     names = list(dict.fromkeys(h for h in hidden if h[len("ratio (eq. "):-1] not in ratios))
-    if len(ratios) > 1:  # 'ratio (eq. 7), ratio (eq. 11)' -> 'ratios (eqs. 7, 11)'
+    if len(ratios) > 1:  # 'ratio (eq. 11), ratio (eq. 7)' -> 'ratios (eqs. 11, 7)'
         names.insert(0, f"ratios (eqs. {', '.join(ratios)})")
     elif ratios:
         names.insert(0, f"ratio (eq. {ratios[0]})")
