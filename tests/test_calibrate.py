@@ -175,7 +175,7 @@ def _fake_torch_steps(monkeypatch, conv_passes):
     passes = iter(conv_passes)
     elementwise = {"tiny": 2e-6, "large": 1e-2, "bn": 12e-6, "relu": 4e-6, "add": 3e-6, "gather": 2e-4,
                    "bn_small": 8e-6, "relu_small": 2e-6, "add_small": 1e-6, "gather_small": 1e-6,
-                   "pool_small": 5e-6, "pool": 3e-4}
+                   "pool_small": 5e-6, "pool": 3e-4, "transpose": 1e-3}
     monkeypatch.setattr(cal, "numpy_bandwidth", lambda statistic: (Value(10e9, "t"), Value(50e9, "t")))
     monkeypatch.setattr(cal, "numpy_gemm", lambda statistic: 100e9)
     monkeypatch.setattr(cal, "cache_size", lambda: 2 << 20)

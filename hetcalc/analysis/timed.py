@@ -105,20 +105,20 @@ def _finite_time(device, kernels: list[Kernel], dtype: str, what: str, layout: s
     return t
 
 
-def compiled_layout(device, mode: str, layout: str) -> str:
-    """The layout a variant runs in: NHWC for compiled mode on a CPU profile, else `layout`."""
-    return "nhwc" if mode == "compiled" and device is not None and device.kind == "cpu" else layout
+def compiled_on_cpu(device, mode: str) -> bool:
+    """Whether torch.compile's CPU rules apply (docs/time-model.md): compiled mode on a CPU profile runs every
+    convolution channels-last (inductor's layout optimisation always converts them when oneDNN runs them) and
+    reads weights once per call (frozen: BatchNorm folded, weights reordered into oneDNN's layout once)."""
+    return mode == "compiled" and device is not None and device.kind == "cpu"
 
 
-def compiled_device(device, mode: str):
-    """The profile a variant is timed with: in compiled mode on a CPU profile, weights read once per call
-    (`weight_passes` 1, in both layouts): compiled with freezing, BatchNorm is folded into the weights and
-    they are reordered into the library's layout once, not on every call (docs/time-model.md)."""
-    if mode != "compiled" or device is None or device.kind != "cpu" or device.weight_passes is None:
+def compiled_device(device):
+    """`device` with `weight_passes` 1 in both layouts, for compiled_on_cpu (a profile without it as it is)."""
+    if device.weight_passes is None:
         return device
     once = Value(1.0, "compiled mode: weights prepacked once (inductor's freezing)")
     return replace(device, weight_passes=once,
-                      channels_last_weight_passes=once if device.channels_last_weight_passes is not None else None)
+                   channels_last_weight_passes=once if device.channels_last_weight_passes is not None else None)
 
 
 def _check_finite(device, value: float, what: str, noun: str = "a predicted time") -> None:
@@ -132,8 +132,9 @@ def attach(report: Report, device=None, dtype: str = "fp32", batch: int = 1, imp
     """Every variant (and the baseline) with bytes and intensity; with a device, time and bound too.
     Compiled on a CPU profile runs channels-last whatever `layout` says: inductor's layout optimisation
     always converts convolutions to NHWC when oneDNN runs them (docs/time-model.md)."""
-    layout = compiled_layout(device, mode, layout)
-    timing = compiled_device(device, mode)
+    timing = device
+    if compiled_on_cpu(device, mode):
+        layout, timing = "nhwc", compiled_device(device)
     baseline = _annotate(report, report.baseline, timing, dtype, batch, impl, None, mode, layout)
     std_time = baseline.time_s
     variants = tuple(baseline if v.variant == "standard" else

@@ -20,7 +20,6 @@ from hetcalc.views.document import RENDERERS, Document, format_extensions, forma
 from hetcalc.cli.outputs import Outputs, current
 
 
-
 class Integer(click.IntRange):
     """click.IntRange whose refusal reads "'1.5' is not a valid integer." (not "integer range")."""
 

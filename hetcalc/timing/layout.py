@@ -57,8 +57,12 @@ def layout_kernels(network: Network, kernels: list[list[Kernel]], layout: str, b
         if flattens_map(layer):
             c, h, w = layer.in_shape
             ks = [elementwise(COPY, batch * c * h * w, size, ops_per_element=0), *ks]
-        if eager and any(k.op == "gather" for k in ks):
-            ks = [k2 for k in ks for k2 in ((k, elementwise(COPY, k.bytes_written // size, size, ops_per_element=0))
-                                            if k.op == "gather" else (k,))]
+        if eager:
+            with_copies = []
+            for k in ks:
+                with_copies.append(k)
+                if k.op == "gather":
+                    with_copies.append(elementwise(COPY, k.bytes_written // size, size, ops_per_element=0))
+            ks = with_copies
         out.append(ks)
     return out

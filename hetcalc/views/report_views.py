@@ -50,7 +50,7 @@ def layer_grid(report: Report) -> Grid:
     stages = report.by != "layer"  # "stage" or "depth:N": rows that group layers
     base = report.standard
     if stages:  # a stage has no single kernel, stride or group count
-        columns = [Column("stage" if report.by == "stage" else "group", "left", shrink=True),
+        columns = [Column(time_views.row_noun(report), "left", shrink=True),
                    Column("layers", short="n", drop=KERNEL),
                    Column("M", drop=DEPTHS), Column("N", drop=DEPTHS)]
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hetcalc.core import formatting as fmt
 from hetcalc.convtypes import CONV_TYPES
 from hetcalc.analysis.results import Report, costed
+from hetcalc.analysis.timed import compiled_on_cpu
 from hetcalc.views.grid import Column, Grid
 
 IMPL_WORDS = {"split": "split (grouped KxK + gather + grouped 1x1 + add, as PyTorch runs it)",
@@ -15,6 +16,11 @@ BOUND_LETTER = {"compute": "C", "memory": "M", "overhead": "O"}
 
 
 seconds, size = fmt.seconds, fmt.size  # three significant digits (core/formatting.py)
+
+
+def row_noun(report: Report) -> str:
+    """What a row of a per-layer table is: a layer, a stage (--by stage) or a group of layers (--depth N)."""
+    return "layer" if report.by in ("layer", None) else "stage" if report.by == "stage" else "group"
 
 
 def per_image(report: Report) -> str:
@@ -55,7 +61,7 @@ def header_lines(report: Report) -> list[str]:
             lines.append("HetConv split channels-last on a CPU: its gathered tensor's layout copy is timed at "
                          "the profile's transpose bandwidth; copies of hundreds of channels on 32 x 32 maps ran "
                          "up to 3x slower where measured (docs/time-model.md).")
-        if report.mode == "compiled" and report.device.kind == "cpu":
+        if compiled_on_cpu(report.device, report.mode):
             lines.append("Compiled on a CPU: NHWC whatever --layout says (inductor's layout optimisation makes "
                          "every convolution channels-last), weights read once (frozen: BatchNorm folded).")
     return lines
@@ -64,7 +70,7 @@ def header_lines(report: Report) -> list[str]:
 def time_layer_grid(report: Report) -> Grid:
     """Per-layer predicted time and bound (with a device) or bytes (traffic only) of each variant."""
     timed = report.device is not None
-    row_name = {"layer": "layer", "stage": "stage", None: "layer"}.get(report.by, "group")  # as the FLOPs table
+    row_name = row_noun(report)
     columns = [Column(row_name, "left", shrink=True)]
     for v in report.variants:
         columns.append(Column(CONV_TYPES[v.variant].label))

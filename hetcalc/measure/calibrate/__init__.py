@@ -13,6 +13,7 @@ shared. numpy and torch are imported inside the steps only.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import statistics
@@ -38,7 +39,8 @@ from hetcalc.timing.devices import Device, Value, check_device_name
 from hetcalc.timing.traffic import CONV_CLASSES
 
 __all__ = ["CHECK_NETWORK", "CHECK_RUNS", "CONV_ROUNDS", "CONV_SHAPES", "ROUNDS", "ConvFit", "ConvSample",
-           "cache_size", "calibrate", "cpu_name", "fit_convs", "network_factor", "network_timings", "profile_yaml", "weight_passes"]
+           "cache_size", "calibrate", "check_network", "cpu_name", "fit_convs", "network_factor", "network_timings",
+           "profile_yaml", "weight_passes"]
 
 
 def calibrate(progress: Callable[[str], None] | None = None, use_torch: bool | None = None,
@@ -112,7 +114,7 @@ def _uncertainty(device: Device, pass_fits: list[tuple[ConvFit, list[ConvSample]
     devices = [pass_profile(device, efficiencies(fit, samples, linear, dispatch.kernel_overhead.value, threads,
                                                  statistic), fit, dispatch, fault)
                for fit, samples, (dispatch, fault) in pass_fits]
-    networks = {SPREAD_NETWORKS[0]: load_spec_text(CHECK_NETWORK, "calibrate check network"),
+    networks = {SPREAD_NETWORKS[0]: check_network(),
                 **{n: resolve(n) for n in SPREAD_NETWORKS[1:]}}
     return uncertainty(devices, networks)
 
@@ -205,13 +207,20 @@ layers:
 CHECK_RUNS = [(1, "standard"), (1, "dwc_pwc"), (8, "standard"), (8, "dwc_pwc")]
 
 
+@functools.cache
+def check_network():
+    """CHECK_NETWORK parsed (once: the passes time it and the fits predict it)."""
+    from hetcalc.network.spec import load_spec_text
+
+    return load_spec_text(CHECK_NETWORK, "calibrate check network")
+
+
 def network_timings(threads: int) -> dict[tuple[int, str], float]:
     """CHECK_NETWORK timed whole, as `hetcalc measure` times networks: seconds per (batch, variant) of
     CHECK_RUNS (the median of 7 interleaved rounds)."""
     from hetcalc.measure.runs import measure
-    from hetcalc.network.spec import load_spec_text
 
-    network = load_spec_text(CHECK_NETWORK, "calibrate check network")
+    network = check_network()
     seconds = {}
     for batch in sorted({b for b, _ in CHECK_RUNS}):
         keys = [key for b, key in CHECK_RUNS if b == batch]
@@ -229,9 +238,7 @@ def network_factor(device: Device, passes: list[dict[tuple[int, str], float]]) -
     inputs and weights no longer in cache, module calls between them). The median over passes apart in
     time drops a pass an OpenMP stall or another process slowed; the mean over runs lets no single run
     decide (a median of four is the midpoint of two)."""
-    from hetcalc.network.spec import load_spec_text
-
-    network = load_spec_text(CHECK_NETWORK, "calibrate check network")
+    network = check_network()
     ratios, runs = [], []
     for batch, key in CHECK_RUNS:
         report = analyze(network, P=4, variants=key, device=device, dtype="fp32", batch=batch)

@@ -186,7 +186,7 @@ class DispatchFit:
     op_overhead: dict[str, Value]
     pool_bandwidth: Value
     gather_bandwidth: Value
-    transpose_bandwidth: Value | None = None
+    transpose_bandwidth: Value
 
 
 ACT_SHAPE = (1, 64, 32, 32)  # a CIFAR-sized activation, 256 KiB
@@ -276,8 +276,7 @@ def torch_dispatch_and_bandwidth(statistic: str, threads: int, runs: list[dict[s
                                f"({gather_bytes >> 20} MiB read + written), {rounds}"),
         transpose_bandwidth=Value(max(transpose_bytes / max(t["transpose"] - t["tiny"], 1e-9), 1.0),
                                   f"measured: a {'x'.join(map(str, TRANSPOSE_SHAPE))} NCHW tensor copied to "
-                                  f"channels-last ({transpose_bytes >> 20} MiB read + written), {rounds}")
-        if "transpose" in t else None)
+                                  f"channels-last ({transpose_bytes >> 20} MiB read + written), {rounds}"))
 
 
 def torch_page_fault_seconds(statistic: str) -> float:
